@@ -1,0 +1,50 @@
+"""``create_model``: build any zoo network by name, for any number of classes and channels."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import torch
+
+from cnnzoo.models import FeatureNet, ZooModel, model_info
+
+__all__ = ["create_model"]
+
+
+def create_model(
+    name: str,
+    num_classes: int | None = None,
+    in_chans: int | None = None,
+    features_only: bool = False,
+    out_indices: Sequence[int] | None = None,
+    device: str | torch.device | None = None,
+    **kwargs: Any,
+) -> ZooModel | FeatureNet:
+    """Build a registered network.
+
+    ``num_classes`` replaces the classifier (default: the paper's, 1000 for ImageNet nets and 10
+    for CIFAR and MNIST nets); ``in_chans`` changes the first convolution (1 for grey images).
+    ``features_only`` returns each stage's feature map instead of logits, with the stages'
+    channels and strides in ``feature_info``. ``device="meta"`` builds without memory, for
+    counting and shape tracing.
+    """
+    info = model_info(name)
+    if num_classes is not None:
+        kwargs["num_classes"] = num_classes
+    if in_chans is not None:
+        kwargs["in_chans"] = in_chans
+    try:
+        if device is None:
+            model = info.builder(**kwargs)
+        else:
+            with torch.device(device):
+                model = info.builder(**kwargs)
+    except TypeError as error:
+        if "unexpected keyword argument" not in str(error):
+            raise
+        raise TypeError(f"{name}: {error}. Every model takes num_classes= and in_chans=; "
+                        f"see `cnnzoo info {name}` for its own options.") from error  # fmt: skip
+    if features_only:
+        return FeatureNet(model, out_indices)
+    return model

@@ -1,0 +1,267 @@
+"""GoogLeNet (Szegedy et al. 2014) and torchvision's batch-norm variant.
+
+Table 1 of the paper, from a 224x224x3 input:
+conv 7x7/2 112x112x64 → max pool 3x3/2 56x56x64 → conv 1x1 + 3x3 56x56x192 → max pool 28x28x192
+→ 3a 28x28x256 → 3b 28x28x480 → max pool 14x14x480 → 4a 512 → 4b 512 → 4c 512 → 4d 528 → 4e 832
+→ max pool 7x7x832 → 5a 7x7x832 → 5b 7x7x1024 → avg pool 1x1x1024 → dropout 40% → linear 1000.
+Auxiliary classifiers on 4a and 4d add 0.3 × their loss in training and are dropped at inference.
+"""
+
+from __future__ import annotations
+
+from collections import namedtuple
+from typing import Any
+
+import torch
+from torch import nn
+
+from cnnzoo.layers import BasicConv2d, LocalResponseNorm
+from cnnzoo.models._base import FeatureInfo, ZooModel, linear_or_identity
+from cnnzoo.models._registry import Paper, register_model, reported
+
+__all__ = ["GoogLeNet", "GoogLeNetOutputs", "Inception", "googlenet", "googlenet_tv"]
+
+PAPER = Paper(
+    title="Going Deeper with Convolutions",
+    authors="C. Szegedy, W. Liu, Y. Jia, P. Sermanet, S. Reed, D. Anguelov, D. Erhan, "
+    "V. Vanhoucke, A. Rabinovich",
+    year=2014,
+    url="https://arxiv.org/abs/1409.4842",
+)
+
+# torchvision's name and field order, so code written for either model works with both
+GoogLeNetOutputs = namedtuple("GoogLeNetOutputs", ["logits", "aux_logits2", "aux_logits1"])
+
+# Table 1: #1x1, #3x3 reduce, #3x3, #5x5 reduce, #5x5, pool proj
+INCEPTION: dict[str, tuple[int, int, int, int, int, int]] = {
+    "3a": (64, 96, 128, 16, 32, 32),
+    "3b": (128, 128, 192, 32, 96, 64),
+    "4a": (192, 96, 208, 16, 48, 64),
+    "4b": (160, 112, 224, 24, 64, 64),
+    "4c": (128, 128, 256, 24, 64, 64),
+    "4d": (112, 144, 288, 32, 64, 64),
+    "4e": (256, 160, 320, 32, 128, 128),
+    "5a": (256, 160, 320, 32, 128, 128),
+    "5b": (384, 192, 384, 48, 128, 128),
+}
+
+
+class Inception(nn.Module):
+    """Four branches concatenated (Fig. 2b): 1x1; 1x1 then 3x3; 1x1 then 5x5; 3x3 max pooling
+    then 1x1. The 1x1 reductions in front of the 3x3 and 5x5 keep the cost in bounds."""
+
+    def __init__(self, in_channels: int, widths: tuple[int, int, int, int, int, int],
+                 norm: bool, large_kernel: int) -> None:  # fmt: skip
+        super().__init__()
+        ch1, red3, ch3, red5, ch5, proj = widths
+        self.branch1 = BasicConv2d(in_channels, ch1, 1, norm=norm)
+        self.branch2 = nn.Sequential(
+            BasicConv2d(in_channels, red3, 1, norm=norm),
+            BasicConv2d(red3, ch3, 3, padding=1, norm=norm),
+        )
+        self.branch3 = nn.Sequential(
+            BasicConv2d(in_channels, red5, 1, norm=norm),
+            BasicConv2d(red5, ch5, large_kernel, padding=large_kernel // 2, norm=norm),
+        )
+        self.branch4 = nn.Sequential(
+            nn.MaxPool2d(3, stride=1, padding=1, ceil_mode=True),
+            BasicConv2d(in_channels, proj, 1, norm=norm),
+        )
+        self.out_channels = ch1 + ch3 + ch5 + proj
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        branches = (self.branch1, self.branch2, self.branch3, self.branch4)
+        return torch.cat([branch(x) for branch in branches], 1)
+
+
+class InceptionAux(nn.Module):
+    """§5: 5x5/3 average pooling (4x4 maps from 4a's 14x14), 1x1 conv with 128 filters, FC 1024
+    with ReLU, 70% dropout, linear classifier."""
+
+    def __init__(self, in_channels: int, num_classes: int, norm: bool, paper_pool: bool) -> None:
+        super().__init__()
+        # The paper's 5x5/3 pooling gives 4x4 only from 14x14 maps; adaptive pooling to 4x4
+        # after it keeps the FC layer's input fixed for other input sizes (the identity at 224).
+        self.pool = nn.Sequential(
+            *([nn.AvgPool2d(5, stride=3, ceil_mode=True)] if paper_pool else []),
+            nn.AdaptiveAvgPool2d((4, 4)),
+        )
+        self.conv = BasicConv2d(in_channels, 128, 1, norm=norm)
+        self.fc1 = nn.Linear(2048, 1024)
+        self.relu = nn.ReLU(inplace=True)
+        self.dropout = nn.Dropout(0.7)
+        self.fc2 = linear_or_identity(1024, num_classes)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = torch.flatten(self.conv(self.pool(x)), 1)  # (B, 128·4·4)
+        return self.fc2(self.dropout(self.relu(self.fc1(x))))
+
+
+class GoogLeNet(ZooModel):
+    """GoogLeNet; ``paper=False`` gives torchvision's layout and keys (BN, 3x3 for 5x5, no LRN,
+    2x2 pooling before 5a, 20% dropout)."""
+
+    inception3a: Inception
+    inception3b: Inception
+    inception4a: Inception
+    inception4b: Inception
+    inception4c: Inception
+    inception4d: Inception
+    inception4e: Inception
+    inception5a: Inception
+    inception5b: Inception
+
+    def __init__(
+        self,
+        num_classes: int = 1000,
+        in_chans: int = 3,
+        aux_logits: bool = True,
+        paper: bool = True,
+        transform_input: bool = False,
+        dropout: float | None = None,
+        dropout_aux: float = 0.7,
+    ) -> None:
+        super().__init__(num_classes, in_chans)
+        norm = not paper
+        if transform_input and in_chans != 3:
+            raise ValueError("transform_input re-normalises RGB for torchvision's weights: "
+                             f"it needs in_chans=3, got {in_chans}")  # fmt: skip
+        self.transform_input = transform_input
+        self.conv1 = BasicConv2d(in_chans, 64, 7, stride=2, padding=3, norm=norm)
+        self.maxpool1 = nn.MaxPool2d(3, stride=2, ceil_mode=True)
+        self.lrn1: nn.Module = LocalResponseNorm() if paper else nn.Identity()
+        self.conv2 = BasicConv2d(64, 64, 1, norm=norm)
+        self.conv3 = BasicConv2d(64, 192, 3, padding=1, norm=norm)
+        self.lrn2: nn.Module = LocalResponseNorm() if paper else nn.Identity()
+        self.maxpool2 = nn.MaxPool2d(3, stride=2, ceil_mode=True)
+        large = 5 if paper else 3  # torchvision's long-standing 3x3 in the "5x5" branch
+        channels = 192
+        for name, widths in INCEPTION.items():
+            module = Inception(channels, widths, norm, large)
+            self.add_module(f"inception{name}", module)
+            channels = module.out_channels
+            if name == "3b":
+                self.maxpool3 = nn.MaxPool2d(3, stride=2, ceil_mode=True)
+            if name == "4e":
+                self.maxpool4 = (
+                    nn.MaxPool2d(3, stride=2, ceil_mode=True)
+                    if paper
+                    else nn.MaxPool2d(2, stride=2, ceil_mode=True)
+                )
+        self.aux1: InceptionAux | None = None
+        self.aux2: InceptionAux | None = None
+        if aux_logits:
+            self.aux1 = InceptionAux(512, num_classes, norm, paper_pool=paper)
+            self.aux2 = InceptionAux(528, num_classes, norm, paper_pool=paper)
+            self.aux1.dropout.p = self.aux2.dropout.p = dropout_aux
+        self.avgpool = nn.AdaptiveAvgPool2d((1, 1))
+        self.dropout = nn.Dropout(dropout if dropout is not None else (0.4 if paper else 0.2))
+        self.fc = linear_or_identity(1024, num_classes)
+        self.feature_info = [
+            FeatureInfo("conv1", 64, 2),
+            FeatureInfo("conv3", 192, 4),
+            FeatureInfo("inception3b", 480, 8),
+            FeatureInfo("inception4e", 832, 16),
+            FeatureInfo("inception5b", 1024, 32),
+        ]
+        self._init_weights()
+
+    def _init_weights(self) -> None:
+        """torchvision's truncated normal (std 0.01); the paper gives no initialisation."""
+        for m in self.modules():
+            if isinstance(m, nn.Conv2d | nn.Linear):
+                nn.init.trunc_normal_(m.weight, mean=0.0, std=0.01, a=-2, b=2)
+                if m.bias is not None:
+                    nn.init.zeros_(m.bias)
+            elif isinstance(m, nn.BatchNorm2d):
+                nn.init.ones_(m.weight)
+                nn.init.zeros_(m.bias)
+
+    def _transform_input(self, x: torch.Tensor) -> torch.Tensor:
+        # torchvision's pretrained weights expect inputs scaled to [-1, 1] channel by channel
+        channels = [
+            x[:, i : i + 1] * (std / 0.5) + (mean - 0.5) / 0.5
+            for i, (mean, std) in enumerate(
+                zip((0.485, 0.456, 0.406), (0.229, 0.224, 0.225), strict=True)
+            )
+        ]
+        return torch.cat(channels, 1)
+
+    def _stem_to_4a(self, x: torch.Tensor) -> torch.Tensor:
+        if self.transform_input:
+            x = self._transform_input(x)
+        x = self.lrn1(self.maxpool1(self.conv1(x)))  # (B, 64, 56, 56)
+        x = self.maxpool2(self.lrn2(self.conv3(self.conv2(x))))  # (B, 192, 28, 28)
+        x = self.maxpool3(self.inception3b(self.inception3a(x)))  # (B, 480, 14, 14)
+        return self.inception4a(x)  # (B, 512, 14, 14)
+
+    def _4a_to_4d(self, x: torch.Tensor) -> torch.Tensor:
+        return self.inception4d(self.inception4c(self.inception4b(x)))  # (B, 528, 14, 14)
+
+    def _4d_to_5b(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.maxpool4(self.inception4e(x))  # (B, 832, 7, 7)
+        return self.inception5b(self.inception5a(x))  # (B, 1024, 7, 7)
+
+    def _features(self, x: torch.Tensor) -> torch.Tensor:
+        return self._4d_to_5b(self._4a_to_4d(self._stem_to_4a(x)))
+
+    def forward_head(self, x: torch.Tensor, pre_logits: bool = False) -> torch.Tensor:
+        x = self.dropout(torch.flatten(self.avgpool(x), 1))
+        return x if pre_logits else self.fc(x)
+
+    def forward(self, x: torch.Tensor) -> Any:
+        """Logits; in training with auxiliary heads, ``GoogLeNetOutputs(logits, aux2, aux1)``."""
+        self.check_input(x)
+        x = self._stem_to_4a(x)
+        training_aux = self.training and self.aux1 is not None and self.aux2 is not None
+        aux1 = self.aux1(x) if training_aux and self.aux1 is not None else None
+        x = self._4a_to_4d(x)
+        aux2 = self.aux2(x) if training_aux and self.aux2 is not None else None
+        logits = self.forward_head(self._4d_to_5b(x))
+        if training_aux:
+            return GoogLeNetOutputs(logits, aux2, aux1)
+        return logits
+
+    def get_classifier(self) -> nn.Module:
+        return self.fc
+
+    def reset_classifier(self, num_classes: int) -> None:
+        self.num_classes = num_classes
+        device = self.conv1.conv.weight.device
+        self.fc = linear_or_identity(1024, num_classes).to(device)
+        for aux in (self.aux1, self.aux2):
+            if aux is not None:
+                aux.fc2 = linear_or_identity(1024, num_classes).to(device)
+
+
+@register_model(
+    family="GoogLeNet",
+    paper=PAPER,
+    input_size=(3, 224, 224),
+    min_input_size=31,
+    top5_error=reported("6.67%", "Table 2: ILSVRC-2014 test, 7 models, 144 crops (one: 10.07%)"),
+)
+def googlenet(**kwargs: Any) -> GoogLeNet:
+    """GoogLeNet as published: Table 1's widths, LRN, true 5x5 branches, two auxiliary heads."""
+    return GoogLeNet(paper=True, **kwargs)
+
+
+@register_model(
+    family="GoogLeNet",
+    paper=PAPER,
+    input_size=(3, 224, 224),
+    min_input_size=15,
+    deviations=(
+        "batch normalisation after every convolution",
+        "3x3 convolutions in the branch the paper gives 5x5",
+        "no local response normalisation",
+        "2x2/2 max pooling before 5a in place of 3x3/2",
+        "20% dropout before the classifier in place of 40%",
+        "auxiliary heads pool adaptively to 4x4 in place of 5x5/3 average pooling",
+    ),
+    torchvision="googlenet",
+    torchvision_equal=True,
+)
+def googlenet_tv(**kwargs: Any) -> GoogLeNet:
+    """torchvision's GoogLeNet: batch norm, 3x3 in place of 5x5, no LRN."""
+    return GoogLeNet(paper=False, **kwargs)

@@ -1,0 +1,367 @@
+"""ResNet (He, Zhang, Ren & Sun 2015): learn residuals ``F(x) = H(x) - x`` through shortcuts.
+
+ImageNet nets (Table 1) and the CIFAR-10 nets of §4.2 (6n+2 layers, option A shortcuts), with
+the same stacks without shortcuts ("plain") for the degradation experiment of Fig. 6.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Literal
+
+import torch
+from torch import nn
+
+from cnnzoo.layers import PadShortcut
+from cnnzoo.models._base import FeatureInfo, ZooModel, linear_or_identity
+from cnnzoo.models._registry import Paper, register_model, reported
+
+__all__ = [
+    "BasicBlock",
+    "Bottleneck",
+    "ResNet",
+    "plain20",
+    "plain32",
+    "plain44",
+    "plain56",
+    "resnet18",
+    "resnet20",
+    "resnet32",
+    "resnet34",
+    "resnet44",
+    "resnet50",
+    "resnet50_tv",
+    "resnet56",
+    "resnet101",
+    "resnet101_tv",
+    "resnet110",
+    "resnet152",
+    "resnet152_tv",
+    "resnet1202",
+]
+
+PAPER = Paper(
+    title="Deep Residual Learning for Image Recognition",
+    authors="K. He, X. Zhang, S. Ren, J. Sun",
+    year=2015,
+    url="https://arxiv.org/abs/1512.03385",
+)
+
+Shortcut = Literal["A", "B", "none"]  # §3.3: A zero-pads, B projects where shapes change
+
+
+def _shortcut(in_channels: int, out_channels: int, stride: int, kind: Shortcut) -> nn.Module | None:
+    """The shortcut's module where the identity does not fit; None where it does (or for plain)."""
+    if kind == "none" or (stride == 1 and in_channels == out_channels):
+        return None
+    if kind == "A":
+        return PadShortcut(in_channels, out_channels, stride)
+    return nn.Sequential(
+        nn.Conv2d(in_channels, out_channels, 1, stride=stride, bias=False),
+        nn.BatchNorm2d(out_channels),
+    )
+
+
+class BasicBlock(nn.Module):
+    """Two 3x3 convolutions (Fig. 5 left); the ResNet-18/34 and CIFAR block."""
+
+    expansion = 1
+
+    def __init__(self, in_channels: int, planes: int, stride: int, shortcut: Shortcut,
+                 stride_in_1x1: bool = False) -> None:  # fmt: skip
+        super().__init__()
+        self.conv1 = nn.Conv2d(in_channels, planes, 3, stride=stride, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(planes)
+        self.relu = nn.ReLU(inplace=True)
+        self.conv2 = nn.Conv2d(planes, planes, 3, padding=1, bias=False)
+        self.bn2 = nn.BatchNorm2d(planes)
+        self.downsample = _shortcut(in_channels, planes, stride, shortcut)
+        self.residual = shortcut != "none"
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = self.relu(self.bn1(self.conv1(x)))
+        out = self.bn2(self.conv2(out))
+        if self.residual:
+            out = out + (x if self.downsample is None else self.downsample(x))
+        return self.relu(out)
+
+
+class Bottleneck(nn.Module):
+    """1x1 reduce, 3x3, 1x1 restore (Fig. 5 right); ResNet-50/101/152.
+
+    The paper strides the first 1x1 convolution; torchvision ("v1.5") strides the 3x3, which
+    costs more (4.1 against 3.8 GMACs for ResNet-50) and is a little more accurate.
+    """
+
+    expansion = 4
+
+    def __init__(self, in_channels: int, planes: int, stride: int, shortcut: Shortcut,
+                 stride_in_1x1: bool = True) -> None:  # fmt: skip
+        super().__init__()
+        out_channels = planes * self.expansion
+        s1, s3 = (stride, 1) if stride_in_1x1 else (1, stride)
+        self.conv1 = nn.Conv2d(in_channels, planes, 1, stride=s1, bias=False)
+        self.bn1 = nn.BatchNorm2d(planes)
+        self.conv2 = nn.Conv2d(planes, planes, 3, stride=s3, padding=1, bias=False)
+        self.bn2 = nn.BatchNorm2d(planes)
+        self.conv3 = nn.Conv2d(planes, out_channels, 1, bias=False)
+        self.bn3 = nn.BatchNorm2d(out_channels)
+        self.relu = nn.ReLU(inplace=True)
+        self.downsample = _shortcut(in_channels, out_channels, stride, shortcut)
+        self.residual = shortcut != "none"
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = self.relu(self.bn1(self.conv1(x)))
+        out = self.relu(self.bn2(self.conv2(out)))
+        out = self.bn3(self.conv3(out))
+        if self.residual:
+            out = out + (x if self.downsample is None else self.downsample(x))
+        return self.relu(out)
+
+
+class ResNet(ZooModel):
+    """A stem, stages of residual blocks (the first block of a stage strides by 2), global
+    average pooling and one fully-connected layer. Keys follow torchvision's ResNet."""
+
+    def __init__(
+        self,
+        block: type[BasicBlock | Bottleneck],
+        depths: Sequence[int],
+        widths: Sequence[int] = (64, 128, 256, 512),
+        stem: Literal["imagenet", "cifar"] = "imagenet",
+        shortcut: Shortcut = "B",
+        stride_in_1x1: bool = True,
+        num_classes: int = 1000,
+        in_chans: int = 3,
+        zero_init_residual: bool = False,
+    ) -> None:
+        super().__init__(num_classes, in_chans)
+        stem_width = widths[0]
+        if stem == "imagenet":  # 7x7/2 conv and 3x3/2 max pooling: 224 -> 56
+            self.conv1 = nn.Conv2d(in_chans, stem_width, 7, stride=2, padding=3, bias=False)
+            self.maxpool: nn.Module = nn.MaxPool2d(3, stride=2, padding=1)
+        else:  # §4.2: one 3x3 conv, no pooling: 32 -> 32
+            self.conv1 = nn.Conv2d(in_chans, stem_width, 3, padding=1, bias=False)
+            self.maxpool = nn.Identity()
+        self.bn1 = nn.BatchNorm2d(stem_width)
+        self.relu = nn.ReLU(inplace=True)
+        stem_stride, reduction = (2, 4) if stem == "imagenet" else (1, 1)
+        self.feature_info = [FeatureInfo("relu", stem_width, stem_stride)]
+        self.stage_names: list[str] = []
+        channels = stem_width
+        for i, (depth, width) in enumerate(zip(depths, widths, strict=True)):
+            stride = 1 if i == 0 else 2
+            blocks = []
+            for j in range(depth):
+                blocks.append(
+                    block(channels, width, stride if j == 0 else 1, shortcut, stride_in_1x1)
+                )
+                channels = width * block.expansion
+            name = f"layer{i + 1}"
+            self.add_module(name, nn.Sequential(*blocks))
+            self.stage_names.append(name)
+            reduction *= stride
+            self.feature_info.append(FeatureInfo(name, channels, reduction))
+        self.num_features = channels
+        self.avgpool = nn.AdaptiveAvgPool2d((1, 1))
+        self.fc = linear_or_identity(channels, num_classes)
+        self._init_weights(zero_init_residual)
+
+    def _init_weights(self, zero_init_residual: bool) -> None:
+        """He et al. (2015, "Delving deep into rectifiers") for convolutions, as §3.4 says;
+        ``zero_init_residual`` starts each block as the identity (Goyal et al. 2017)."""
+        for m in self.modules():
+            if isinstance(m, nn.Conv2d):
+                nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
+            elif isinstance(m, nn.BatchNorm2d):
+                nn.init.ones_(m.weight)
+                nn.init.zeros_(m.bias)
+        if zero_init_residual:
+            for m in self.modules():
+                if isinstance(m, Bottleneck):
+                    nn.init.zeros_(m.bn3.weight)
+                elif isinstance(m, BasicBlock):
+                    nn.init.zeros_(m.bn2.weight)
+
+    def _features(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.maxpool(self.relu(self.bn1(self.conv1(x))))
+        for name in self.stage_names:
+            x = getattr(self, name)(x)
+        return x
+
+    def forward_head(self, x: torch.Tensor, pre_logits: bool = False) -> torch.Tensor:
+        x = torch.flatten(self.avgpool(x), 1)
+        return x if pre_logits else self.fc(x)
+
+    def get_classifier(self) -> nn.Module:
+        return self.fc
+
+    def reset_classifier(self, num_classes: int) -> None:
+        self.num_classes = num_classes
+        device = self.conv1.weight.device
+        self.fc = linear_or_identity(self.num_features, num_classes).to(device)
+
+
+# Table 1: the block and the number of blocks in conv2_x .. conv5_x
+IMAGENET_DEPTHS: dict[int, tuple[type[BasicBlock | Bottleneck], tuple[int, ...]]] = {
+    18: (BasicBlock, (2, 2, 2, 2)),
+    34: (BasicBlock, (3, 4, 6, 3)),
+    50: (Bottleneck, (3, 4, 6, 3)),
+    101: (Bottleneck, (3, 4, 23, 3)),
+    152: (Bottleneck, (3, 8, 36, 3)),
+}
+
+V15 = "stride 2 in the bottleneck's 3x3 convolution, not its first 1x1 (torchvision's 'v1.5')"
+TV_PARAMS = "torchvision model card (the paper gives FLOPs, not parameters)"
+
+
+def _imagenet(depth: int, v15: bool = False, **kwargs: Any) -> ResNet:
+    block, depths = IMAGENET_DEPTHS[depth]
+    return ResNet(block, depths, stride_in_1x1=not v15, **kwargs)
+
+
+def _entry(depth: int, params: str, macs: str, top5: str | None, v15: bool = False,
+           macs_source: str = "Table 1") -> dict[str, Any]:  # fmt: skip
+    basic = IMAGENET_DEPTHS[depth][0] is BasicBlock
+    return {
+        "family": "ResNet",
+        "paper": PAPER,
+        "input_size": (3, 224, 224),
+        "min_input_size": 1,
+        "params": reported(params, TV_PARAMS),
+        "macs": reported(macs, macs_source),
+        "top5_error": reported(top5, "Table 3: val, 10-crop") if top5 else None,
+        "deviations": (V15,) if v15 else (),
+        "torchvision": f"resnet{depth}",
+        "torchvision_equal": basic or v15,
+    }
+
+
+@register_model(**_entry(18, "11.7M", "1.8G", None))
+def resnet18(**kwargs: Any) -> ResNet:
+    """ResNet-18: basic blocks, 2-2-2-2."""
+    return _imagenet(18, **kwargs)
+
+
+@register_model(**_entry(34, "21.8M", "3.6G", "7.46%"))
+def resnet34(**kwargs: Any) -> ResNet:
+    """ResNet-34: basic blocks, 3-4-6-3, projection shortcuts where shapes change (option B)."""
+    return _imagenet(34, **kwargs)
+
+
+@register_model(**_entry(50, "25.6M", "3.8G", "6.71%"))
+def resnet50(**kwargs: Any) -> ResNet:
+    """ResNet-50 as published: bottlenecks 3-4-6-3, stride in the first 1x1."""
+    return _imagenet(50, **kwargs)
+
+
+@register_model(**_entry(101, "44.5M", "7.6G", "6.05%"))
+def resnet101(**kwargs: Any) -> ResNet:
+    """ResNet-101 as published: bottlenecks 3-4-23-3, stride in the first 1x1."""
+    return _imagenet(101, **kwargs)
+
+
+@register_model(**_entry(152, "60.2M", "11.3G", "5.71%"))
+def resnet152(**kwargs: Any) -> ResNet:
+    """ResNet-152 as published: bottlenecks 3-8-36-3, stride in the first 1x1."""
+    return _imagenet(152, **kwargs)
+
+
+@register_model(**_entry(50, "25.6M", "4.1G", None, True, "torchvision model card"))
+def resnet50_tv(**kwargs: Any) -> ResNet:
+    """torchvision's ResNet-50 ('v1.5'): the stride moved to the 3x3 convolution."""
+    return _imagenet(50, v15=True, **kwargs)
+
+
+@register_model(**_entry(101, "44.5M", "7.8G", None, True, "torchvision model card"))
+def resnet101_tv(**kwargs: Any) -> ResNet:
+    """torchvision's ResNet-101 ('v1.5'): the stride moved to the 3x3 convolution."""
+    return _imagenet(101, v15=True, **kwargs)
+
+
+@register_model(**_entry(152, "60.2M", "11.5G", None, True, "torchvision model card"))
+def resnet152_tv(**kwargs: Any) -> ResNet:
+    """torchvision's ResNet-152 ('v1.5'): the stride moved to the 3x3 convolution."""
+    return _imagenet(152, v15=True, **kwargs)
+
+
+def _cifar(depth: int, shortcut: Shortcut, **kwargs: Any) -> ResNet:
+    """§4.2: 6n+2 layers; three stages of 2n 3x3 layers with 16, 32 and 64 filters on 32x32,
+    16x16 and 8x8 maps; option A shortcuts, so no shortcut has parameters."""
+    if (depth - 2) % 6:
+        raise ValueError(f"CIFAR ResNets have 6n+2 layers (20, 32, 44, 56, 110, ...), got {depth}")
+    n = (depth - 2) // 6
+    return ResNet(BasicBlock, (n, n, n), (16, 32, 64), stem="cifar", shortcut=shortcut, **kwargs)
+
+
+def _cifar_entry(params: str | None, error: str | None) -> dict[str, Any]:
+    return {
+        "family": "ResNet-CIFAR",
+        "paper": PAPER,
+        "input_size": (3, 32, 32),
+        "min_input_size": 1,
+        "num_classes": 10,
+        "params": reported(params, "Table 6") if params else None,
+        "cifar10_error": reported(error, "Table 6 (best of 5 runs for 110)") if error else None,
+        "deviations": (),
+    }
+
+
+@register_model(**_cifar_entry("0.27M", "8.75%"))
+def resnet20(**kwargs: Any) -> ResNet:
+    """CIFAR ResNet-20 (n=3)."""
+    return _cifar(20, "A", **kwargs)
+
+
+@register_model(**_cifar_entry("0.46M", "7.51%"))
+def resnet32(**kwargs: Any) -> ResNet:
+    """CIFAR ResNet-32 (n=5)."""
+    return _cifar(32, "A", **kwargs)
+
+
+@register_model(**_cifar_entry("0.66M", "7.17%"))
+def resnet44(**kwargs: Any) -> ResNet:
+    """CIFAR ResNet-44 (n=7)."""
+    return _cifar(44, "A", **kwargs)
+
+
+@register_model(**_cifar_entry("0.85M", "6.97%"))
+def resnet56(**kwargs: Any) -> ResNet:
+    """CIFAR ResNet-56 (n=9)."""
+    return _cifar(56, "A", **kwargs)
+
+
+@register_model(**_cifar_entry("1.7M", "6.43%"))
+def resnet110(**kwargs: Any) -> ResNet:
+    """CIFAR ResNet-110 (n=18)."""
+    return _cifar(110, "A", **kwargs)
+
+
+@register_model(**_cifar_entry("19.4M", "7.93%"))
+def resnet1202(**kwargs: Any) -> ResNet:
+    """CIFAR ResNet-1202 (n=200): deeper, and worse than ResNet-110 (§4.2, over-fitting)."""
+    return _cifar(1202, "A", **kwargs)
+
+
+@register_model(**_cifar_entry(None, None))
+def plain20(**kwargs: Any) -> ResNet:
+    """CIFAR plain-20: ResNet-20 without shortcuts (Fig. 6 left)."""
+    return _cifar(20, "none", **kwargs)
+
+
+@register_model(**_cifar_entry(None, None))
+def plain32(**kwargs: Any) -> ResNet:
+    """CIFAR plain-32: ResNet-32 without shortcuts (Fig. 6 left)."""
+    return _cifar(32, "none", **kwargs)
+
+
+@register_model(**_cifar_entry(None, None))
+def plain44(**kwargs: Any) -> ResNet:
+    """CIFAR plain-44: ResNet-44 without shortcuts (Fig. 6 left)."""
+    return _cifar(44, "none", **kwargs)
+
+
+@register_model(**_cifar_entry(None, None))
+def plain56(**kwargs: Any) -> ResNet:
+    """CIFAR plain-56: ResNet-56 without shortcuts; trains worse than plain-20 (Fig. 6 left)."""
+    return _cifar(56, "none", **kwargs)
