@@ -238,7 +238,7 @@ class GoogLeNet(ZooModel):
     family="GoogLeNet",
     paper=PAPER,
     input_size=(3, 224, 224),
-    min_input_size=31,
+    min_input_size=47,  # the auxiliary heads' 5x5/3 pooling needs 4a maps of 3x3
     top5_error=reported("6.67%", "Table 2: ILSVRC-2014 test, 7 models, 144 crops (one: 10.07%)"),
 )
 def googlenet(**kwargs: Any) -> GoogLeNet:
