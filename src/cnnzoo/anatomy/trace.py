@@ -70,7 +70,7 @@ def trace(
             records.append(
                 LayerRecord(
                     name, type(mod).__name__, name.count(".") + 1, tuple(output.shape), params, leaf
-                )  # fmt: skip
+                )
             )
 
         handles.append(module.register_forward_hook(hook))

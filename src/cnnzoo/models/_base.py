@@ -114,6 +114,12 @@ class ZooModel(nn.Module, ABC):
         return sum(p.numel() for p in self.parameters() if p.requires_grad and id(p) not in skip)
 
 
+def on_meta(model: nn.Module) -> bool:
+    """Built on the meta device: shapes only, so initialisation has nothing to fill in (and
+    skipping it makes ResNet-1202 build in a tenth of the time)."""
+    return next(model.parameters()).is_meta
+
+
 def linear_or_identity(in_features: int, num_classes: int) -> nn.Module:
     """A classifier layer, or nothing when ``num_classes`` is 0 (features only)."""
     return nn.Linear(in_features, num_classes) if num_classes > 0 else nn.Identity()

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from torch import nn
 
 from cnnzoo.layers import LocalResponseNorm
-from cnnzoo.models._base import ConvFCNet, fc_head, pooling_stages
+from cnnzoo.models._base import ConvFCNet, fc_head, on_meta, pooling_stages
 from cnnzoo.models._registry import Paper, register_model, reported
 
 __all__ = ["ConvLayer", "alexnet", "alexnet_owt", "make_features"]
@@ -92,6 +92,8 @@ def make_features(
 def init_gaussian(model: nn.Module, std: float, bias_one: Sequence[str] = ()) -> None:
     """Zero-mean Gaussian weights; biases 0, or 1 for the named layers (AlexNet §5: "to
     accelerate the early stages of learning by providing the ReLUs with positive inputs")."""
+    if on_meta(model):
+        return
     for name, module in model.named_modules():
         if isinstance(module, nn.Conv2d | nn.Linear):
             nn.init.normal_(module.weight, 0.0, std)

@@ -16,7 +16,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from cnnzoo.models._base import FeatureInfo, ZooModel, linear_or_identity
+from cnnzoo.models._base import FeatureInfo, ZooModel, linear_or_identity, on_meta
 from cnnzoo.models._registry import Paper, register_model, reported
 
 __all__ = [
@@ -144,14 +144,15 @@ class DenseNet(ZooModel):
                                              reduction))  # fmt: skip
         self.num_features = width
         self.classifier = linear_or_identity(width, num_classes)
-        for m in self.modules():
-            if isinstance(m, nn.Conv2d):
-                nn.init.kaiming_normal_(m.weight)  # §4.2 cites He et al. 2015
-            elif isinstance(m, nn.BatchNorm2d):
-                nn.init.ones_(m.weight)
-                nn.init.zeros_(m.bias)
-            elif isinstance(m, nn.Linear):
-                nn.init.zeros_(m.bias)
+        if not on_meta(self):
+            for m in self.modules():
+                if isinstance(m, nn.Conv2d):
+                    nn.init.kaiming_normal_(m.weight)  # §4.2 cites He et al. 2015
+                elif isinstance(m, nn.BatchNorm2d):
+                    nn.init.ones_(m.weight)
+                    nn.init.zeros_(m.bias)
+                elif isinstance(m, nn.Linear):
+                    nn.init.zeros_(m.bias)
 
     def _features(self, x: torch.Tensor) -> torch.Tensor:
         return F.relu(self.features(x))

@@ -16,7 +16,7 @@ import torch
 from torch import nn
 
 from cnnzoo.layers import BasicConv2d, LocalResponseNorm
-from cnnzoo.models._base import FeatureInfo, ZooModel, linear_or_identity
+from cnnzoo.models._base import FeatureInfo, ZooModel, linear_or_identity, on_meta
 from cnnzoo.models._registry import Paper, register_model, reported
 
 __all__ = ["GoogLeNet", "GoogLeNetOutputs", "Inception", "googlenet", "googlenet_tv"]
@@ -168,6 +168,8 @@ class GoogLeNet(ZooModel):
 
     def _init_weights(self) -> None:
         """torchvision's truncated normal (std 0.01); the paper gives no initialisation."""
+        if on_meta(self):
+            return
         for m in self.modules():
             if isinstance(m, nn.Conv2d | nn.Linear):
                 nn.init.trunc_normal_(m.weight, mean=0.0, std=0.01, a=-2, b=2)

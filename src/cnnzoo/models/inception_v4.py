@@ -15,7 +15,7 @@ import torch
 from torch import nn
 
 from cnnzoo.layers import BasicConv2d
-from cnnzoo.models._base import FeatureInfo, ZooModel, linear_or_identity
+from cnnzoo.models._base import FeatureInfo, ZooModel, linear_or_identity, on_meta
 from cnnzoo.models._registry import Paper, register_model, reported
 
 __all__ = ["InceptionV4", "inception_v4"]
@@ -177,11 +177,12 @@ class InceptionV4(ZooModel):
             FeatureInfo("features.inception_b7", 1024, 16),
             FeatureInfo("features.inception_c3", 1536, 32),
         ]
-        for m in self.modules():
-            if isinstance(m, nn.Conv2d | nn.Linear):
-                nn.init.trunc_normal_(m.weight, std=0.1 if isinstance(m, nn.Conv2d) else 0.01)
-                if m.bias is not None:
-                    nn.init.zeros_(m.bias)
+        if not on_meta(self):
+            for m in self.modules():
+                if isinstance(m, nn.Conv2d | nn.Linear):
+                    nn.init.trunc_normal_(m.weight, std=0.1 if isinstance(m, nn.Conv2d) else 0.01)
+                    if m.bias is not None:
+                        nn.init.zeros_(m.bias)
 
     def _features(self, x: torch.Tensor) -> torch.Tensor:
         return self.features(x)

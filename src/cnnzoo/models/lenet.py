@@ -14,7 +14,7 @@ import torch
 from torch import nn
 
 from cnnzoo.layers import PartialConv2d, ScaledTanh, TrainableSubsampling
-from cnnzoo.models._base import FeatureInfo, ZooModel
+from cnnzoo.models._base import FeatureInfo, ZooModel, on_meta
 from cnnzoo.models._registry import Paper, register_model, reported
 
 __all__ = ["LeNet5", "lenet5", "lenet5_modern"]
@@ -105,6 +105,8 @@ class LeNet5(ZooModel):
 
     def _init_weights(self) -> None:
         """Uniform in ±2.4/F_i, F_i the fan-in of the unit (§II.B, footnote; App. A)."""
+        if on_meta(self):
+            return
         for module in self.modules():
             if isinstance(module, nn.Conv2d | nn.Linear):
                 fan_in = module.weight[0].numel()
@@ -138,7 +140,7 @@ class LeNet5(ZooModel):
     min_input_size=32,
     fixed_input_size=True,
     num_classes=10,
-    params=reported("60,000", "§II.B: 'LeNet-5 ... 60,000 trainable free parameters'"),
+    params=reported("60,000", "§II.B: the per-layer counts 156+12+1,516+32+48,120+10,164"),
     macs=None,
 )
 def lenet5(**kwargs: Any) -> LeNet5:

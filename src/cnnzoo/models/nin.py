@@ -15,7 +15,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from cnnzoo.models._base import FeatureInfo, ZooModel
+from cnnzoo.models._base import FeatureInfo, ZooModel, on_meta
 from cnnzoo.models._registry import Paper, register_model, reported
 
 __all__ = ["NiN", "nin"]
@@ -74,12 +74,13 @@ class NiN(ZooModel):
             FeatureInfo("features.block2", w2[-1], 2),
             FeatureInfo("features.block3", w3[-1], 4),
         ]
-        for m in self.modules():
-            if isinstance(m, nn.Conv2d):
-                # the released model: Gaussian weights (std 0.05 for the first layers), zero bias
-                nn.init.normal_(m.weight, 0.0, 0.05)
-                if m.bias is not None:
-                    nn.init.zeros_(m.bias)
+        if not on_meta(self):
+            for m in self.modules():
+                if isinstance(m, nn.Conv2d):
+                    # the released model: Gaussian weights (std 0.05), zero biases
+                    nn.init.normal_(m.weight, 0.0, 0.05)
+                    if m.bias is not None:
+                        nn.init.zeros_(m.bias)
 
     def _make_classifier(self, num_classes: int) -> nn.Module:
         """The last mlpconv's final 1x1 layer: one map per class."""

@@ -10,7 +10,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from cnnzoo.models._base import FeatureInfo, ZooModel, linear_or_identity
+from cnnzoo.models._base import FeatureInfo, ZooModel, linear_or_identity, on_meta
 from cnnzoo.models._registry import Paper, register_model, reported
 
 __all__ = ["PreActBottleneck", "PreActResNet", "preact_resnet164", "preact_resnet1001"]
@@ -83,12 +83,13 @@ class PreActResNet(ZooModel):
         self.num_features = channels
         self.avgpool = nn.AdaptiveAvgPool2d((1, 1))
         self.fc = linear_or_identity(channels, num_classes)
-        for m in self.modules():
-            if isinstance(m, nn.Conv2d):
-                nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
-            elif isinstance(m, nn.BatchNorm2d):
-                nn.init.ones_(m.weight)
-                nn.init.zeros_(m.bias)
+        if not on_meta(self):
+            for m in self.modules():
+                if isinstance(m, nn.Conv2d):
+                    nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
+                elif isinstance(m, nn.BatchNorm2d):
+                    nn.init.ones_(m.weight)
+                    nn.init.zeros_(m.bias)
 
     def _features(self, x: torch.Tensor) -> torch.Tensor:
         x = self.conv1(x)

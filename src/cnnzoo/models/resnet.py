@@ -13,7 +13,7 @@ import torch
 from torch import nn
 
 from cnnzoo.layers import PadShortcut
-from cnnzoo.models._base import FeatureInfo, ZooModel, linear_or_identity
+from cnnzoo.models._base import FeatureInfo, ZooModel, linear_or_identity, on_meta
 from cnnzoo.models._registry import Paper, register_model, reported
 
 __all__ = [
@@ -170,6 +170,8 @@ class ResNet(ZooModel):
     def _init_weights(self, zero_init_residual: bool) -> None:
         """He et al. (2015, "Delving deep into rectifiers") for convolutions, as §3.4 says;
         ``zero_init_residual`` starts each block as the identity (Goyal et al. 2017)."""
+        if on_meta(self):
+            return
         for m in self.modules():
             if isinstance(m, nn.Conv2d):
                 nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")

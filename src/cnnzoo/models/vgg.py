@@ -12,7 +12,7 @@ from typing import Any
 from torch import nn
 
 from cnnzoo.layers import LocalResponseNorm
-from cnnzoo.models._base import ConvFCNet, fc_head, pooling_stages
+from cnnzoo.models._base import ConvFCNet, fc_head, on_meta, pooling_stages
 from cnnzoo.models._registry import Paper, register_model, reported
 
 __all__ = [
@@ -77,6 +77,8 @@ def make_layers(config: list[Layer], in_chans: int, batch_norm: bool) -> nn.Sequ
 def _init_weights(model: nn.Module, std: float | None) -> None:
     """§3.1: net A from N(0, 10⁻²); the deeper nets were initialised from A in the paper, and the
     authors add that Glorot & Bengio's initialisation works without that pre-training."""
+    if on_meta(model):
+        return
     for module in model.modules():
         if isinstance(module, nn.Conv2d | nn.Linear):
             if std is None:
