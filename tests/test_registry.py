@@ -1,5 +1,7 @@
 """The registry: lookup, wildcards, helpful errors, and the printed figures it parses."""
 
+from pathlib import Path
+
 import pytest
 import torch
 
@@ -76,3 +78,11 @@ def test_create_model_on_a_device_and_for_grey_images() -> None:
     assert model(torch.randn(3, 1, 32, 32)).shape == (3, 10)
     meta = cnnzoo.create_model("vgg19", device="meta")
     assert next(meta.parameters()).is_meta
+
+
+def test_readme_lists_every_model_with_its_count() -> None:
+    readme = (Path(__file__).parents[1] / "README.md").read_text()
+    for name in cnnzoo.list_models():
+        count = cnnzoo.create_model(name, device="meta").num_params()
+        assert f"| `{name}` |" in readme, name
+        assert f"| {count:,} |" in readme, f"{name}: README lacks its count {count:,}"
