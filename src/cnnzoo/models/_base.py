@@ -253,3 +253,32 @@ def fc_head(
     if named:
         return nn.Sequential(OrderedDict(layers))
     return nn.Sequential(*(module for _, module in layers))
+
+
+class PooledLinearNet(ZooModel):
+    """Networks that end in global average pooling, dropout (identity where the paper has
+    none) and one linear classifier: NiN's idea, kept by GoogLeNet, ResNet and DenseNet.
+
+    Subclasses set ``avgpool``, ``dropout``, ``num_features`` and the classifier under the
+    attribute ``classifier_attr`` ("fc" in torchvision's ResNet and GoogLeNet, "classifier" in
+    its DenseNet), so parameter keys stay torchvision's.
+    """
+
+    classifier_attr = "fc"
+    num_features: int
+    avgpool: nn.Module
+    dropout: nn.Module
+
+    def forward_head(self, x: torch.Tensor, pre_logits: bool = False) -> torch.Tensor:
+        x = self.dropout(torch.flatten(self.avgpool(x), 1))  # (B, num_features)
+        return x if pre_logits else self.get_classifier()(x)
+
+    def get_classifier(self) -> nn.Module:
+        classifier: nn.Module = getattr(self, self.classifier_attr)
+        return classifier
+
+    def reset_classifier(self, num_classes: int) -> None:
+        self.num_classes = num_classes
+        device = next(self.parameters()).device
+        setattr(self, self.classifier_attr,
+                linear_or_identity(self.num_features, num_classes).to(device))  # fmt: skip

@@ -16,7 +16,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from cnnzoo.models._base import FeatureInfo, ZooModel, linear_or_identity, on_meta
+from cnnzoo.models._base import FeatureInfo, PooledLinearNet, linear_or_identity, on_meta
 from cnnzoo.models._registry import Paper, register_model, reported
 
 __all__ = [
@@ -94,8 +94,10 @@ class Transition(nn.Sequential):
         self.pool = nn.AvgPool2d(2, stride=2)
 
 
-class DenseNet(ZooModel):
+class DenseNet(PooledLinearNet):
     """Dense blocks joined by transitions, then BN, ReLU, global pooling and one FC layer."""
+
+    classifier_attr = "classifier"
 
     def __init__(
         self,
@@ -143,6 +145,8 @@ class DenseNet(ZooModel):
         self.feature_info.append(FeatureInfo(f"features.norm{len(block_config) + 1}", width,
                                              reduction))  # fmt: skip
         self.num_features = width
+        self.avgpool = nn.AdaptiveAvgPool2d((1, 1))
+        self.dropout = nn.Identity()
         self.classifier = linear_or_identity(width, num_classes)
         if not on_meta(self):
             for m in self.modules():
@@ -156,18 +160,6 @@ class DenseNet(ZooModel):
 
     def _features(self, x: torch.Tensor) -> torch.Tensor:
         return F.relu(self.features(x))
-
-    def forward_head(self, x: torch.Tensor, pre_logits: bool = False) -> torch.Tensor:
-        x = torch.flatten(F.adaptive_avg_pool2d(x, (1, 1)), 1)
-        return x if pre_logits else self.classifier(x)
-
-    def get_classifier(self) -> nn.Module:
-        return self.classifier
-
-    def reset_classifier(self, num_classes: int) -> None:
-        self.num_classes = num_classes
-        device = next(self.parameters()).device
-        self.classifier = linear_or_identity(self.num_features, num_classes).to(device)
 
 
 # Table 1: layers per dense block, k = 32, DenseNet-BC (bottleneck, θ = 0.5)

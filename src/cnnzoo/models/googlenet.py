@@ -16,7 +16,7 @@ import torch
 from torch import nn
 
 from cnnzoo.layers import BasicConv2d, LocalResponseNorm
-from cnnzoo.models._base import FeatureInfo, ZooModel, linear_or_identity, on_meta
+from cnnzoo.models._base import FeatureInfo, PooledLinearNet, linear_or_identity, on_meta
 from cnnzoo.models._registry import Paper, register_model, reported
 
 __all__ = ["GoogLeNet", "GoogLeNetOutputs", "Inception", "googlenet", "googlenet_tv"]
@@ -97,7 +97,7 @@ class InceptionAux(nn.Module):
         return self.fc2(self.dropout(self.relu(self.fc1(x))))
 
 
-class GoogLeNet(ZooModel):
+class GoogLeNet(PooledLinearNet):
     """GoogLeNet; ``paper=False`` gives torchvision's layout and keys (BN, 3x3 for 5x5, no LRN,
     2x2 pooling before 5a, 20% dropout)."""
 
@@ -156,6 +156,7 @@ class GoogLeNet(ZooModel):
             self.aux1.dropout.p = self.aux2.dropout.p = dropout_aux
         self.avgpool = nn.AdaptiveAvgPool2d((1, 1))
         self.dropout = nn.Dropout(dropout if dropout is not None else (0.4 if paper else 0.2))
+        self.num_features = 1024
         self.fc = linear_or_identity(1024, num_classes)
         self.feature_info = [
             FeatureInfo("conv1", 64, 2),
@@ -207,10 +208,6 @@ class GoogLeNet(ZooModel):
     def _features(self, x: torch.Tensor) -> torch.Tensor:
         return self._4d_to_5b(self._4a_to_4d(self._stem_to_4a(x)))
 
-    def forward_head(self, x: torch.Tensor, pre_logits: bool = False) -> torch.Tensor:
-        x = self.dropout(torch.flatten(self.avgpool(x), 1))
-        return x if pre_logits else self.fc(x)
-
     def forward(self, x: torch.Tensor) -> Any:
         """Logits; in training with auxiliary heads, ``GoogLeNetOutputs(logits, aux2, aux1)``."""
         self.check_input(x)
@@ -224,13 +221,9 @@ class GoogLeNet(ZooModel):
             return GoogLeNetOutputs(logits, aux2, aux1)
         return logits
 
-    def get_classifier(self) -> nn.Module:
-        return self.fc
-
     def reset_classifier(self, num_classes: int) -> None:
-        self.num_classes = num_classes
+        super().reset_classifier(num_classes)
         device = self.conv1.conv.weight.device
-        self.fc = linear_or_identity(1024, num_classes).to(device)
         for aux in (self.aux1, self.aux2):
             if aux is not None:
                 aux.fc2 = linear_or_identity(1024, num_classes).to(device)

@@ -15,7 +15,7 @@ import torch
 from torch import nn
 
 from cnnzoo.layers import BasicConv2d
-from cnnzoo.models._base import FeatureInfo, ZooModel, linear_or_identity, on_meta
+from cnnzoo.models._base import FeatureInfo, PooledLinearNet, linear_or_identity, on_meta
 from cnnzoo.models._registry import Paper, register_model, reported
 
 __all__ = ["InceptionV4", "inception_v4"]
@@ -152,7 +152,7 @@ class InceptionC(nn.Module):
         )  # fmt: skip
 
 
-class InceptionV4(ZooModel):
+class InceptionV4(PooledLinearNet):
     """Fig. 9: stem, 4 × A, Reduction-A, 7 × B, Reduction-B, 3 × C, pooling, dropout, FC."""
 
     def __init__(self, num_classes: int = 1000, in_chans: int = 3, dropout: float = 0.2) -> None:
@@ -169,6 +169,7 @@ class InceptionV4(ZooModel):
         )
         self.avgpool = nn.AdaptiveAvgPool2d((1, 1))
         self.dropout = nn.Dropout(dropout)  # "Dropout (keep 0.8)"
+        self.num_features = 1536
         self.fc = linear_or_identity(1536, num_classes)
         self.feature_info = [
             FeatureInfo("features.stem.conv3", 64, 2),
@@ -186,17 +187,6 @@ class InceptionV4(ZooModel):
 
     def _features(self, x: torch.Tensor) -> torch.Tensor:
         return self.features(x)
-
-    def forward_head(self, x: torch.Tensor, pre_logits: bool = False) -> torch.Tensor:
-        x = self.dropout(torch.flatten(self.avgpool(x), 1))
-        return x if pre_logits else self.fc(x)
-
-    def get_classifier(self) -> nn.Module:
-        return self.fc
-
-    def reset_classifier(self, num_classes: int) -> None:
-        self.num_classes = num_classes
-        self.fc = linear_or_identity(1536, num_classes).to(next(self.parameters()).device)
 
 
 @register_model(

@@ -10,7 +10,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from cnnzoo.models._base import FeatureInfo, ZooModel, linear_or_identity, on_meta
+from cnnzoo.models._base import FeatureInfo, PooledLinearNet, linear_or_identity, on_meta
 from cnnzoo.models._registry import Paper, register_model, reported
 
 __all__ = ["PreActBottleneck", "PreActResNet", "preact_resnet164", "preact_resnet1001"]
@@ -52,7 +52,7 @@ class PreActBottleneck(nn.Module):
         return out + identity
 
 
-class PreActResNet(ZooModel):
+class PreActResNet(PooledLinearNet):
     """CIFAR pre-activation ResNet of depth 9n+2: a 3x3 conv, three stages of n bottlenecks
     (64, 128, 256 output maps on 32, 16, 8 pixels), a final BN-ReLU, pooling and FC."""
 
@@ -82,6 +82,7 @@ class PreActResNet(ZooModel):
         self.feature_info[-1] = FeatureInfo("relu", channels, 4)
         self.num_features = channels
         self.avgpool = nn.AdaptiveAvgPool2d((1, 1))
+        self.dropout = nn.Identity()
         self.fc = linear_or_identity(channels, num_classes)
         if not on_meta(self):
             for m in self.modules():
@@ -95,17 +96,6 @@ class PreActResNet(ZooModel):
         x = self.conv1(x)
         x = self.layer3(self.layer2(self.layer1(x)))
         return self.relu(self.bn(x))  # the last unit's output still needs its activation
-
-    def forward_head(self, x: torch.Tensor, pre_logits: bool = False) -> torch.Tensor:
-        x = torch.flatten(self.avgpool(x), 1)
-        return x if pre_logits else self.fc(x)
-
-    def get_classifier(self) -> nn.Module:
-        return self.fc
-
-    def reset_classifier(self, num_classes: int) -> None:
-        self.num_classes = num_classes
-        self.fc = linear_or_identity(self.num_features, num_classes).to(self.conv1.weight.device)
 
 
 def _entry(params: str, error: str, excludes_norm: bool = False) -> dict[str, Any]:

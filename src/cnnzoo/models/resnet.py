@@ -13,7 +13,7 @@ import torch
 from torch import nn
 
 from cnnzoo.layers import PadShortcut
-from cnnzoo.models._base import FeatureInfo, ZooModel, linear_or_identity, on_meta
+from cnnzoo.models._base import FeatureInfo, PooledLinearNet, linear_or_identity, on_meta
 from cnnzoo.models._registry import Paper, register_model, reported
 
 __all__ = [
@@ -119,7 +119,7 @@ class Bottleneck(nn.Module):
         return self.relu(out)
 
 
-class ResNet(ZooModel):
+class ResNet(PooledLinearNet):
     """A stem, stages of residual blocks (the first block of a stage strides by 2), global
     average pooling and one fully-connected layer. Keys follow torchvision's ResNet."""
 
@@ -134,6 +134,7 @@ class ResNet(ZooModel):
         num_classes: int = 1000,
         in_chans: int = 3,
         zero_init_residual: bool = False,
+        drop_rate: float = 0.0,
     ) -> None:
         super().__init__(num_classes, in_chans)
         stem_width = widths[0]
@@ -164,6 +165,7 @@ class ResNet(ZooModel):
             self.feature_info.append(FeatureInfo(name, channels, reduction))
         self.num_features = channels
         self.avgpool = nn.AdaptiveAvgPool2d((1, 1))
+        self.dropout = nn.Dropout(drop_rate) if drop_rate > 0 else nn.Identity()
         self.fc = linear_or_identity(channels, num_classes)
         self._init_weights(zero_init_residual)
 
@@ -190,18 +192,6 @@ class ResNet(ZooModel):
         for name in self.stage_names:
             x = getattr(self, name)(x)
         return x
-
-    def forward_head(self, x: torch.Tensor, pre_logits: bool = False) -> torch.Tensor:
-        x = torch.flatten(self.avgpool(x), 1)
-        return x if pre_logits else self.fc(x)
-
-    def get_classifier(self) -> nn.Module:
-        return self.fc
-
-    def reset_classifier(self, num_classes: int) -> None:
-        self.num_classes = num_classes
-        device = self.conv1.weight.device
-        self.fc = linear_or_identity(self.num_features, num_classes).to(device)
 
 
 # Table 1: the block and the number of blocks in conv2_x .. conv5_x
