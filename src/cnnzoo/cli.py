@@ -5,13 +5,27 @@ from __future__ import annotations
 import argparse
 import re
 import sys
+import warnings
 from collections.abc import Sequence
+from pathlib import Path
 
+import torch
 from rich.console import Console
 from rich.table import Table
 
 from cnnzoo import __version__, create_model, list_models, model_info
-from cnnzoo.anatomy.trace import at_depth, trace
+from cnnzoo.anatomy import GeometryError, GeometryWarning, analyze, conv_arithmetic
+from cnnzoo.anatomy.analyze import OPTIMIZER_STATES
+from cnnzoo.anatomy.compare import compare
+from cnnzoo.anatomy.design import (
+    Design,
+    break_even_filters,
+    fc_vs_pooled_head,
+    inception_reductions,
+    kernel_stack,
+    residual_blocks,
+)
+from cnnzoo.anatomy.report import FORMATS, auto_depth, human, human_bytes, render
 from cnnzoo.models import UnknownModelError, ZooModel
 
 __all__ = ["main"]
@@ -19,14 +33,6 @@ __all__ = ["main"]
 
 class UsageError(Exception):
     """A bad argument: the message says what was wrong and what is accepted."""
-
-
-def human(count: float) -> str:
-    """12,345,678 -> '12.35M': the way papers print parameter counts."""
-    for unit, scale in (("G", 1e9), ("M", 1e6), ("K", 1e3)):
-        if abs(count) >= scale:
-            return f"{count / scale:.2f}{unit}"
-    return f"{count:,.0f}"
 
 
 def parse_size(text: str) -> tuple[int, int, int]:
@@ -99,16 +105,124 @@ def cmd_info(args: argparse.Namespace, console: Console) -> int:
             console.print(f"  - {deviation}")
     else:
         console.print("deviations none: built as the paper describes")
-    records = trace(model, size)
-    depth = args.depth or next(d for d in (3, 2, 1) if len(at_depth(records, d)) <= 40 or d == 1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", GeometryWarning)  # `cnnzoo summary` reports misfits
+        analysis = analyze(model, size)
+    depth = args.depth or auto_depth(analysis, max_rows=40)
     table = Table(title=f"layers at depth {depth}, input {'x'.join(map(str, size))}",
                   title_justify="left")  # fmt: skip
     for column in ("layer", "type", "output", "params"):
         table.add_column(column, justify="right" if column == "params" else "left")
-    for record in at_depth(records, depth):
-        table.add_row(record.name, record.type, "x".join(map(str, record.chw)),
-                      f"{record.params:,}" if record.params else "")  # fmt: skip
+    for layer in analysis.at_depth(depth):
+        table.add_row(layer.name, layer.type, "x".join(map(str, layer.chw)),
+                      f"{layer.params:,}" if layer.params else "")  # fmt: skip
     console.print(table)
+    console.print(f"`cnnzoo summary {info.name}` adds MACs, memory and receptive fields.")
+    return 0
+
+
+_DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}
+
+
+def cmd_summary(args: argparse.Namespace, console: Console) -> int:
+    info = model_info(args.name)
+    size = parse_size(args.input) if args.input else info.input_size
+    if args.batch_size < 1:
+        raise UsageError(f"--batch-size {args.batch_size}: give 1 or more images")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", GeometryWarning)  # listed under the table instead
+        analysis = analyze(args.name, size, batch_size=args.batch_size,
+                           dtype=_DTYPES[args.dtype], strict=args.strict)  # fmt: skip
+    memory = analysis.training_memory(optimizer=args.optimizer)
+    text = render(analysis, args.format, args.depth, args.explain, memory)
+    if args.output:
+        Path(args.output).write_text(text)
+        console.print(f"wrote {args.output}")
+    elif args.format == "table":
+        console.print(text, end="", highlight=False, markup=False)
+    else:
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+    return 0
+
+
+def cmd_conv(args: argparse.Namespace, console: Console) -> int:
+    size = parse_size(args.input)
+    conv = conv_arithmetic(size, args.filters, args.kernel, args.stride, args.padding,
+                           args.dilation, args.groups, not args.no_bias)  # fmt: skip
+    if args.strict and not conv.fits:
+        raise GeometryError("; ".join(line for line in conv.explain() if line.startswith("misfit")))
+    c, h, w = size
+    console.print(f"input   {c}x{h}x{w}; {args.filters} filters of {args.kernel}x{args.kernel}, "
+                  f"stride {args.stride}, padding {args.padding}", highlight=False)  # fmt: skip
+    for line in conv.explain():
+        console.print(line, highlight=False)
+    oc, oh, ow = conv.output_shape
+    console.print(f"shape   {oc}x{oh}x{ow}: {oc * oh * ow:,} activations "
+                  f"({human_bytes(4 * oc * oh * ow)} as float32)", highlight=False)  # fmt: skip
+    return 0
+
+
+def _design_table(title: str, rows: list[Design], console: Console) -> None:
+    table = Table(title=title, title_justify="left")
+    for column in ("design", "params", "MACs", "RF", "ReLUs", "output", "parameters written out"):
+        table.add_column(column, justify="right" if column in ("params", "MACs", "RF") else "left")
+    for d in rows:
+        table.add_row(d.name, f"{d.params:,}", f"{d.macs:,}", str(d.receptive_field),
+                      str(d.nonlinearities), "x".join(map(str, d.output)), d.formula)  # fmt: skip
+    console.print(table)
+    a, b = rows
+
+    def ratio(x: int, y: int) -> str:
+        return f"{y / x:.1f}x fewer" if x < y else f"{x / y:.2f}x the"
+
+    console.print(f"{b.name}: {ratio(b.params, a.params)} parameters and "
+                  f"{ratio(b.macs, a.macs)} MACs of {a.name}", highlight=False)  # fmt: skip
+
+
+def cmd_design(args: argparse.Namespace, console: Console) -> int:
+    c, h, w = parse_size(args.input)
+    if h != w:
+        raise UsageError(f"--input {args.input!r}: the design comparisons take square inputs")
+    if args.what == "stack":
+        filters = args.filters or c
+        rows = kernel_stack(args.kernel, c, filters, h)
+        _design_table(f"one {args.kernel}x{args.kernel} against stacked 3x3, D={c}, N={filters}, "
+                      f"{h}x{w}", rows, console)  # fmt: skip
+        console.print(f"the stack has fewer parameters while N < "
+                      f"{break_even_filters(args.kernel, c):.1f} (= "
+                      f"{break_even_filters(args.kernel, 1):.2f}·D)", highlight=False)  # fmt: skip
+    elif args.what == "bottleneck":
+        rows = inception_reductions(c, h, *args.inception)
+        _design_table(f"inception module on {c}x{h}x{w}", rows, console)
+        rows = residual_blocks(args.width, h)
+        _design_table(f"ResNet blocks on {h}x{w}", rows, console)
+    else:
+        rows = fc_vs_pooled_head(c, h, args.hidden, args.classes)
+        _design_table(f"classifier heads on {c}x{h}x{w}", rows, console)
+    return 0
+
+
+def cmd_compare(args: argparse.Namespace, console: Console) -> int:
+    names = [n for pattern in args.names for n in list_models(pattern)] or args.names
+    rows = compare(list(dict.fromkeys(names)))
+    table = Table(title="the networks side by side (each at its paper's input size)",
+                  title_justify="left")  # fmt: skip
+    for column in ("name", "year", "input", "params", "GMACs", "depth", "RF", "fwd memory",
+                   "top-5 err", "as reported in"):  # fmt: skip
+        table.add_column(
+            column, justify="left" if column in ("name", "as reported in") else "right"
+        )
+    for r in rows:
+        table.add_row(r.name, str(r.year), "x".join(map(str, r.input_size)), human(r.params),
+                      f"{r.macs / 1e9:.2f}", str(r.depth), str(r.receptive_field or "-"),
+                      human_bytes(r.forward_bytes),
+                      f"{r.top5_error:g}%" if r.top5_error is not None else "-",
+                      r.top5_source or "")  # fmt: skip
+    console.print(table)
+    if args.plot:
+        from cnnzoo.viz import plot_comparison
+
+        console.print(f"wrote {plot_comparison(rows, args.plot)}")
     return 0
 
 
@@ -127,12 +241,64 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--input", help="input size CxHxW (default: the paper's)")
     p.add_argument("--depth", type=int, help="module depth of the layer listing")
     p.set_defaults(run=cmd_info)
+
+    p = sub.add_parser("summary", help="layer by layer: shapes, params, MACs, memory, RF")
+    p.add_argument("name")
+    p.add_argument("--input", help="input size CxHxW (default: the paper's)")
+    p.add_argument("--depth", type=int, help="collapse modules deeper than this (1: children)")
+    p.add_argument("--explain", action="store_true", help="show the arithmetic of each layer")
+    p.add_argument("--format", choices=FORMATS, default="table")
+    p.add_argument("--output", help="write to this file instead of the terminal")
+    p.add_argument("--batch-size", type=int, default=1, help="images per batch (memory)")
+    p.add_argument("--dtype", choices=sorted(_DTYPES), default="float32")
+    p.add_argument("--optimizer", choices=sorted(OPTIMIZER_STATES), default="momentum",
+                   help="optimizer whose state the training memory counts")  # fmt: skip
+    p.add_argument("--strict", action="store_true", help="a window that drops input is an error")
+    p.set_defaults(run=cmd_summary)
+
+    p = sub.add_parser("conv", help="one convolution worked out: size, params, MACs, fit")
+    p.add_argument("--input", required=True, help="input CxHxW, e.g. 3x227x227")
+    p.add_argument("--filters", type=int, required=True, help="output channels K")
+    p.add_argument("--kernel", type=int, required=True, help="kernel side F")
+    p.add_argument("--stride", type=int, default=1)
+    p.add_argument("--padding", type=int, default=0)
+    p.add_argument("--dilation", type=int, default=1)
+    p.add_argument("--groups", type=int, default=1)
+    p.add_argument("--no-bias", action="store_true")
+    p.add_argument("--strict", action="store_true", help="exit 2 when the window does not fit")
+    p.set_defaults(run=cmd_conv)
+
+    p = sub.add_parser("compare", help="networks side by side, with the papers' top-5 error")
+    p.add_argument("names", nargs="+", help="model names or wildcards")
+    p.add_argument("--plot", help="also write the depth-against-error chart to this PNG")
+    p.set_defaults(run=cmd_compare)
+
+    p = sub.add_parser("design", help="the papers' design arithmetic: stack, bottleneck, head")
+    p.add_argument("what", choices=("stack", "bottleneck", "head"))
+    p.add_argument("--input", help="CxHxW the block sees (defaults: 64x56x56, 256x28x28, "
+                                   "512x7x7)")  # fmt: skip
+    p.add_argument("--kernel", type=int, default=11, help="stack: the large kernel (5, 7, 11)")
+    p.add_argument("--filters", type=int, help="stack: output channels N (default: D)")
+    p.add_argument("--inception", type=int, nargs=6, default=[128, 192, 96, 64, 64, 64],
+                   metavar=("B1", "B3", "B5", "POOL", "R3", "R5"),
+                   help="bottleneck: 1x1, 3x3, 5x5 and pool-projection filters, then the 3x3 "
+                        "and 5x5 reductions (default: the CS231n example)")  # fmt: skip
+    p.add_argument("--width", type=int, default=64, help="bottleneck: ResNet block width")
+    p.add_argument("--hidden", type=int, default=4096, help="head: FC width")
+    p.add_argument("--classes", type=int, default=1000, help="head: classes")
+    p.set_defaults(run=cmd_design)
     return parser
+
+
+_DESIGN_INPUTS = {"stack": "64x56x56", "bottleneck": "256x28x28", "head": "512x7x7"}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    console = Console()
+    if args.command == "design" and args.input is None:
+        args.input = _DESIGN_INPUTS[args.what]
+    # Tables keep their columns when piped or captured: no terminal, no width limit.
+    console = Console() if sys.stdout.isatty() else Console(width=200)
     try:
         return int(args.run(args, console))
     except (UsageError, UnknownModelError, ValueError) as error:

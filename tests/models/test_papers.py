@@ -5,11 +5,11 @@ import torch
 from torch.utils.flop_counter import FlopCounterMode
 
 import cnnzoo
-from cnnzoo.anatomy.trace import LayerRecord, trace
+from cnnzoo.anatomy import LayerStats, analyze
 
 
-def by_name(name: str, input_size: tuple[int, int, int] | None = None) -> dict[str, LayerRecord]:
-    return {r.name: r for r in trace(name, input_size)}
+def by_name(name: str, input_size: tuple[int, int, int] | None = None) -> dict[str, LayerStats]:
+    return {r.name: r for r in analyze(name, input_size).layers}
 
 
 def weights_only(model: torch.nn.Module, module: str) -> int:
@@ -85,7 +85,7 @@ def test_zfnet_feature_map_sizes_of_figure_3() -> None:
 def test_vgg16_as_the_lecture_tables_it() -> None:
     """CS231n's VGG16 rows: each CONV3 layer's output and weights (3·3·C_in·C_out)."""
     model = cnnzoo.create_model("vgg16", device="meta")
-    convs = [r for r in trace("vgg16") if r.type == "Conv2d"]
+    convs = [r for r in analyze("vgg16").layers if r.type == "Conv2d"]
     rows = [(224, 3, 64), (224, 64, 64), (112, 64, 128), (112, 128, 128),
             (56, 128, 256), (56, 256, 256), (56, 256, 256),
             (28, 256, 512), (28, 512, 512), (28, 512, 512),
@@ -209,7 +209,7 @@ def test_multiply_accumulates_match_the_reported_figure(name: str) -> None:
 def test_cifar_resnet_stages() -> None:
     layers = by_name("resnet56")
     assert [layers[f"layer{i}"].chw for i in (1, 2, 3)] == [(16, 32, 32), (32, 16, 16), (64, 8, 8)]
-    blocks = [r for r in trace("resnet56") if r.type == "BasicBlock"]
+    blocks = [r for r in analyze("resnet56").layers if r.type == "BasicBlock"]
     assert len(blocks) == 27  # 6n + 2 = 56 with n = 9: 27 blocks of 2 layers, plus conv1 and fc
     plain = cnnzoo.create_model("plain56", device="meta")
     assert plain.num_params() == cnnzoo.create_model("resnet56", device="meta").num_params()

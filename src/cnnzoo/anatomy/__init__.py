@@ -1,5 +1,24 @@
-"""Anatomy of a network: what each layer outputs and holds, traced without real compute."""
+"""Anatomy of a network: shapes, parameters, cost, memory and receptive field of every layer,
+worked out on the meta device, and the design arithmetic of the papers."""
 
-from cnnzoo.anatomy.trace import LayerRecord, trace
+from cnnzoo.anatomy.analyze import CONVENTION, Analysis, LayerStats, Totals, analyze
+from cnnzoo.anatomy.geometry import (
+    ConvArithmetic,
+    Field,
+    GeometryError,
+    GeometryWarning,
+    conv_arithmetic,
+)
 
-__all__ = ["LayerRecord", "trace"]
+__all__ = [
+    "CONVENTION",
+    "Analysis",
+    "ConvArithmetic",
+    "Field",
+    "GeometryError",
+    "GeometryWarning",
+    "LayerStats",
+    "Totals",
+    "analyze",
+    "conv_arithmetic",
+]

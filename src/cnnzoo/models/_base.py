@@ -193,8 +193,7 @@ class ConvFCNet(ZooModel):
 
     def forward_head(self, x: torch.Tensor, pre_logits: bool = False) -> torch.Tensor:
         x = torch.flatten(self.avgpool(x), 1)
-        x = self.classifier[:-1](x)
-        return x if pre_logits else self.classifier[-1](x)
+        return self.classifier[:-1](x) if pre_logits else self.classifier(x)
 
     def get_classifier(self) -> nn.Module:
         return self.classifier[-1]
