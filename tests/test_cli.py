@@ -1,8 +1,10 @@
 """The command line: what a person sees, and one clear line on a mistake."""
 
+import json
 import subprocess
 import sys
 
+import matplotlib.pyplot as plt
 import pytest
 
 from cnnzoo.cli import main, parse_size
@@ -56,3 +58,100 @@ def test_mistakes_get_one_line_and_exit_2(args: list[str], message: str) -> None
 def test_parse_size() -> None:
     assert parse_size("224") == (3, 224, 224)
     assert parse_size("1x28x28") == (1, 28, 28)
+
+
+def test_summary_explains_and_totals(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["summary", "alexnet", "--explain", "--depth", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "(227 - 11 + 2·0)/4 + 1 = 55" in out and "11·11·3·96 + 96 = 34,944" in out
+    assert "195x195 pixels, jump 32" in out and "MACs = multiply-accumulates" in out
+
+
+@pytest.mark.parametrize("fmt", ["json", "csv", "md"])
+def test_summary_formats_to_a_file(fmt: str, tmp_path: pytest.TempPathFactory) -> None:
+    path = tmp_path / f"vgg16.{fmt}"  # type: ignore[operator]
+    assert main(["summary", "vgg16", "--format", fmt, "--output", str(path), "--depth", "1"]) == 0
+    text = path.read_text()
+    if fmt == "json":
+        data = json.loads(text)
+        assert data["totals"]["params"] == 138_357_544 and data["totals"]["depth"] == 16
+    elif fmt == "csv":
+        assert text.splitlines()[1].startswith("features,Sequential,1,1x512x7x7,14714688")
+    else:
+        assert "| classifier | Sequential | 1000 | 123,642,856 |" in text
+
+
+def test_summary_training_memory_options(capsys: pytest.CaptureFixture[str]) -> None:
+    args = ["summary", "resnet18", "--batch-size", "32", "--optimizer", "adam", "--depth", "1"]
+    assert main(args) == 0
+    assert "at batch 32 with adam" in capsys.readouterr().out
+
+
+def test_conv_calculator(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["conv", "--input", "3x227x227", "--filters", "96", "--kernel", "11",
+                 "--stride", "4"]) == 0  # fmt: skip
+    out = capsys.readouterr().out
+    assert "(227 - 11 + 2·0)/4 + 1 = 55" in out and "96x55x55" in out
+
+
+def test_design_commands(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["design", "stack", "--input", "64x56x56", "--kernel", "7"]) == 0
+    out = capsys.readouterr().out
+    assert "3 stacked 3x3" in out and "9·D·N + 18·N²" in out
+    assert main(["design", "bottleneck"]) == 0
+    out = capsys.readouterr().out
+    assert "854,196,224" in out and "271,351,808" in out and "69,632" in out
+    assert main(["design", "head"]) == 0
+    assert "123,642,856" in capsys.readouterr().out
+
+
+def test_compare_table_and_chart(tmp_path: pytest.TempPathFactory) -> None:
+    png = tmp_path / "depth.png"  # type: ignore[operator]
+    out = run("compare", "alexnet", "vgg16", "resnet152", "--plot", str(png))
+    assert out.returncode == 0, out.stderr
+    assert "15.3%" in out.stdout and "1507" in out.stdout and "152" in out.stdout
+    image = plt.imread(png)
+    assert image.shape[0] > 400 and image.shape[1] > 800
+    assert image[..., :3].std() > 0.05  # not blank
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["conv", "--input", "3x7", "--filters", "8", "--kernel", "3"], "is not a size"),
+        (
+            ["conv", "--input", "3x7x7", "--filters", "8", "--kernel", "3", "--stride", "-2"],
+            "must be >= 1",
+        ),
+        (
+            ["conv", "--input", "3x7x7", "--filters", "8", "--kernel", "9"],
+            "a window of 9 does not fit an input of 7",
+        ),
+        (
+            [
+                "conv",
+                "--input",
+                "3x7x7",
+                "--filters",
+                "8",
+                "--kernel",
+                "3",
+                "--stride",
+                "3",
+                "--strict",
+            ],
+            "fits with padding 1",
+        ),
+        (["summary", "resnet50", "--batch-size", "0"], "give 1 or more"),
+        (["summary", "resnet50", "--input", "3x0x2"], "must all be >= 1"),
+        (["summary", "resnet5"], "Did you mean"),
+        (["design", "stack", "--kernel", "4"], "odd kernel of 5 or more"),
+        (["design", "head", "--input", "512x7x5"], "square inputs"),
+        (["compare", "lenet5", "--plot", "x.png"], "has a published ILSVRC top-5"),
+    ],
+)
+def test_bad_arguments_get_one_line(args: list[str], message: str) -> None:
+    out = run(*args)
+    assert out.returncode == 2
+    assert message in out.stderr and "Traceback" not in out.stderr
+    assert len(out.stderr.strip().splitlines()) == 1
