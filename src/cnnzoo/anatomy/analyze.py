@@ -86,8 +86,23 @@ _MODULE_KINDS: dict[str, tuple[type[nn.Module], ...]] = {
 OP_KINDS = ("norm", "activation", "pool", "add", "concat", "other")
 
 
+class _Cost:
+    """The two derived counts every row and the totals report."""
+
+    macs: int
+    ops: dict[str, int]
+
+    @property
+    def flops(self) -> int:
+        return 2 * self.macs
+
+    @property
+    def elementwise(self) -> int:
+        return sum(self.ops.values())
+
+
 @dataclass
-class LayerStats:
+class LayerStats(_Cost):
     """One module call (or one functional operation outside any leaf module) in a forward pass."""
 
     name: str  # qualified name, e.g. "layer1.0.conv2"; a functional op: "layer1.0.add"
@@ -113,22 +128,14 @@ class LayerStats:
         return self.output_shape[1:]
 
     @property
-    def flops(self) -> int:
-        return 2 * self.macs
-
-    @property
-    def elementwise(self) -> int:
-        return sum(self.ops.values())
-
-    @property
     def receptive_field(self) -> int | None:
         """The side of the (square, or larger) receptive field of one output unit."""
         return None if self.rf is None else max(self.rf[0].size, self.rf[1].size)
 
 
 @dataclass(frozen=True)
-class Totals:
-    """Whole-network figures. Memory is in bytes; ``*_per_image`` divides by the batch."""
+class Totals(_Cost):
+    """Whole-network figures, per image; memory in bytes."""
 
     params: int  # trainable
     frozen_params: int
@@ -140,14 +147,6 @@ class Totals:
     forward_bytes: int  # per image: every new tensor the forward pass writes, input excluded
     receptive_field: tuple[Field, Field] | None  # of the last spatial feature map
     depth: int  # weight layers (conv, fully-connected) on the longest input-to-output path
-
-    @property
-    def flops(self) -> int:
-        return 2 * self.macs
-
-    @property
-    def elementwise(self) -> int:
-        return sum(self.ops.values())
 
 
 @dataclass(frozen=True)
