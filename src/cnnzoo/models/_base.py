@@ -120,6 +120,17 @@ def on_meta(model: nn.Module) -> bool:
     return next(model.parameters()).is_meta
 
 
+def he_init(model: nn.Module) -> None:
+    """He et al. (2015, "Delving deep into rectifiers") for convolutions, as the ResNet papers
+    use; batch norms start as the identity."""
+    for m in model.modules():
+        if isinstance(m, nn.Conv2d):
+            nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
+        elif isinstance(m, nn.BatchNorm2d):
+            nn.init.ones_(m.weight)
+            nn.init.zeros_(m.bias)
+
+
 def linear_or_identity(in_features: int, num_classes: int) -> nn.Module:
     """A classifier layer, or nothing when ``num_classes`` is 0 (features only)."""
     return nn.Linear(in_features, num_classes) if num_classes > 0 else nn.Identity()

@@ -10,7 +10,13 @@ from typing import Any
 import torch
 from torch import nn
 
-from cnnzoo.models._base import FeatureInfo, PooledLinearNet, linear_or_identity, on_meta
+from cnnzoo.models._base import (
+    FeatureInfo,
+    PooledLinearNet,
+    he_init,
+    linear_or_identity,
+    on_meta,
+)
 from cnnzoo.models._registry import Paper, register_model, reported
 
 __all__ = ["PreActBottleneck", "PreActResNet", "preact_resnet164", "preact_resnet1001"]
@@ -85,12 +91,7 @@ class PreActResNet(PooledLinearNet):
         self.dropout = nn.Identity()
         self.fc = linear_or_identity(channels, num_classes)
         if not on_meta(self):
-            for m in self.modules():
-                if isinstance(m, nn.Conv2d):
-                    nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
-                elif isinstance(m, nn.BatchNorm2d):
-                    nn.init.ones_(m.weight)
-                    nn.init.zeros_(m.bias)
+            he_init(self)
 
     def _features(self, x: torch.Tensor) -> torch.Tensor:
         x = self.conv1(x)

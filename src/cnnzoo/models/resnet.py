@@ -13,7 +13,13 @@ import torch
 from torch import nn
 
 from cnnzoo.layers import PadShortcut
-from cnnzoo.models._base import FeatureInfo, PooledLinearNet, linear_or_identity, on_meta
+from cnnzoo.models._base import (
+    FeatureInfo,
+    PooledLinearNet,
+    he_init,
+    linear_or_identity,
+    on_meta,
+)
 from cnnzoo.models._registry import Paper, register_model, reported
 
 __all__ = [
@@ -174,12 +180,7 @@ class ResNet(PooledLinearNet):
         ``zero_init_residual`` starts each block as the identity (Goyal et al. 2017)."""
         if on_meta(self):
             return
-        for m in self.modules():
-            if isinstance(m, nn.Conv2d):
-                nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
-            elif isinstance(m, nn.BatchNorm2d):
-                nn.init.ones_(m.weight)
-                nn.init.zeros_(m.bias)
+        he_init(self)
         if zero_init_residual:
             for m in self.modules():
                 if isinstance(m, Bottleneck):
