@@ -282,6 +282,33 @@ def _last2(value: Any, default: list[int]) -> list[int]:
     return values[-2:] if len(values) >= 2 else values * 2
 
 
+def _windows(op: str, args: tuple[Any, ...]) -> tuple[WindowAxis, WindowAxis] | None:
+    """The (H, W) windows of a convolution or spatial pooling op, read from its ATen arguments;
+    None for anything else (a transposed convolution, LRN's pooling over channels)."""
+    x = args[0]
+    if not isinstance(x, torch.Tensor) or x.dim() < 4:
+        return None
+    h, w = x.shape[-2:]
+    if op == "convolution":
+        if args[6]:  # transposed: neither the size formula nor the field recurrence applies
+            return None
+        (kh, kw), (sh, sw) = args[1].shape[-2:], _last2(args[3], [1, 1])
+        (ph, pw), (dh, dw) = _last2(args[4], [0, 0]), _last2(args[5], [1, 1])
+        return WindowAxis(h, kh, sh, ph, dh), WindowAxis(w, kw, sw, pw, dw)
+    if op not in _WINDOW_POOLS:
+        return None
+    kh, kw = _last2(args[1], [1, 1])
+    if (kh, kw) == (1, 1):  # a pooling over channels (LRN's window), not space
+        return None
+    sh, sw = _last2(args[2] if len(args) > 2 else None, [kh, kw])
+    ph, pw = _last2(args[3] if len(args) > 3 else 0, [0, 0])
+    is_max = "max" in op
+    dh, dw = _last2(args[4] if is_max and len(args) > 4 else 1, [1, 1])
+    ceil_at = 5 if is_max else 4  # max: (x, k, s, p, dilation, ceil); avg: (x, k, s, p, ceil)
+    ceil = bool(args[ceil_at]) if len(args) > ceil_at else False
+    return WindowAxis(h, kh, sh, ph, dh, ceil), WindowAxis(w, kw, sw, pw, dw, ceil)
+
+
 class _FastMeta(TorchDispatchMode):
     """Meta tensors without the slow part. The meta kernels of batch norm and of element-wise ops
     are Python decompositions (0.2 to 4 ms a call: seconds for ResNet-1001), yet their outputs
@@ -479,18 +506,15 @@ class _Recorder(_FastMeta):
         src = max(sources, key=lambda t: self.fields[t][0].size * self.fields[t][1].size)
         fh, fw = self.fields[src]
         result: tuple[Field, Field] | None
-        if op == "convolution":
-            if args[6]:  # transposed: the field no longer follows this recurrence
-                return
-            (kh, kw), (sh, sw) = args[1].shape[-2:], _last2(args[3], [1, 1])
-            (ph, pw), (dh, dw) = _last2(args[4], [0, 0]), _last2(args[5], [1, 1])
-            result = (fh.through(kh, sh, ph, dh), fw.through(kw, sw, pw, dw))
-        elif op in _WINDOW_POOLS:
-            kh, kw = _last2(args[1], [1, 1])
-            sh, sw = _last2(args[2] if len(args) > 2 else None, [kh, kw])
-            ph, pw = _last2(args[3] if len(args) > 3 else 0, [0, 0])
-            dh, dw = _last2(args[4] if len(args) > 4 and "max" in op else 1, [1, 1])
-            result = (fh.through(kh, sh, ph, dh), fw.through(kw, sw, pw, dw))
+        windows = _windows(op, args)
+        if windows is not None:
+            ah, aw = windows
+            result = (
+                fh.through(ah.kernel, ah.stride, ah.padding, ah.dilation),
+                fw.through(aw.kernel, aw.stride, aw.padding, aw.dilation),
+            )
+        elif op == "convolution":  # transposed: the field no longer follows this recurrence
+            return
         elif op == "constant_pad_nd":
             pad = [*list(args[1]), 0, 0, 0, 0]
             result = (
@@ -527,32 +551,15 @@ class _Recorder(_FastMeta):
         outs: list[torch.Tensor],
         layer: LayerStats,
     ) -> None:
-        if op == "convolution" and not args[6] and inputs[0].dim() == 4:
-            x, weight, bias = args[0], args[1], args[2]
-            (sh, sw), (ph, pw) = _last2(args[3], [1, 1]), _last2(args[4], [0, 0])
-            dh, dw = _last2(args[5], [1, 1])
-            h, w = x.shape[-2:]
-            conv = ConvArithmetic(
-                x.shape[1], weight.shape[0],
-                WindowAxis(h, weight.shape[-2], sh, ph, dh),
-                WindowAxis(w, weight.shape[-1], sw, pw, dw),
-                args[8], bias is not None,
-            )  # fmt: skip
-            layer.explain = conv.explain()
-            axes = (conv.height, conv.width)
-        elif op in _WINDOW_POOLS and inputs[0].dim() >= 4:
-            kh, kw = _last2(args[1], [1, 1])
-            if (kh, kw) == (1, 1):  # a pooling over channels (LRN's window), not space
-                return
-            sh, sw = _last2(args[2] if len(args) > 2 else None, [kh, kw])
-            ph, pw = _last2(args[3] if len(args) > 3 else 0, [0, 0])
-            ceil = bool(args[5] if "max" in op and len(args) > 5 else args[4] if len(args) > 4
-                        and "avg" in op else False)  # fmt: skip
-            h, w = inputs[0].shape[-2:]
-            axes = (WindowAxis(h, kh, sh, ph, 1, ceil), WindowAxis(w, kw, sw, pw, 1, ceil))
-            layer.explain = [pool_formula(*axes), "params  none: pooling has no parameters"]
-        else:
+        axes = _windows(op, args)
+        if axes is None:
             return
+        if op == "convolution":
+            x, weight, bias = args[0], args[1], args[2]
+            conv = ConvArithmetic(x.shape[1], weight.shape[0], *axes, args[8], bias is not None)
+            layer.explain = conv.explain()
+        else:
+            layer.explain = [pool_formula(*axes), "params  none: pooling has no parameters"]
         if misfit := describe_misfit(*axes):
             layer.misfit = misfit
             self.misfits.append(f"{layer.name}: {misfit}")
