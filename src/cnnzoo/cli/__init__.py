@@ -26,7 +26,10 @@ from cnnzoo.anatomy.design import (
     residual_blocks,
 )
 from cnnzoo.anatomy.report import FORMATS, auto_depth, human, human_bytes, render
+from cnnzoo.cli.train import add_commands
+from cnnzoo.data.sources import DataNotFoundError
 from cnnzoo.models import UnknownModelError, ZooModel
+from cnnzoo.train import NonFiniteLossError, TrainingInterrupted
 
 __all__ = ["main"]
 
@@ -287,6 +290,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--hidden", type=int, default=4096, help="head: FC width")
     p.add_argument("--classes", type=int, default=1000, help="head: classes")
     p.set_defaults(run=cmd_design)
+
+    add_commands(sub)
     return parser
 
 
@@ -301,9 +306,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     console = Console() if sys.stdout.isatty() else Console(width=200)
     try:
         return int(args.run(args, console))
-    except (UsageError, UnknownModelError, ValueError) as error:
+    except (UsageError, UnknownModelError, ValueError, DataNotFoundError) as error:
         print(f"cnnzoo {args.command}: error: {error}", file=sys.stderr)
         return 2
+    except TrainingInterrupted as interrupted:
+        print(f"cnnzoo {args.command}: interrupted: {interrupted}", file=sys.stderr)
+        return 130  # as shells report Ctrl-C
+    except NonFiniteLossError as error:
+        print(f"cnnzoo {args.command}: error: {error}", file=sys.stderr)
+        return 3
 
 
 if __name__ == "__main__":

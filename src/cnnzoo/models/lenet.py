@@ -14,7 +14,7 @@ import torch
 from torch import nn
 
 from cnnzoo.layers import PartialConv2d, ScaledTanh, TrainableSubsampling
-from cnnzoo.models._base import FeatureInfo, ZooModel, on_meta
+from cnnzoo.models._base import FeatureInfo, ZooModel, he_init, on_meta
 from cnnzoo.models._registry import Paper, register_model, reported
 
 __all__ = ["LeNet5", "lenet5", "lenet5_modern"]
@@ -104,8 +104,12 @@ class LeNet5(ZooModel):
         return nn.Linear(84, num_classes) if self.modern else EuclideanRBF(84, num_classes)
 
     def _init_weights(self) -> None:
-        """Uniform in ±2.4/F_i, F_i the fan-in of the unit (§II.B, footnote; App. A)."""
+        """Uniform in ±2.4/F_i, F_i the fan-in of the unit (§II.B, footnote; App. A). The modern
+        reading uses ReLUs, for which that start is too small to train: He's init instead."""
         if on_meta(self):
+            return
+        if self.modern:
+            he_init(self)
             return
         for module in self.modules():
             if isinstance(module, nn.Conv2d | nn.Linear):

@@ -1,0 +1,224 @@
+"""``cnnzoo train``, ``eval``, ``predict``, ``export`` and ``recipes``.
+
+Every field of :class:`~cnnzoo.train.TrainConfig` is an option of ``cnnzoo train``; only the
+options given override the recipe, so ``--recipe resnet-cifar --epochs 20`` is the paper's recipe
+with a shorter (proportionally scaled) schedule.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from cnnzoo.data.augment import Augment, Fit
+from cnnzoo.data.loader import InMemoryLoader
+from cnnzoo.data.pipeline import build_data
+from cnnzoo.train import RECIPES, TrainConfig, resolve_config, train
+from cnnzoo.train.checkpoint import export_safetensors
+from cnnzoo.train.evaluate import evaluate
+from cnnzoo.train.inference import export_onnx, load_trained, predict
+from cnnzoo.viz.evaluation import plot_confusion
+
+__all__ = ["add_commands"]
+
+_SKIP = {"model", "recipe"}
+
+
+def _tuple_of_floats(text: str) -> tuple[float, ...]:
+    try:
+        return tuple(float(part) for part in text.split(",") if part.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: expected comma-separated numbers, e.g. 0.5,0.75"
+        ) from None
+
+
+def _add_config_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("config (defaults come from the recipe)")
+    for f in dataclasses.fields(TrainConfig):
+        if f.name in _SKIP:
+            continue
+        flag = "--" + f.name.replace("_", "-")
+        help_text = f.metadata.get("help", "")
+        if isinstance(f.default, bool):
+            group.add_argument(
+                flag, action=argparse.BooleanOptionalAction, default=None, help=help_text
+            )
+        elif isinstance(f.default, tuple):
+            group.add_argument(
+                flag, type=_tuple_of_floats, default=None, metavar="X,Y", help=help_text
+            )
+        else:
+            group.add_argument(flag, type=type(f.default), default=None, help=help_text)
+
+
+def cmd_train(args: argparse.Namespace, console: Console) -> int:
+    overrides = {
+        f.name: getattr(args, f.name)
+        for f in dataclasses.fields(TrainConfig)
+        if f.name not in _SKIP and getattr(args, f.name) is not None
+    }
+    if args.resume:
+        if set(overrides) - {"epochs"}:
+            raise ValueError(
+                f"--resume keeps the run's config; only --epochs may change it "
+                f"(got {', '.join(sorted(set(overrides) - {'epochs'}))})"
+            )
+        result = train(resume=args.resume, epochs=overrides.get("epochs"))
+    else:
+        if not args.model:
+            raise ValueError("name a model (e.g. `cnnzoo train lenet5`) or give --resume RUN")
+        config = resolve_config(args.model, args.recipe, **overrides)
+        result = train(config)
+    test = result.test
+    print(
+        f"{result.run_dir}: test top-1 {test.top1:.2f}%, top-5 {test.top5:.2f}% "
+        f"on {test.count} images after {result.epochs} epochs "
+        f"({result.wall_time_s:.0f} s)"
+    )
+    return 0
+
+
+def cmd_recipes(args: argparse.Namespace, console: Console) -> int:
+    table = Table(
+        title="training recipes (`cnnzoo train MODEL --recipe NAME`)", title_justify="left"
+    )
+    for column in ("name", "source", "values", "departs from the paper"):
+        table.add_column(column, overflow="fold")
+    for recipe in RECIPES.values():
+        values = ", ".join(f"{k}={v}" for k, v in recipe.values.items())
+        table.add_row(recipe.name, recipe.source, values, recipe.note or "-")
+    console.print(table)
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace, console: Console) -> int:
+    trained = load_trained(args.run)
+    spec = trained.spec
+    data = build_data(
+        args.data or trained.config.data,
+        Fit(spec.size, spec.channels, spec.mode),
+        Augment(),
+        args.batch_size,
+        data_dir=args.data_dir or trained.config.data_dir or None,
+        val_fraction=trained.config.val_fraction,
+        seed=trained.config.seed,
+    )
+    loader = data.test
+    if isinstance(loader, InMemoryLoader):
+        loader = InMemoryLoader(
+            loader.images, loader.labels, spec.transform(), args.batch_size, train=False
+        )
+    result = evaluate(trained.model, loader, len(trained.classes))
+    table = Table(
+        title=f"{args.run}: {result.count} test images, top-1 {result.top1:.2f}%, "
+        f"top-5 {result.top5:.2f}%",
+        title_justify="left",
+    )
+    table.add_column("class")
+    table.add_column("accuracy", justify="right")
+    table.add_column("images", justify="right")
+    for name, accuracy, total in zip(
+        trained.classes, result.per_class, result.confusion.sum(1).tolist(), strict=True
+    ):
+        table.add_row(name, f"{accuracy:.2f}%", str(total))
+    console.print(table)
+    run_dir = Path(args.run) if Path(args.run).is_dir() else Path(args.run).parent
+    plot = Path(args.confusion) if args.confusion else run_dir / "confusion.png"
+    plot_confusion(
+        result.confusion,
+        trained.classes,
+        plot,
+        title=f"{trained.config.model} on {trained.config.data}: top-1 {result.top1:.2f}%",
+    )
+    print(f"confusion matrix: {plot}")
+    if args.json:
+        Path(args.json).write_text(
+            json.dumps(
+                {
+                    "top1": result.top1,
+                    "top5": result.top5,
+                    "loss": result.loss,
+                    "count": result.count,
+                    "per_class": dict(zip(trained.classes, result.per_class, strict=True)),
+                    "confusion": result.confusion.tolist(),
+                },
+                indent=2,
+            )
+            + "\n"
+        )
+    return 0
+
+
+def cmd_predict(args: argparse.Namespace, console: Console) -> int:
+    trained = load_trained(args.run)
+    for prediction in predict(trained, args.images, args.top_k):
+        ranked = ", ".join(f"{name} {100 * p:.1f}%" for name, p in prediction.top)
+        print(f"{prediction.path}: {ranked}")
+    return 0
+
+
+def cmd_export(args: argparse.Namespace, console: Console) -> int:
+    trained = load_trained(args.run)
+    run_dir = Path(args.run) if Path(args.run).is_dir() else Path(args.run).parent
+    suffix = ".onnx" if args.format == "onnx" else ".safetensors"
+    output = Path(args.output) if args.output else run_dir / f"model{suffix}"
+    if args.format == "safetensors":
+        metadata: dict[str, Any] = {
+            "model_name": trained.config.model,
+            "classes": list(trained.classes),
+            "input": trained.spec.to_dict(),
+            "config": trained.config.to_dict(),
+        }
+        export_safetensors(trained.model, output, metadata)
+        print(f"wrote {output}")
+        return 0
+    report = export_onnx(trained, output, check=not args.no_check)
+    line = f"wrote {output}"
+    if "max_abs_diff" in report:
+        line += (
+            f"; onnxruntime against PyTorch: max |difference| {report['max_abs_diff']:.2e}, "
+            f"same top-1: {report['same_top1']}"
+        )
+    print(line)
+    return 0
+
+
+def add_commands(sub: Any) -> None:
+    p = sub.add_parser("train", help="train a model on real data (default: Fashion-MNIST)")
+    p.add_argument("model", nargs="?", help="zoo model name, e.g. lenet5, resnet20")
+    p.add_argument("--recipe", choices=list(RECIPES), help="paper recipe (default: fast)")
+    p.add_argument("--resume", metavar="RUN", help="continue a run folder or checkpoint")
+    _add_config_options(p)
+    p.set_defaults(run=cmd_train)
+
+    p = sub.add_parser("recipes", help="the training recipes and the papers they come from")
+    p.set_defaults(run=cmd_recipes)
+
+    p = sub.add_parser("eval", help="test accuracy, per-class accuracy and confusion matrix")
+    p.add_argument("run", help="run folder or checkpoint file")
+    p.add_argument("--data", help="data set (default: the run's)")
+    p.add_argument("--data-dir", help="where the data set's files are")
+    p.add_argument("--batch-size", type=int, default=500)
+    p.add_argument("--confusion", help="confusion-matrix PNG (default: RUN/confusion.png)")
+    p.add_argument("--json", help="also write the figures to this JSON file")
+    p.set_defaults(run=cmd_eval)
+
+    p = sub.add_parser("predict", help="classify image files with a trained run")
+    p.add_argument("run", help="run folder or checkpoint file")
+    p.add_argument("images", nargs="+", help="image files (any size or mode)")
+    p.add_argument("--top-k", type=int, default=3)
+    p.set_defaults(run=cmd_predict)
+
+    p = sub.add_parser("export", help="write a run's weights as safetensors or ONNX")
+    p.add_argument("run", help="run folder or checkpoint file")
+    p.add_argument("--format", choices=("safetensors", "onnx"), default="safetensors")
+    p.add_argument("--output", help="file to write (default: RUN/model.<format>)")
+    p.add_argument("--no-check", action="store_true", help="onnx: skip the onnxruntime comparison")
+    p.set_defaults(run=cmd_export)

@@ -1,0 +1,230 @@
+"""From a data set's name (or an image folder) to train and test loaders for one model.
+
+:class:`InputSpec` records how stored images become model inputs (size, channels, fit,
+normalisation); it is saved with every checkpoint, so evaluation and prediction convert an image
+exactly as training did.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from cnnzoo.data.augment import Augment, Fit, InputTransform, channel_stats, pca_lighting_basis
+from cnnzoo.data.loader import InMemoryLoader, Shard, StreamLoader
+from cnnzoo.data.sources import (
+    DATASETS,
+    FolderImages,
+    ImageArrays,
+    image_folder_split,
+    load_arrays,
+    load_folder_arrays,
+)
+
+__all__ = ["DataBundle", "InputSpec", "build_data", "is_folder"]
+
+# An image folder whose decoded images fit in this many bytes is held in memory.
+IN_MEMORY_BYTES = 2 * 1024**3
+
+
+@dataclass(frozen=True)
+class InputSpec:
+    """How a stored image becomes the model's input; enough to repeat it at prediction time."""
+
+    size: tuple[int, int]  # (H, W) the model reads
+    channels: int  # channels the model reads
+    mode: str  # "resize" | "pad"
+    mean: tuple[float, ...]  # per stored channel, images in [0, 1]
+    std: tuple[float, ...]
+    stored_size: tuple[int, int]  # (H, W) of the images as loaded (folders: after decoding)
+    stored_channels: int
+
+    def transform(
+        self, augment: Augment | None = None, lighting_basis: torch.Tensor | None = None
+    ) -> InputTransform:
+        return InputTransform(
+            Fit(self.size, self.channels, self.mode),
+            torch.tensor(self.mean),
+            torch.tensor(self.std),
+            augment,
+            lighting_basis,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> InputSpec:
+        values = dict(values)
+        for key in ("size", "mean", "std", "stored_size"):
+            values[key] = tuple(values[key])
+        return cls(**values)
+
+
+@dataclass
+class DataBundle:
+    train: InMemoryLoader | StreamLoader
+    test: InMemoryLoader | StreamLoader
+    classes: tuple[str, ...]
+    spec: InputSpec
+
+
+def is_folder(data: str) -> bool:
+    """A data argument names a folder of class sub-folders rather than a known data set."""
+    return data not in DATASETS and Path(data).expanduser().is_dir()
+
+
+def build_data(
+    data: str,
+    fit: Fit,
+    augment: Augment,
+    batch_size: int,
+    *,
+    data_dir: str | None = None,
+    seed: int = 0,
+    shard: Shard | None = None,
+    device: torch.device | str = "cpu",
+    train_subset: int = 0,
+    test_subset: int = 0,
+    val_fraction: float = 0.1,
+    workers: int = 4,
+) -> DataBundle:
+    """Loaders for ``data`` feeding a model that reads ``fit`` (size, channels)."""
+    if is_folder(data):
+        return _folder_data(
+            data,
+            fit,
+            augment,
+            batch_size,
+            seed,
+            shard,
+            device,
+            train_subset,
+            test_subset,
+            val_fraction,
+            workers,
+        )
+    if data not in DATASETS:
+        raise ValueError(
+            f"unknown data set {data!r}: expected one of {', '.join(DATASETS)} "
+            "or a folder with one sub-folder of images per class"
+        )
+    train = _subset(load_arrays(data, "train", data_dir or None), train_subset)
+    test = _subset(load_arrays(data, "test", data_dir or None), test_subset)
+    return _in_memory(train, test, fit, augment, batch_size, seed, shard, device)
+
+
+def _subset(arrays: ImageArrays, n: int) -> ImageArrays:
+    if not n or n >= len(arrays):
+        return arrays
+    return ImageArrays(arrays.name, arrays.images[:n], arrays.labels[:n], arrays.classes)
+
+
+def _spec(train: torch.Tensor, fit: Fit) -> InputSpec:
+    mean, std = channel_stats(train)
+    return InputSpec(
+        fit.size,
+        fit.channels,
+        fit.mode,
+        tuple(mean.tolist()),
+        tuple(std.tolist()),
+        (train.shape[-2], train.shape[-1]),
+        train.shape[1],
+    )
+
+
+def _in_memory(
+    train: ImageArrays,
+    test: ImageArrays,
+    fit: Fit,
+    augment: Augment,
+    batch_size: int,
+    seed: int,
+    shard: Shard | None,
+    device: torch.device | str,
+) -> DataBundle:
+    spec = _spec(train.images, fit)
+    basis = pca_lighting_basis(train.images) if augment.lighting else None
+    return DataBundle(
+        InMemoryLoader(
+            train.images,
+            train.labels,
+            spec.transform(augment, basis),
+            batch_size,
+            train=True,
+            seed=seed,
+            shard=shard,
+            device=device,
+        ),
+        InMemoryLoader(
+            test.images,
+            test.labels,
+            spec.transform(),
+            batch_size,
+            train=False,
+            seed=seed,
+            shard=shard,
+            device=device,
+        ),
+        train.classes,
+        spec,
+    )
+
+
+def _folder_data(
+    root: str,
+    fit: Fit,
+    augment: Augment,
+    batch_size: int,
+    seed: int,
+    shard: Shard | None,
+    device: torch.device | str,
+    train_subset: int,
+    test_subset: int,
+    val_fraction: float,
+    workers: int,
+) -> DataBundle:
+    split = image_folder_split(root, val_fraction, seed)
+    train_samples = split.train[:train_subset] if train_subset else split.train
+    val_samples = split.val[:test_subset] if test_subset else split.val
+    side = max(fit.size)
+    decoded = (len(train_samples) + len(val_samples)) * side * side * fit.channels
+    if decoded <= IN_MEMORY_BYTES:
+        train = load_folder_arrays(train_samples, side, fit.channels)
+        val = load_folder_arrays(val_samples, side, fit.channels)
+        train = ImageArrays(root, train.images, train.labels, split.classes)
+        val = ImageArrays(root, val.images, val.labels, split.classes)
+        return _in_memory(train, val, fit, augment, batch_size, seed, shard, device)
+    # Too large for memory: statistics from a sample, images streamed by workers.
+    sample = load_folder_arrays(
+        train_samples[:: max(1, len(train_samples) // 2000)], side, fit.channels
+    )
+    spec = _spec(sample.images, fit)
+    basis = pca_lighting_basis(sample.images) if augment.lighting else None
+    return DataBundle(
+        StreamLoader(
+            FolderImages(train_samples, side, fit.channels),
+            spec.transform(augment, basis),
+            batch_size,
+            train=True,
+            seed=seed,
+            shard=shard,
+            device=device,
+            workers=workers,
+        ),
+        StreamLoader(
+            FolderImages(val_samples, side, fit.channels),
+            spec.transform(),
+            batch_size,
+            train=False,
+            seed=seed,
+            shard=shard,
+            device=device,
+            workers=workers,
+        ),
+        split.classes,
+        spec,
+    )

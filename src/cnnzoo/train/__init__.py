@@ -1,0 +1,35 @@
+"""Training: typed configs and paper recipes, the engine, checkpoints, distributed runs."""
+
+from cnnzoo.train.checkpoint import (
+    CheckpointError,
+    export_safetensors,
+    load_checkpoint,
+    save_checkpoint,
+)
+from cnnzoo.train.config import RECIPES, Recipe, TrainConfig, resolve_config
+from cnnzoo.train.engine import (
+    NonFiniteLossError,
+    RunResult,
+    TrainingInterrupted,
+    choose_fit,
+    train,
+)
+from cnnzoo.train.evaluate import EvalResult, evaluate
+
+__all__ = [
+    "RECIPES",
+    "CheckpointError",
+    "EvalResult",
+    "NonFiniteLossError",
+    "Recipe",
+    "RunResult",
+    "TrainConfig",
+    "TrainingInterrupted",
+    "choose_fit",
+    "evaluate",
+    "export_safetensors",
+    "load_checkpoint",
+    "resolve_config",
+    "save_checkpoint",
+    "train",
+]

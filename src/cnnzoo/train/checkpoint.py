@@ -1,0 +1,159 @@
+"""Checkpoints that survive crashes and load without running pickled code.
+
+A checkpoint is written to a temporary file in the same folder and renamed over the old one, so a
+crash mid-write leaves the previous checkpoint whole. It holds plain containers of tensors and
+numbers only, so ``torch.load(weights_only=True)`` reads it. Final weights also go out as
+safetensors, with the model name, classes and input conversion in the metadata.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+__all__ = [
+    "CHECKPOINT",
+    "FORMAT",
+    "CheckpointError",
+    "adapt_state_dict",
+    "export_safetensors",
+    "find_checkpoint",
+    "load_checkpoint",
+    "save_checkpoint",
+]
+
+FORMAT = "cnnzoo-checkpoint-1"
+CHECKPOINT = "checkpoint.pt"
+
+
+class CheckpointError(ValueError):
+    """A file that is not a usable checkpoint; the message says what it is and what would do."""
+
+
+def save_checkpoint(state: dict[str, Any], path: str | os.PathLike[str]) -> Path:
+    """Write ``state`` atomically: a temporary file, flushed to disk, then renamed."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            torch.save({"format": FORMAT, **state}, handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def find_checkpoint(run_or_file: str | os.PathLike[str]) -> Path:
+    """A run folder means its last checkpoint; a file is taken as it is."""
+    path = Path(run_or_file).expanduser()
+    if path.is_dir():
+        candidate = path / CHECKPOINT
+        if not candidate.is_file():
+            raise CheckpointError(f"{path} has no {CHECKPOINT}: is it a cnnzoo run folder?")
+        return candidate
+    if not path.is_file():
+        raise CheckpointError(f"{path} does not exist: give a run folder or a checkpoint file")
+    return path
+
+
+def load_checkpoint(
+    run_or_file: str | os.PathLike[str], map_location: str | torch.device = "cpu"
+) -> dict[str, Any]:
+    """Read a cnnzoo checkpoint with ``weights_only=True``."""
+    path = find_checkpoint(run_or_file)
+    try:
+        state = torch.load(path, map_location=map_location, weights_only=True)
+    except Exception as error:
+        raise CheckpointError(f"cannot read {path} as a checkpoint: {error}") from error
+    if not isinstance(state, dict) or state.get("format") != FORMAT:
+        raise CheckpointError(
+            f"{path} is not a cnnzoo checkpoint (no format tag {FORMAT!r}); "
+            "to start from plain weights use --init-from"
+        )
+    return state
+
+
+def read_state_dict(path: str | os.PathLike[str]) -> dict[str, torch.Tensor]:
+    """Weights from a cnnzoo checkpoint, a safetensors file or a torchvision-format state_dict."""
+    path = Path(path).expanduser()
+    if path.is_dir():
+        path = find_checkpoint(path)
+    if path.suffix == ".safetensors":
+        from safetensors.torch import load_file
+
+        return load_file(str(path))
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except FileNotFoundError:
+        raise CheckpointError(f"{path} does not exist") from None
+    except Exception as error:
+        raise CheckpointError(f"cannot read weights from {path}: {error}") from error
+    if isinstance(state, dict) and state.get("format") == FORMAT:
+        state = state["model"]
+    for key in ("state_dict", "model"):  # common wrappers of plain state dicts
+        if isinstance(state, dict) and isinstance(state.get(key), dict):
+            state = state[key]
+    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
+        raise CheckpointError(f"{path} holds no state_dict (a mapping of names to tensors)")
+    return {k.removeprefix("module."): v for k, v in state.items()}
+
+
+def adapt_state_dict(
+    model: nn.Module, state: dict[str, torch.Tensor]
+) -> tuple[dict[str, torch.Tensor], list[str]]:
+    """Fit pretrained weights to ``model``: first-layer channels, new classifier.
+
+    A 3-channel first convolution becomes a 1-channel one by summing over colours (and back by
+    spreading the weight over three), as timm's ``adapt_input_conv`` does; tensors whose shapes
+    still differ (the classifier for a new number of classes) are left at their initialisation.
+    Returns the adapted weights and notes on what changed.
+    """
+    own = model.state_dict()
+    adapted: dict[str, torch.Tensor] = {}
+    notes: list[str] = []
+    for key, value in state.items():
+        if key not in own:
+            notes.append(f"unused: {key}")
+            continue
+        target = own[key]
+        if (
+            value.shape != target.shape
+            and value.dim() == 4
+            and value.shape[0] == target.shape[0]
+            and value.shape[2:] == target.shape[2:]
+        ):
+            if target.shape[1] == 1:
+                value = value.sum(1, keepdim=True)
+            elif value.shape[1] == 1:
+                value = value.repeat(1, target.shape[1], 1, 1) / target.shape[1]
+            notes.append(f"{key}: input channels {state[key].shape[1]} -> {target.shape[1]}")
+        if value.shape != target.shape:
+            notes.append(f"kept new {key}: {tuple(value.shape)} does not fit {tuple(target.shape)}")
+            continue
+        adapted[key] = value.to(target.dtype)
+    missing = [k for k in own if k not in adapted]
+    if missing:
+        notes.append(f"initialised afresh: {len(missing)} tensors ({', '.join(missing[:4])}...)")
+    return adapted, notes
+
+
+def export_safetensors(
+    model: nn.Module, path: str | os.PathLike[str], metadata: dict[str, Any]
+) -> Path:
+    """Write the weights as safetensors; metadata values are stored as JSON strings."""
+    from safetensors.torch import save_file
+
+    path = Path(path)
+    tensors = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+    save_file(tensors, str(path), metadata={k: json.dumps(v) for k, v in metadata.items()})
+    return path

@@ -1,0 +1,315 @@
+"""Training configuration as one typed dataclass, and each paper's recipe as a set of its values.
+
+Every field is a command-line option of ``cnnzoo train`` (``--batch-size 256``, ``--no-flip``);
+a recipe sets defaults, the command line overrides them, and the resolved config is saved with
+the run (``config.json``) and inside every checkpoint.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+__all__ = ["RECIPES", "Recipe", "TrainConfig", "default_recipe", "resolve_config"]
+
+CHOICES: dict[str, tuple[str, ...]] = {
+    "optimizer": ("sgd", "adamw"),
+    "schedule": ("constant", "step", "multistep", "cosine", "onecycle", "plateau"),
+    "amp": ("off", "bf16", "fp16"),
+    "fit": ("auto", "resize", "pad"),
+    "channels": ("data", "model"),
+}
+
+
+def _doc(text: str, default: Any) -> Any:
+    return field(default=default, metadata={"help": text})
+
+
+@dataclass
+class TrainConfig:
+    """Everything that decides a training run. Units are in the help texts."""
+
+    model: str = _doc("zoo model name", "lenet5")
+    recipe: str = _doc("recipe the defaults came from", "fast")
+    # Data
+    data: str = _doc(
+        "data set: fashion-mnist, mnist, cifar10, cifar100, or an image folder", "fashion-mnist"
+    )
+    data_dir: str = _doc("where the data set's files are (default: search the usual places)", "")
+    train_subset: int = _doc("train on the first N training images only (0: all)", 0)
+    test_subset: int = _doc("evaluate on the first N test images only (0: all)", 0)
+    val_fraction: float = _doc("share of an image folder held out for validation", 0.1)
+    image_size: int = _doc(
+        "model input side in pixels (0: the data's, or the paper's when the model needs it)", 0
+    )
+    fit: str = _doc(
+        "how images reach the input size: resize, pad (LeNet-5's 32x32 field), or auto", "auto"
+    )
+    channels: str = _doc(
+        "'data': build the model for the data's channels; 'model': convert images to the paper's",
+        "data",
+    )
+    # Augmentation (training only)
+    crop_padding: int = _doc("random crop after zero padding, pixels per side (0: off)", 0)
+    flip: bool = _doc("random horizontal flips", False)
+    lighting: float = _doc("std of AlexNet's PCA colour noise (paper: 0.1; 0: off)", 0.0)
+    erasing: float = _doc("probability of random erasing per image (0: off)", 0.0)
+    # Optimisation
+    epochs: int = _doc("passes over the training set", 10)
+    batch_size: int = _doc("global batch size, across all processes", 128)
+    optimizer: str = _doc("sgd or adamw", "sgd")
+    lr: float = _doc("peak learning rate", 0.1)
+    momentum: float = _doc("SGD momentum (adamw: beta1)", 0.9)
+    nesterov: bool = _doc("Nesterov momentum", False)
+    weight_decay: float = _doc("L2 weight decay (SGD) or decoupled decay (AdamW)", 5e-4)
+    no_decay_norm: bool = _doc("exempt biases and norm scales from weight decay", False)
+    schedule: str = _doc(
+        "learning-rate schedule: constant, step, multistep, cosine, onecycle, plateau", "onecycle"
+    )
+    milestones: tuple[float, ...] = _doc(
+        "multistep: decay points as fractions of training", (0.5, 0.75)
+    )
+    step_epochs: int = _doc("step: epochs between decays", 8)
+    gamma: float = _doc("step/multistep/plateau: factor per decay", 0.1)
+    patience: int = _doc("plateau: epochs without a better test loss before decaying", 2)
+    warmup_epochs: float = _doc("linear warm-up from lr/100, epochs (onecycle: the rise)", 0.0)
+    label_smoothing: float = _doc("label smoothing of the cross-entropy target", 0.0)
+    clip_grad: float = _doc("clip the global gradient L2 norm to this (0: off)", 0.0)
+    ema: float = _doc(
+        "decay of an exponential moving average of the weights per step (0: off)", 0.0
+    )
+    # Speed
+    amp: str = _doc(
+        "mixed precision: off, bf16 (CPU and GPU) or fp16 (GPU, with loss scaling)", "off"
+    )
+    channels_last: bool = _doc("NHWC memory format (faster convolutions on recent GPUs)", False)
+    compile: bool = _doc("torch.compile the model", False)
+    workers: int = _doc("DataLoader workers for image folders", 4)
+    device: str = _doc("cpu, cuda, cuda:N or auto", "auto")
+    threads: int = _doc("CPU threads per process (0: PyTorch's default)", 0)
+    # Bookkeeping
+    seed: int = _doc("seed of initialisation, shuffling, augmentation and dropout", 0)
+    deterministic: bool = _doc("deterministic algorithms only (bit-exact resume on CPU)", False)
+    out: str = _doc("folder that holds the run folders", "runs")
+    name: str = _doc("run folder name (default: model-data-recipe)", "")
+    init_from: str = _doc("start from a checkpoint or torchvision-format state_dict file", "")
+    checkpoint_every: int = _doc("also checkpoint every N steps within an epoch (0: per epoch)", 0)
+
+    def __post_init__(self) -> None:
+        for key, allowed in CHOICES.items():
+            value = getattr(self, key)
+            if value not in allowed:
+                raise ValueError(f"{key} {value!r}: expected one of {', '.join(allowed)}")
+        for key in ("epochs", "batch_size"):
+            if getattr(self, key) < 1:
+                raise ValueError(f"{key} must be at least 1, got {getattr(self, key)}")
+        if self.lr <= 0:
+            raise ValueError(f"lr must be positive, got {self.lr}")
+        if not 0 <= self.label_smoothing < 1:
+            raise ValueError(f"label_smoothing {self.label_smoothing}: expected 0 <= value < 1")
+        if not 0 <= self.ema < 1:
+            raise ValueError(
+                f"ema {self.ema}: a decay per step, expected 0 <= value < 1 (e.g. 0.999)"
+            )
+        if self.milestones and not all(0 < m < 1 for m in self.milestones):
+            raise ValueError(f"milestones {self.milestones}: fractions of training, each in (0, 1)")
+        self.milestones = tuple(float(m) for m in self.milestones)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> TrainConfig:
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise ValueError(f"unknown config keys {unknown}; known: {sorted(known)}")
+        values = dict(values)
+        if "milestones" in values:
+            values["milestones"] = tuple(values["milestones"])
+        return cls(**values)
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """A paper's training setup, as the config values that express it."""
+
+    name: str
+    source: str  # the paper and section the values come from
+    values: dict[str, Any]
+    note: str = ""  # where the recipe departs from the paper, and why
+
+
+RECIPES: dict[str, Recipe] = {
+    recipe.name: recipe
+    for recipe in [
+        Recipe(
+            "fast",
+            "cnnzoo's modern default: one-cycle SGD with Nesterov momentum and label smoothing",
+            dict(
+                epochs=10,
+                batch_size=256,
+                lr=0.2,
+                momentum=0.9,
+                nesterov=True,
+                weight_decay=5e-4,
+                no_decay_norm=True,
+                schedule="onecycle",
+                warmup_epochs=1.0,
+                label_smoothing=0.1,
+                crop_padding=2,
+                flip=True,
+            ),
+            "not a paper's: the quickest route to a good model on a small machine",
+        ),
+        Recipe(
+            "lenet5",
+            "LeCun et al. 1998, §II.C and App. C: 20 passes, learning rate decreasing in steps",
+            dict(
+                epochs=20,
+                batch_size=32,
+                optimizer="sgd",
+                lr=0.02,
+                momentum=0.9,
+                weight_decay=0.0,
+                schedule="step",
+                step_epochs=5,
+                gamma=0.5,
+                fit="pad",
+            ),
+            "the paper trains one image at a time with a diagonal Levenberg-Marquardt step; "
+            "this uses mini-batch SGD with momentum and halves the rate every 5 passes",
+        ),
+        Recipe(
+            "alexnet",
+            "Krizhevsky et al. 2012, §5: batch 128, momentum 0.9, decay 5e-4, lr 0.01 /10 on "
+            "plateau, 90 epochs",
+            dict(
+                epochs=90,
+                batch_size=128,
+                lr=0.01,
+                momentum=0.9,
+                weight_decay=5e-4,
+                schedule="plateau",
+                gamma=0.1,
+                patience=2,
+                crop_padding=4,
+                flip=True,
+                lighting=0.1,
+            ),
+            "random 224 crops of 256 images become crops after padding on small data sets",
+        ),
+        Recipe(
+            "vgg",
+            "Simonyan & Zisserman 2015, §3.1: batch 256, momentum 0.9, decay 5e-4, lr 0.01 /10 on "
+            "plateau, 74 epochs",
+            dict(
+                epochs=74,
+                batch_size=256,
+                lr=0.01,
+                momentum=0.9,
+                weight_decay=5e-4,
+                schedule="plateau",
+                gamma=0.1,
+                patience=2,
+                crop_padding=4,
+                flip=True,
+                lighting=0.1,
+            ),
+        ),
+        Recipe(
+            "googlenet",
+            "Szegedy et al. 2015, §6: momentum 0.9, lr decreased 4% every 8 epochs, "
+            "Polyak averaging",
+            dict(
+                epochs=80,
+                batch_size=128,
+                lr=0.01,
+                momentum=0.9,
+                weight_decay=2e-4,
+                schedule="step",
+                step_epochs=8,
+                gamma=0.96,
+                ema=0.9999,
+                crop_padding=4,
+                flip=True,
+            ),
+            "the paper gives no batch size, base rate or decay; Polyak averaging is an EMA",
+        ),
+        Recipe(
+            "resnet-cifar",
+            "He et al. 2016, §4.2: batch 128, lr 0.1 /10 at 32k and 48k of 64k "
+            "iterations, decay 1e-4",
+            dict(
+                epochs=164,
+                batch_size=128,
+                lr=0.1,
+                momentum=0.9,
+                weight_decay=1e-4,
+                schedule="multistep",
+                milestones=(0.5, 0.75),
+                gamma=0.1,
+                crop_padding=4,
+                flip=True,
+            ),
+            "64k iterations of 128 on CIFAR-10's 45k/50k images is 164 epochs; "
+            "milestones are kept as fractions, so --epochs shortens the schedule in proportion",
+        ),
+        Recipe(
+            "resnet-imagenet",
+            "He et al. 2016, §3.4: batch 256, lr 0.1 /10 on plateau, decay 1e-4, 600k iterations",
+            dict(
+                epochs=120,
+                batch_size=256,
+                lr=0.1,
+                momentum=0.9,
+                weight_decay=1e-4,
+                schedule="plateau",
+                gamma=0.1,
+                patience=2,
+                crop_padding=4,
+                flip=True,
+                lighting=0.1,
+            ),
+        ),
+        Recipe(
+            "densenet",
+            "Huang et al. 2017, §4.2: batch 64, 300 epochs, lr 0.1 /10 at 50% and 75%, "
+            "decay 1e-4, Nesterov",
+            dict(
+                epochs=300,
+                batch_size=64,
+                lr=0.1,
+                momentum=0.9,
+                nesterov=True,
+                weight_decay=1e-4,
+                schedule="multistep",
+                milestones=(0.5, 0.75),
+                gamma=0.1,
+                crop_padding=4,
+                flip=True,
+            ),
+        ),
+    ]
+}
+
+
+def default_recipe(model: str) -> str:
+    """The fast recipe: paper recipes run for days on a CPU; pick them with ``--recipe``."""
+    del model
+    return "fast"
+
+
+def resolve_config(model: str, recipe: str | None = None, **overrides: Any) -> TrainConfig:
+    """The recipe's values over the dataclass defaults, then ``overrides`` over the recipe."""
+    name = recipe or default_recipe(model)
+    if name not in RECIPES:
+        raise ValueError(f"unknown recipe {name!r}; known: {', '.join(RECIPES)}")
+    values = {**RECIPES[name].values, **{k: v for k, v in overrides.items() if v is not None}}
+    return TrainConfig.from_dict({"model": model, "recipe": name, **values})
+
+
+def replace(config: TrainConfig, **changes: Any) -> TrainConfig:
+    """A copy with ``changes`` applied and validated."""
+    return dataclasses.replace(config, **changes)

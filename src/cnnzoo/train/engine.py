@@ -1,0 +1,484 @@
+"""The training loop: one function, :func:`train`, from a config to a finished run folder.
+
+A run folder holds ``config.json`` (the resolved config), ``metrics.jsonl``/``metrics.csv``,
+``checkpoint.pt`` (rewritten atomically every epoch, on Ctrl-C and on a crash) and, at the end,
+``model.safetensors`` and ``summary.json``. ``train(config, resume=run)`` continues from the
+checkpoint at the exact step it was written; with ``deterministic=True`` on the CPU the resumed
+run ends with the same weights, bit for bit, as one never interrupted.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import random
+import signal
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+import torch
+from torch import nn
+from torch.nn.parallel import DistributedDataParallel
+from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
+
+from cnnzoo.data.augment import Augment, Fit
+from cnnzoo.data.pipeline import DataBundle, build_data, is_folder
+from cnnzoo.data.sources import DATASETS
+from cnnzoo.factory import create_model
+from cnnzoo.models import ModelInfo, ZooModel, model_info
+from cnnzoo.train.checkpoint import (
+    CHECKPOINT,
+    adapt_state_dict,
+    export_safetensors,
+    find_checkpoint,
+    load_checkpoint,
+    read_state_dict,
+    save_checkpoint,
+)
+from cnnzoo.train.config import TrainConfig
+from cnnzoo.train.distributed import Distributed, setup_distributed
+from cnnzoo.train.evaluate import EvalResult, evaluate
+from cnnzoo.train.metrics import MetricsLog, Progress, topk_correct
+from cnnzoo.train.schedule import Schedule
+
+__all__ = ["NonFiniteLossError", "RunResult", "TrainingInterrupted", "choose_fit", "train"]
+
+
+class NonFiniteLossError(RuntimeError):
+    """The loss became NaN or infinite; the last good checkpoint is kept."""
+
+
+class TrainingInterrupted(KeyboardInterrupt):
+    """Ctrl-C (SIGINT) or SIGTERM: a checkpoint was written and the run can be resumed."""
+
+
+@dataclass
+class RunResult:
+    run_dir: Path
+    epochs: int  # epochs completed
+    test: EvalResult  # of the final (EMA, when on) weights
+    wall_time_s: float  # of this invocation
+    history: list[dict[str, Any]] = field(default_factory=list)
+
+
+def choose_fit(config: TrainConfig, info: ModelInfo, stored: tuple[int, int, int]) -> Fit:
+    """Input size, channels and conversion for ``info``'s model reading images of ``stored``
+    (C, H, W): the data's own size when the model accepts it, else the paper's input size."""
+    channels = stored[0] if config.channels == "data" else info.input_size[0]
+    height, width = stored[1:]
+    mode = "resize" if config.fit == "auto" else config.fit
+    if config.image_size:
+        size = (config.image_size, config.image_size)
+    elif info.fixed_input_size or height < info.min_input_size[0] or width < info.min_input_size[1]:
+        size = (info.input_size[1], info.input_size[2])
+        # A small image on the larger field the paper used (LeNet-5: 28x28 on 32x32, §III.A).
+        small_gap = size[0] - height <= 8 and size[1] - width <= 8
+        if config.fit == "auto" and info.fixed_input_size and small_gap:
+            mode = "pad"
+    else:
+        size = (height, width)
+    return Fit(size, channels, mode)
+
+
+class _Signals:
+    """Turns SIGINT/SIGTERM into a flag checked between steps; a second Ctrl-C stops at once."""
+
+    def __init__(self) -> None:
+        self.stop = False
+        self._previous: dict[int, Any] = {}
+
+    def _handle(self, signum: int, frame: FrameType | None) -> None:
+        if self.stop:
+            raise KeyboardInterrupt
+        self.stop = True
+
+    @contextlib.contextmanager
+    def installed(self) -> Iterator[_Signals]:
+        try:
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                self._previous[sig] = signal.signal(sig, self._handle)
+        except ValueError:  # not the main thread: signals stay with the caller
+            pass
+        try:
+            yield self
+        finally:
+            for number, handler in self._previous.items():
+                signal.signal(number, handler)
+
+
+def _rng_state() -> dict[str, Any]:
+    state: dict[str, Any] = {"torch": torch.get_rng_state(), "python": random.getstate()}
+    if torch.cuda.is_available():
+        state["cuda"] = torch.cuda.get_rng_state_all()
+    return state
+
+
+def _set_rng_state(state: dict[str, Any]) -> None:
+    torch.set_rng_state(state["torch"])
+    random.setstate(state["python"])
+    if "cuda" in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda"])
+
+
+def _param_groups(model: nn.Module, config: TrainConfig) -> list[dict[str, Any]]:
+    if not config.no_decay_norm:
+        return [{"params": [p for p in model.parameters() if p.requires_grad]}]
+    decay: list[nn.Parameter] = []
+    no_decay: list[nn.Parameter] = []
+    for p in model.parameters():
+        if p.requires_grad:
+            (no_decay if p.dim() <= 1 else decay).append(p)  # biases and norm scales are 1-d
+    return [{"params": decay}, {"params": no_decay, "weight_decay": 0.0}]
+
+
+def _optimizer(model: nn.Module, config: TrainConfig) -> torch.optim.Optimizer:
+    groups = _param_groups(model, config)
+    if config.optimizer == "adamw":
+        return torch.optim.AdamW(
+            groups, lr=config.lr, betas=(config.momentum, 0.999), weight_decay=config.weight_decay
+        )
+    return torch.optim.SGD(
+        groups,
+        lr=config.lr,
+        momentum=config.momentum,
+        nesterov=config.nesterov,
+        weight_decay=config.weight_decay,
+    )
+
+
+def _run_dir(config: TrainConfig) -> Path:
+    data = Path(config.data).name if is_folder(config.data) else config.data
+    return Path(config.out) / (config.name or f"{config.model}-{data}-{config.recipe}")
+
+
+def _build_model(config: TrainConfig, fit: Fit, num_classes: int) -> ZooModel:
+    model = create_model(config.model, num_classes=num_classes, in_chans=fit.channels)
+    assert isinstance(model, ZooModel)
+    return model
+
+
+class _Run:
+    """State of one training run; methods are the steps of :func:`train`."""
+
+    def __init__(
+        self, config: TrainConfig, resume: dict[str, Any] | None, dist: Distributed, run_dir: Path
+    ) -> None:
+        self.config = config
+        self.dist = dist
+        self.device = dist.device
+        self.run_dir = run_dir
+        self.info = model_info(config.model)
+        if config.threads:
+            torch.set_num_threads(config.threads)
+        # Tanh and RBF nets (LeNet-5) drift into denormal floats, which are 10-100x slower on CPUs.
+        torch.set_flush_denormal(True)
+        if config.deterministic:
+            torch.use_deterministic_algorithms(True)
+            torch.backends.cudnn.benchmark = False
+        elif self.device.type == "cuda":
+            torch.backends.cudnn.benchmark = True
+        torch.manual_seed(config.seed)
+        random.seed(config.seed)
+
+        self.data = self._data()
+        fit = Fit(self.data.spec.size, self.data.spec.channels, self.data.spec.mode)
+        model = _build_model(config, fit, len(self.data.classes)).to(self.device)
+        if config.channels_last:
+            model = model.to(memory_format=torch.channels_last)
+        self.model = model
+        self.notes: list[str] = []
+        if config.init_from and resume is None:
+            weights, self.notes = adapt_state_dict(model, read_state_dict(config.init_from))
+            model.load_state_dict(weights, strict=False)
+        self.ema = (
+            AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(config.ema), use_buffers=True)
+            if config.ema
+            else None
+        )
+        self.optimizer = _optimizer(model, config)
+        self.schedule = Schedule(config, len(self.data.train))
+        use_scaler = config.amp == "fp16" and self.device.type == "cuda"
+        self.scaler = torch.amp.GradScaler(self.device.type, enabled=use_scaler)
+        if config.amp == "fp16" and self.device.type != "cuda":
+            raise ValueError("fp16 mixed precision needs a GPU; on the CPU use --amp bf16")
+        self.net: nn.Module = model
+        if dist.world_size > 1:
+            ids = [self.device.index] if self.device.type == "cuda" else None
+            self.net = DistributedDataParallel(model, device_ids=ids)
+        if config.compile:
+            self.net = torch.compile(self.net)  # type: ignore[assignment]
+        self.criterion = nn.CrossEntropyLoss(label_smoothing=config.label_smoothing)
+        self.epoch, self.step, self.global_step = 0, 0, 0
+        self.running = {"loss": 0.0, "correct": 0.0, "count": 0.0, "time": 0.0}
+        self.history: list[dict[str, Any]] = []
+        self.best_top1 = 0.0
+        if resume is not None:
+            self._restore(resume)
+
+    def _data(self) -> DataBundle:
+        config = self.config
+        stored = self._stored_shape()
+        fit = choose_fit(config, self.info, stored)
+        augment = Augment(config.crop_padding, config.flip, config.lighting, config.erasing)
+        return build_data(
+            config.data,
+            fit,
+            augment,
+            config.batch_size,
+            data_dir=config.data_dir or None,
+            seed=config.seed,
+            shard=self.dist.shard,
+            device=self.device,
+            train_subset=config.train_subset,
+            test_subset=config.test_subset,
+            val_fraction=config.val_fraction,
+            workers=config.workers,
+        )
+
+    def _stored_shape(self) -> tuple[int, int, int]:
+        if self.config.data in DATASETS:
+            return DATASETS[self.config.data].image_shape
+        # An image folder is decoded at the paper's size (3 channels) unless told otherwise.
+        side = self.config.image_size or self.info.input_size[1]
+        return (self.info.input_size[0], side, side)
+
+    # --- checkpoints -------------------------------------------------------------------------
+    def state(self) -> dict[str, Any]:
+        return {
+            "config": self.config.to_dict(),
+            "model_name": self.config.model,
+            "model": self.model.state_dict(),
+            "ema": self.ema.state_dict() if self.ema is not None else None,
+            "optimizer": self.optimizer.state_dict(),
+            "schedule": self.schedule.state_dict(),
+            "scaler": self.scaler.state_dict(),
+            "rng": _rng_state(),
+            "epoch": self.epoch,
+            "step": self.step,
+            "global_step": self.global_step,
+            "running": dict(self.running),
+            "history": list(self.history),
+            "best_top1": self.best_top1,
+            "classes": list(self.data.classes),
+            "input": self.data.spec.to_dict(),
+        }
+
+    def save(self) -> None:
+        if self.dist.main:
+            save_checkpoint(self.state(), self.run_dir / CHECKPOINT)
+        self.dist.barrier()
+
+    def _restore(self, state: dict[str, Any]) -> None:
+        self.model.load_state_dict(state["model"])
+        if self.ema is not None and state.get("ema") is not None:
+            self.ema.load_state_dict(state["ema"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.schedule.load_state_dict(state["schedule"])
+        self.scaler.load_state_dict(state["scaler"])
+        _set_rng_state(state["rng"])
+        self.epoch, self.step = int(state["epoch"]), int(state["step"])
+        self.global_step = int(state["global_step"])
+        self.running = {k: float(v) for k, v in state["running"].items()}
+        self.history = list(state["history"])
+        self.best_top1 = float(state["best_top1"])
+
+    # --- the loop ----------------------------------------------------------------------------
+    def _autocast(self) -> contextlib.AbstractContextManager[Any]:
+        if self.config.amp == "off":
+            return contextlib.nullcontext()
+        dtype = torch.bfloat16 if self.config.amp == "bf16" else torch.float16
+        return torch.autocast(self.device.type, dtype=dtype)
+
+    def _set_lr(self) -> float:
+        lr = self.config.lr * self.schedule.factor(self.global_step)
+        for group in self.optimizer.param_groups:
+            group["lr"] = lr
+        return lr
+
+    def train_step(self, images: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        if self.config.channels_last:
+            images = images.contiguous(memory_format=torch.channels_last)
+        with self._autocast():
+            logits = self.net(images)
+            loss = self.criterion(logits.float(), labels)
+        self.optimizer.zero_grad(set_to_none=True)
+        self.scaler.scale(loss).backward()
+        if self.config.clip_grad:
+            self.scaler.unscale_(self.optimizer)
+            nn.utils.clip_grad_norm_(self.model.parameters(), self.config.clip_grad)
+        self.scaler.step(self.optimizer)
+        self.scaler.update()
+        if self.ema is not None:
+            self.ema.update_parameters(self.model)
+        batch = labels.shape[0]
+        self.running["loss"] += loss.item() * batch
+        self.running["correct"] += topk_correct(logits.detach(), labels, 1).item()
+        self.running["count"] += batch
+        return loss.detach()
+
+    def run_epoch(self, progress: Progress, signals: _Signals) -> None:
+        self.model.train()
+        loader = self.data.train
+        loader.set_epoch(self.epoch)
+        progress.start_epoch(self.epoch, self.step)
+        started = time.perf_counter()
+        try:
+            for images, labels in loader.batches(self.step):
+                lr = self._set_lr()
+                loss = self.train_step(images, labels)
+                self.step += 1
+                self.global_step += 1
+                # Every rank must agree to stop, or the others would wait in the next all-reduce.
+                flags = self.dist.max(
+                    torch.tensor([float(signals.stop), float(not torch.isfinite(loss))])
+                )
+                if flags[1]:
+                    raise NonFiniteLossError(
+                        f"the loss became {loss.item()} at epoch {self.epoch + 1}, "
+                        f"step {self.step} "
+                        f"(lr {lr:.4g}); the last good checkpoint is kept in {self.run_dir}. "
+                        "Train again with a lower --lr, --clip-grad 1.0 or --amp off"
+                    )
+                progress.step(loss.item(), lr)
+                every = self.config.checkpoint_every
+                if flags[0] or (every and self.global_step % every == 0):
+                    self.running["time"] += time.perf_counter() - started
+                    started = time.perf_counter()
+                    self.save()
+                    if flags[0]:
+                        raise TrainingInterrupted(
+                            f"stopped at epoch {self.epoch + 1}, step {self.step}; "
+                            "checkpoint saved. "
+                            f"Continue with `cnnzoo train --resume {self.run_dir}`"
+                        )
+        finally:
+            self.running["time"] += time.perf_counter() - started
+
+    def end_epoch(self) -> dict[str, Any]:
+        test = self.evaluate()
+        count = self.dist.sum(
+            torch.tensor(
+                [self.running["loss"], self.running["correct"], self.running["count"]],
+                dtype=torch.float64,
+            )
+        )
+        seconds = self.running["time"]
+        row = {
+            "epoch": self.epoch + 1,
+            "train_loss": count[0].item() / count[2].item(),
+            "train_top1": 100 * count[1].item() / count[2].item(),
+            "test_loss": test.loss,
+            "test_top1": test.top1,
+            "test_top5": test.top5,
+            "lr": self.optimizer.param_groups[0]["lr"],
+            "images_per_s": count[2].item() / max(seconds, 1e-9),
+            "epoch_time_s": seconds,
+            "time_s": (self.history[-1]["time_s"] if self.history else 0.0) + seconds,
+        }
+        self.history.append(row)
+        self.best_top1 = max(self.best_top1, test.top1)
+        self.schedule.epoch_end(test.loss)
+        self.epoch += 1
+        self.step = 0
+        self.running = {"loss": 0.0, "correct": 0.0, "count": 0.0, "time": 0.0}
+        return row
+
+    def eval_model(self) -> nn.Module:
+        return self.ema.module if self.ema is not None else self.model
+
+    def evaluate(self) -> EvalResult:
+        with self._autocast():
+            return evaluate(
+                self.eval_model(),
+                self.data.test,
+                len(self.data.classes),
+                self.dist,
+                channels_last=self.config.channels_last,
+            )
+
+    def metadata(self) -> dict[str, Any]:
+        return {
+            "model_name": self.config.model,
+            "classes": list(self.data.classes),
+            "input": self.data.spec.to_dict(),
+            "config": self.config.to_dict(),
+        }
+
+
+def train(
+    config: TrainConfig | None = None,
+    *,
+    resume: str | Path | None = None,
+    epochs: int | None = None,
+    progress: bool = True,
+) -> RunResult:
+    """Train as ``config`` says, or continue the run folder (or checkpoint) ``resume``.
+
+    A resumed run keeps its saved config; ``epochs`` may extend it. Raises
+    :class:`TrainingInterrupted` after Ctrl-C (a checkpoint was saved first) and
+    :class:`NonFiniteLossError` when the loss diverges (the last good checkpoint is kept).
+    """
+    state = None
+    if resume is not None:
+        state = load_checkpoint(resume)
+        config = TrainConfig.from_dict(state["config"])
+        run_dir = find_checkpoint(resume).parent
+    elif config is None:
+        raise ValueError("train() needs a config, or a run to resume")
+    else:
+        run_dir = _run_dir(config)
+    if epochs is not None:
+        config = TrainConfig.from_dict({**config.to_dict(), "epochs": epochs})
+    dist = setup_distributed(config.device)
+    started = time.perf_counter()
+    try:
+        run = _Run(config, state, dist, run_dir)
+        if dist.main:
+            run.run_dir.mkdir(parents=True, exist_ok=True)
+            (run.run_dir / "config.json").write_text(json.dumps(config.to_dict(), indent=2) + "\n")
+        log = MetricsLog(run.run_dir, run.history) if dist.main else None
+        bar = Progress(config.epochs, len(run.data.train), enabled=progress and dist.main)
+        for note in run.notes:
+            bar.message(f"init-from: {note}")
+        try:
+            with _Signals().installed() as signals:
+                while run.epoch < config.epochs:
+                    try:
+                        run.run_epoch(bar, signals)
+                    except (NonFiniteLossError, TrainingInterrupted):
+                        raise
+                    except Exception:
+                        run.save()  # a crash keeps the steps done so far
+                        raise
+                    row = run.end_epoch()
+                    if log is not None:
+                        log.write(row)
+                    bar.end_epoch(row)
+                    run.save()
+        finally:
+            bar.close()
+            if log is not None:
+                log.close()
+        test = run.evaluate()
+        if dist.main:
+            export_safetensors(run.eval_model(), run.run_dir / "model.safetensors", run.metadata())
+            summary = {
+                "model": config.model,
+                "data": config.data,
+                "epochs": run.epoch,
+                "test_top1": test.top1,
+                "test_top5": test.top5,
+                "test_loss": test.loss,
+                "best_top1": run.best_top1,
+                "train_time_s": run.history[-1]["time_s"] if run.history else 0.0,
+                "world_size": dist.world_size,
+                "device": str(dist.device),
+            }
+            (run.run_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+        return RunResult(run.run_dir, run.epoch, test, time.perf_counter() - started, run.history)
+    finally:
+        dist.close()

@@ -1,0 +1,109 @@
+"""Use a trained run: load it, evaluate it, predict images, export it.
+
+Everything needed to rebuild the model and to convert an image as training did lives in the
+checkpoint (model name, classes, :class:`~cnnzoo.data.pipeline.InputSpec`), so a checkpoint file
+alone is enough; no data set is needed for prediction or export.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from cnnzoo.data.pipeline import InputSpec
+from cnnzoo.data.sources import read_image
+from cnnzoo.factory import create_model
+from cnnzoo.train.checkpoint import load_checkpoint
+from cnnzoo.train.config import TrainConfig
+
+__all__ = ["Prediction", "Trained", "export_onnx", "load_trained", "predict"]
+
+
+@dataclass
+class Trained:
+    """A trained model with what it needs to read images."""
+
+    model: nn.Module
+    classes: tuple[str, ...]
+    spec: InputSpec
+    config: TrainConfig
+    epoch: int
+
+    def example_input(self, batch: int = 1) -> torch.Tensor:
+        return torch.zeros(batch, self.spec.channels, *self.spec.size)
+
+
+def load_trained(run_or_file: str | os.PathLike[str], ema: bool = True) -> Trained:
+    """The final weights of a run (the EMA when the run kept one and ``ema``), in eval mode."""
+    state = load_checkpoint(run_or_file)
+    config = TrainConfig.from_dict(state["config"])
+    spec = InputSpec.from_dict(state["input"])
+    classes = tuple(state["classes"])
+    model = create_model(state["model_name"], num_classes=len(classes), in_chans=spec.channels)
+    weights = state["model"]
+    if ema and state.get("ema") is not None:
+        weights = {
+            k.removeprefix("module."): v for k, v in state["ema"].items() if k.startswith("module.")
+        }
+    model.load_state_dict(weights)
+    model.eval()
+    return Trained(model, classes, spec, config, int(state["epoch"]))
+
+
+@dataclass(frozen=True)
+class Prediction:
+    path: str
+    top: list[tuple[str, float]]  # (class name, probability), most likely first
+
+
+@torch.no_grad()
+def predict(trained: Trained, paths: list[str], top_k: int = 5) -> list[Prediction]:
+    transform = trained.spec.transform()
+    side = trained.spec.stored_size[0]  # images are converted as the training set was stored
+    batch = torch.stack([read_image(p, side, trained.spec.stored_channels) for p in paths])
+    probs = trained.model(transform(batch)).float().softmax(1)
+    k = min(top_k, probs.shape[1])
+    values, indices = probs.topk(k, dim=1)
+    return [
+        Prediction(
+            str(path),
+            [(trained.classes[i], v) for v, i in zip(row_v.tolist(), row_i.tolist(), strict=True)],
+        )
+        for path, row_v, row_i in zip(paths, values, indices, strict=True)
+    ]
+
+
+def export_onnx(
+    trained: Trained, path: str | os.PathLike[str], check: bool = True
+) -> dict[str, Any]:
+    """Write the model as ONNX (dynamic batch). With ``check``, run it in onnxruntime on random
+    inputs and return the largest difference from PyTorch's output."""
+    path = Path(path)
+    example = trained.example_input(2)
+    torch.onnx.export(
+        trained.model,
+        (example,),
+        str(path),
+        input_names=["image"],
+        output_names=["logits"],
+        dynamic_axes={"image": {0: "batch"}, "logits": {0: "batch"}},
+        dynamo=False,
+    )
+    report: dict[str, Any] = {"path": str(path)}
+    if check:
+        import onnxruntime
+
+        session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+        inputs = torch.randn(4, *example.shape[1:], generator=torch.Generator().manual_seed(0))
+        (onnx_out,) = session.run(None, {"image": inputs.numpy()})
+        torch_out = trained.model(inputs)
+        report["max_abs_diff"] = (torch.from_numpy(onnx_out) - torch_out).abs().max().item()
+        report["same_top1"] = bool(
+            (torch.from_numpy(onnx_out).argmax(1) == torch_out.argmax(1)).all()
+        )
+    return report

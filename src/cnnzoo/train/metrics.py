@@ -1,0 +1,134 @@
+"""Where a run's numbers go: JSONL and CSV per epoch, TensorBoard when installed, and a live
+progress display (a rich bar with ETA on a terminal, one plain line per epoch elsewhere)."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import torch
+
+__all__ = ["MetricsLog", "Progress", "topk_correct"]
+
+
+def topk_correct(logits: torch.Tensor, labels: torch.Tensor, k: int) -> torch.Tensor:
+    """How many of ``labels`` are among the ``k`` largest logits (k is capped by the classes)."""
+    k = min(k, logits.shape[1])
+    top = logits.topk(k, dim=1).indices  # (B, k)
+    return (top == labels[:, None]).any(1).sum()
+
+
+class MetricsLog:
+    """Appends one row per epoch to ``metrics.jsonl`` and ``metrics.csv`` in the run folder."""
+
+    def __init__(self, run_dir: Path, history: list[dict[str, Any]] | None = None) -> None:
+        self.jsonl = run_dir / "metrics.jsonl"
+        self.csv = run_dir / "metrics.csv"
+        self.history: list[dict[str, Any]] = list(history or [])
+        # A resumed run rewrites the files from the checkpoint's history: no duplicate epochs.
+        self.jsonl.write_text("".join(json.dumps(row) + "\n" for row in self.history))
+        self._rewrite_csv()
+        self.tensorboard: Any = None
+        try:
+            from torch.utils.tensorboard import SummaryWriter
+
+            self.tensorboard = SummaryWriter(str(run_dir / "tensorboard"))
+        except ImportError:
+            pass
+
+    def write(self, row: dict[str, Any]) -> None:
+        self.history.append(row)
+        with self.jsonl.open("a") as handle:
+            handle.write(json.dumps(row) + "\n")
+        self._rewrite_csv()
+        if self.tensorboard is not None:
+            for key, value in row.items():
+                if isinstance(value, float | int) and key != "epoch":
+                    self.tensorboard.add_scalar(key, value, row["epoch"])
+            self.tensorboard.flush()
+
+    def _rewrite_csv(self) -> None:
+        if not self.history:
+            self.csv.write_text("")
+            return
+        with self.csv.open("w", newline="") as handle:
+            writer = csv.DictWriter(handle, fieldnames=list(self.history[0]))
+            writer.writeheader()
+            writer.writerows(self.history)
+
+    def close(self) -> None:
+        if self.tensorboard is not None:
+            self.tensorboard.close()
+
+
+class Progress:
+    """A rich progress bar on a terminal; plain epoch lines when output is a file or a pipe."""
+
+    def __init__(self, total_epochs: int, steps_per_epoch: int, enabled: bool = True) -> None:
+        self.enabled = enabled
+        self.steps = steps_per_epoch
+        self.total_epochs = total_epochs
+        self.bar: Any = None
+        if enabled and sys.stdout.isatty():
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                TextColumn,
+                TimeElapsedColumn,
+                TimeRemainingColumn,
+            )
+            from rich.progress import Progress as RichProgress
+
+            self.bar = RichProgress(
+                TextColumn("[bold]{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("{task.fields[status]}"),
+                TimeElapsedColumn(),
+                TimeRemainingColumn(),
+            )
+            self.bar.start()
+            self.task = self.bar.add_task("", total=steps_per_epoch, status="")
+
+    def start_epoch(self, epoch: int, done: int = 0) -> None:
+        if self.bar is not None:
+            self.bar.reset(
+                self.task,
+                total=self.steps,
+                completed=done,
+                description=f"epoch {epoch + 1}/{self.total_epochs}",
+                status="",
+            )
+
+    def step(self, loss: float, lr: float) -> None:
+        if self.bar is not None:
+            self.bar.update(self.task, advance=1, status=f"loss {loss:.4f}  lr {lr:.4g}")
+
+    def end_epoch(self, row: dict[str, Any]) -> None:
+        if not self.enabled:
+            return
+        line = (
+            f"epoch {row['epoch']}/{self.total_epochs}  loss {row['train_loss']:.4f}  "
+            f"train {row['train_top1']:.2f}%  test {row['test_top1']:.2f}% "
+            f"(top-5 {row['test_top5']:.2f}%)  lr {row['lr']:.4g}  "
+            f"{row['images_per_s']:.0f} img/s  {row['epoch_time_s']:.1f} s"
+        )
+        if self.bar is not None:
+            self.bar.console.print(line)
+        else:
+            print(line, flush=True)
+
+    def message(self, text: str) -> None:
+        if not self.enabled:
+            return
+        if self.bar is not None:
+            self.bar.console.print(text)
+        else:
+            print(text, flush=True)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.stop()
