@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,6 @@ from cnnzoo.train import RECIPES, TrainConfig, resolve_config, train
 from cnnzoo.train.checkpoint import export_safetensors
 from cnnzoo.train.evaluate import evaluate
 from cnnzoo.train.inference import export_onnx, load_trained, predict
-from cnnzoo.viz.evaluation import plot_confusion
 
 __all__ = ["add_commands"]
 
@@ -46,7 +46,18 @@ def _add_config_options(parser: argparse.ArgumentParser) -> None:
             continue
         flag = "--" + f.name.replace("_", "-")
         help_text = f.metadata.get("help", "")
-        if isinstance(f.default, bool):
+        if isinstance(f.default, bool) and f.name.startswith("no_"):
+            # BooleanOptionalAction would take --no-decay-norm for the negation of --decay-norm
+            # and set the field to False: spell out both flags.
+            group.add_argument(flag, dest=f.name, action="store_const", const=True, help=help_text)
+            group.add_argument(
+                "--" + flag.removeprefix("--no-"),
+                dest=f.name,
+                action="store_const",
+                const=False,
+                help=f"the opposite of {flag}",
+            )
+        elif isinstance(f.default, bool):
             group.add_argument(
                 flag, action=argparse.BooleanOptionalAction, default=None, help=help_text
             )
@@ -65,10 +76,13 @@ def cmd_train(args: argparse.Namespace, console: Console) -> int:
         if f.name not in _SKIP and getattr(args, f.name) is not None
     }
     if args.resume:
-        if set(overrides) - {"epochs"}:
+        given = [f"--{name.replace('_', '-')}" for name in sorted(set(overrides) - {"epochs"})]
+        given += [f"--recipe {args.recipe}"] * bool(args.recipe)
+        given += [f"the model {args.model}"] * bool(args.model)
+        if given:
             raise ValueError(
-                f"--resume keeps the run's config; only --epochs may change it "
-                f"(got {', '.join(sorted(set(overrides) - {'epochs'}))})"
+                f"--resume keeps the run's model and config; only --epochs may change it "
+                f"(got {', '.join(given)})"
             )
         result = train(resume=args.resume, epochs=overrides.get("epochs"))
     else:
@@ -77,6 +91,8 @@ def cmd_train(args: argparse.Namespace, console: Console) -> int:
         config = resolve_config(args.model, args.recipe, **overrides)
         result = train(config)
     test = result.test
+    if os.environ.get("RANK", "0") != "0":
+        return 0  # under torchrun every process returns the result; the first one reports it
     print(
         f"{result.run_dir}: test top-1 {test.top1:.2f}%, top-5 {test.top5:.2f}% "
         f"on {test.count} images after {result.epochs} epochs "
@@ -99,7 +115,9 @@ def cmd_recipes(args: argparse.Namespace, console: Console) -> int:
 
 
 def cmd_eval(args: argparse.Namespace, console: Console) -> int:
-    trained = load_trained(args.run)
+    from cnnzoo.viz.evaluation import plot_confusion  # matplotlib: slow to import, needed here
+
+    trained = load_trained(args.run_path)
     spec = trained.spec
     data = build_data(
         args.data or trained.config.data,
@@ -109,6 +127,8 @@ def cmd_eval(args: argparse.Namespace, console: Console) -> int:
         data_dir=args.data_dir or trained.config.data_dir or None,
         val_fraction=trained.config.val_fraction,
         seed=trained.config.seed,
+        # The run's test set: a run tested on a subset is evaluated on that subset.
+        test_subset=0 if args.data else trained.config.test_subset,
     )
     loader = data.test
     if isinstance(loader, InMemoryLoader):
@@ -116,11 +136,12 @@ def cmd_eval(args: argparse.Namespace, console: Console) -> int:
             loader.images, loader.labels, spec.transform(), args.batch_size, train=False
         )
     result = evaluate(trained.model, loader, len(trained.classes))
-    table = Table(
-        title=f"{args.run}: {result.count} test images, top-1 {result.top1:.2f}%, "
-        f"top-5 {result.top5:.2f}%",
-        title_justify="left",
+    # A line of its own: a table title would be wrapped to the narrow table's width.
+    print(
+        f"{args.run_path}: {result.count} test images, top-1 {result.top1:.2f}%, "
+        f"top-5 {result.top5:.2f}%"
     )
+    table = Table(title="accuracy per class", title_justify="left")
     table.add_column("class")
     table.add_column("accuracy", justify="right")
     table.add_column("images", justify="right")
@@ -129,7 +150,7 @@ def cmd_eval(args: argparse.Namespace, console: Console) -> int:
     ):
         table.add_row(name, f"{accuracy:.2f}%", str(total))
     console.print(table)
-    run_dir = Path(args.run) if Path(args.run).is_dir() else Path(args.run).parent
+    run_dir = Path(args.run_path) if Path(args.run_path).is_dir() else Path(args.run_path).parent
     plot = Path(args.confusion) if args.confusion else run_dir / "confusion.png"
     plot_confusion(
         result.confusion,
@@ -157,7 +178,7 @@ def cmd_eval(args: argparse.Namespace, console: Console) -> int:
 
 
 def cmd_predict(args: argparse.Namespace, console: Console) -> int:
-    trained = load_trained(args.run)
+    trained = load_trained(args.run_path)
     for prediction in predict(trained, args.images, args.top_k):
         ranked = ", ".join(f"{name} {100 * p:.1f}%" for name, p in prediction.top)
         print(f"{prediction.path}: {ranked}")
@@ -165,8 +186,8 @@ def cmd_predict(args: argparse.Namespace, console: Console) -> int:
 
 
 def cmd_export(args: argparse.Namespace, console: Console) -> int:
-    trained = load_trained(args.run)
-    run_dir = Path(args.run) if Path(args.run).is_dir() else Path(args.run).parent
+    trained = load_trained(args.run_path)
+    run_dir = Path(args.run_path) if Path(args.run_path).is_dir() else Path(args.run_path).parent
     suffix = ".onnx" if args.format == "onnx" else ".safetensors"
     output = Path(args.output) if args.output else run_dir / f"model{suffix}"
     if args.format == "safetensors":
@@ -190,6 +211,11 @@ def cmd_export(args: argparse.Namespace, console: Console) -> int:
     return 0
 
 
+def _add_run_argument(parser: argparse.ArgumentParser) -> None:
+    # Not `dest="run"`: that attribute holds the command's function (`set_defaults(run=...)`).
+    parser.add_argument("run_path", metavar="RUN", help="run folder or checkpoint file")
+
+
 def add_commands(sub: Any) -> None:
     p = sub.add_parser("train", help="train a model on real data (default: Fashion-MNIST)")
     p.add_argument("model", nargs="?", help="zoo model name, e.g. lenet5, resnet20")
@@ -202,7 +228,7 @@ def add_commands(sub: Any) -> None:
     p.set_defaults(run=cmd_recipes)
 
     p = sub.add_parser("eval", help="test accuracy, per-class accuracy and confusion matrix")
-    p.add_argument("run", help="run folder or checkpoint file")
+    _add_run_argument(p)
     p.add_argument("--data", help="data set (default: the run's)")
     p.add_argument("--data-dir", help="where the data set's files are")
     p.add_argument("--batch-size", type=int, default=500)
@@ -211,13 +237,13 @@ def add_commands(sub: Any) -> None:
     p.set_defaults(run=cmd_eval)
 
     p = sub.add_parser("predict", help="classify image files with a trained run")
-    p.add_argument("run", help="run folder or checkpoint file")
+    _add_run_argument(p)
     p.add_argument("images", nargs="+", help="image files (any size or mode)")
     p.add_argument("--top-k", type=int, default=3)
     p.set_defaults(run=cmd_predict)
 
     p = sub.add_parser("export", help="write a run's weights as safetensors or ONNX")
-    p.add_argument("run", help="run folder or checkpoint file")
+    _add_run_argument(p)
     p.add_argument("--format", choices=("safetensors", "onnx"), default="safetensors")
     p.add_argument("--output", help="file to write (default: RUN/model.<format>)")
     p.add_argument("--no-check", action="store_true", help="onnx: skip the onnxruntime comparison")

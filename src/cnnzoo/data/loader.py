@@ -185,7 +185,10 @@ class StreamLoader:
 
     @property
     def num_samples(self) -> int:
-        return len(self.sampler) if self.sampler is not None else len(self.loader.dataset)  # type: ignore[arg-type]
+        """Images this process sees per epoch (training drops the last partial batch)."""
+        if self.train:
+            return len(self.loader) * (self.loader.batch_size or 1)
+        return len(self.loader.dataset)  # type: ignore[arg-type]
 
     def __len__(self) -> int:
         return len(self.loader)

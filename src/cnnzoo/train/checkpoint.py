@@ -53,6 +53,17 @@ def save_checkpoint(state: dict[str, Any], path: str | os.PathLike[str]) -> Path
     return path
 
 
+def _reason(error: Exception) -> str:
+    """``torch.load``'s error in one line: the unpickler's reason, without its paragraphs of
+    advice to load the file with ``weights_only=False`` (which would run its code)."""
+    text = str(error)
+    marker = "WeightsUnpickler error:"
+    if marker in text:
+        detail = text.split(marker, 1)[1].strip().splitlines()[0].split(". ")[0]
+        return f"not a file of plain tensors ({detail}); pickled code is never run"
+    return " ".join(text.split()).split(". ")[0]
+
+
 def find_checkpoint(run_or_file: str | os.PathLike[str]) -> Path:
     """A run folder means its last checkpoint; a file is taken as it is."""
     path = Path(run_or_file).expanduser()
@@ -74,7 +85,7 @@ def load_checkpoint(
     try:
         state = torch.load(path, map_location=map_location, weights_only=True)
     except Exception as error:
-        raise CheckpointError(f"cannot read {path} as a checkpoint: {error}") from error
+        raise CheckpointError(f"cannot read {path} as a checkpoint: {_reason(error)}") from error
     if not isinstance(state, dict) or state.get("format") != FORMAT:
         raise CheckpointError(
             f"{path} is not a cnnzoo checkpoint (no format tag {FORMAT!r}); "
@@ -88,16 +99,16 @@ def read_state_dict(path: str | os.PathLike[str]) -> dict[str, torch.Tensor]:
     path = Path(path).expanduser()
     if path.is_dir():
         path = find_checkpoint(path)
-    if path.suffix == ".safetensors":
-        from safetensors.torch import load_file
-
-        return load_file(str(path))
+    if not path.is_file():
+        raise CheckpointError(f"{path} does not exist")
     try:
+        if path.suffix == ".safetensors":
+            from safetensors.torch import load_file
+
+            return load_file(str(path))
         state = torch.load(path, map_location="cpu", weights_only=True)
-    except FileNotFoundError:
-        raise CheckpointError(f"{path} does not exist") from None
     except Exception as error:
-        raise CheckpointError(f"cannot read weights from {path}: {error}") from error
+        raise CheckpointError(f"cannot read weights from {path}: {_reason(error)}") from error
     if isinstance(state, dict) and state.get("format") == FORMAT:
         state = state["model"]
     for key in ("state_dict", "model"):  # common wrappers of plain state dicts

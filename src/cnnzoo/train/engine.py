@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import random
 import signal
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
@@ -32,6 +33,7 @@ from cnnzoo.factory import create_model
 from cnnzoo.models import ModelInfo, ZooModel, model_info
 from cnnzoo.train.checkpoint import (
     CHECKPOINT,
+    CheckpointError,
     adapt_state_dict,
     export_safetensors,
     find_checkpoint,
@@ -50,6 +52,9 @@ __all__ = ["NonFiniteLossError", "RunResult", "TrainingInterrupted", "choose_fit
 
 class NonFiniteLossError(RuntimeError):
     """The loss became NaN or infinite; the last good checkpoint is kept."""
+
+
+_REMEDY = "Train again with a lower --lr, --clip-grad 1.0 or --amp off"
 
 
 class TrainingInterrupted(KeyboardInterrupt):
@@ -110,6 +115,27 @@ class _Signals:
                 signal.signal(number, handler)
 
 
+def _global_settings() -> Callable[[], None]:
+    """Remember torch's process-wide settings that a run changes; the returned function puts
+    them back, so ``train()`` leaves a notebook or a test session as it found it."""
+    threads = torch.get_num_threads()
+    deterministic = torch.are_deterministic_algorithms_enabled()
+    warn_only = torch.is_deterministic_algorithms_warn_only_enabled()
+    benchmark = torch.backends.cudnn.benchmark
+
+    def restore() -> None:
+        torch.set_num_threads(threads)
+        changed = (
+            torch.are_deterministic_algorithms_enabled() != deterministic
+            or torch.is_deterministic_algorithms_warn_only_enabled() != warn_only
+        )
+        if changed:  # the call imports torch's compiler, which takes seconds
+            torch.use_deterministic_algorithms(deterministic, warn_only=warn_only)
+        torch.backends.cudnn.benchmark = benchmark
+
+    return restore
+
+
 def _rng_state() -> dict[str, Any]:
     state: dict[str, Any] = {"torch": torch.get_rng_state(), "python": random.getstate()}
     if torch.cuda.is_available():
@@ -151,8 +177,15 @@ def _optimizer(model: nn.Module, config: TrainConfig) -> torch.optim.Optimizer:
 
 
 def _run_dir(config: TrainConfig) -> Path:
+    """``out/model-data-recipe`` (or ``out/name``); a folder that already holds a run gets a
+    numbered sibling (``-2``, ``-3``...) rather than being overwritten."""
     data = Path(config.data).name if is_folder(config.data) else config.data
-    return Path(config.out) / (config.name or f"{config.model}-{data}-{config.recipe}")
+    base = Path(config.out) / (config.name or f"{config.model}-{data}-{config.recipe}")
+    path, number = base, 1
+    while (path / CHECKPOINT).exists():
+        number += 1
+        path = base.with_name(f"{base.name}-{number}")
+    return path
 
 
 def _build_model(config: TrainConfig, fit: Fit, num_classes: int) -> ZooModel:
@@ -192,7 +225,14 @@ class _Run:
         self.model = model
         self.notes: list[str] = []
         if config.init_from and resume is None:
-            weights, self.notes = adapt_state_dict(model, read_state_dict(config.init_from))
+            given = read_state_dict(config.init_from)
+            weights, self.notes = adapt_state_dict(model, given)
+            if not weights:
+                raise CheckpointError(
+                    f"--init-from {config.init_from}: none of its {len(given)} tensors "
+                    f"({', '.join(list(given)[:3])}, ...) fits {config.model}; give weights of "
+                    f"a {config.model}, from a cnnzoo run or torchvision"
+                )
             model.load_state_dict(weights, strict=False)
         self.ema = (
             AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(config.ema), use_buffers=True)
@@ -216,6 +256,7 @@ class _Run:
         self.running = {"loss": 0.0, "correct": 0.0, "count": 0.0, "time": 0.0}
         self.history: list[dict[str, Any]] = []
         self.best_top1 = 0.0
+        self.saved: tuple[int, int] | None = None  # (epoch, step) of the last checkpoint
         if resume is not None:
             self._restore(resume)
 
@@ -270,7 +311,16 @@ class _Run:
     def save(self) -> None:
         if self.dist.main:
             save_checkpoint(self.state(), self.run_dir / CHECKPOINT)
+        self.saved = (self.epoch, self.step)
         self.dist.barrier()
+
+    def kept(self) -> str:
+        """Which checkpoint survives a divergence, for the error message."""
+        if self.saved is None:
+            return "it diverged before the first checkpoint, so there is no checkpoint to resume"
+        epoch, step = self.saved
+        when = f"after epoch {epoch}" if step == 0 else f"at epoch {epoch + 1}, step {step}"
+        return f"the last good checkpoint, {when}, is kept in {self.run_dir}"
 
     def _restore(self, state: dict[str, Any]) -> None:
         self.model.load_state_dict(state["model"])
@@ -285,6 +335,7 @@ class _Run:
         self.running = {k: float(v) for k, v in state["running"].items()}
         self.history = list(state["history"])
         self.best_top1 = float(state["best_top1"])
+        self.saved = (self.epoch, self.step)
 
     # --- the loop ----------------------------------------------------------------------------
     def _autocast(self) -> contextlib.AbstractContextManager[Any]:
@@ -339,9 +390,7 @@ class _Run:
                 if flags[1]:
                     raise NonFiniteLossError(
                         f"the loss became {loss.item()} at epoch {self.epoch + 1}, "
-                        f"step {self.step} "
-                        f"(lr {lr:.4g}); the last good checkpoint is kept in {self.run_dir}. "
-                        "Train again with a lower --lr, --clip-grad 1.0 or --amp off"
+                        f"step {self.step} (lr {lr:.4g}); {self.kept()}. {_REMEDY}"
                     )
                 progress.step(loss.item(), lr)
                 every = self.config.checkpoint_every
@@ -360,6 +409,11 @@ class _Run:
 
     def end_epoch(self) -> dict[str, Any]:
         test = self.evaluate()
+        if not math.isfinite(test.loss):  # the last updates diverged after finite losses
+            raise NonFiniteLossError(
+                f"the test loss became {test.loss} after epoch {self.epoch + 1}; "
+                f"{self.kept()}. {_REMEDY}"
+            )
         count = self.dist.sum(
             torch.tensor(
                 [self.running["loss"], self.running["correct"], self.running["count"]],
@@ -434,6 +488,7 @@ def train(
     if epochs is not None:
         config = TrainConfig.from_dict({**config.to_dict(), "epochs": epochs})
     dist = setup_distributed(config.device)
+    restore_settings = _global_settings()
     started = time.perf_counter()
     try:
         run = _Run(config, state, dist, run_dir)
@@ -473,6 +528,7 @@ def train(
                 "test_top1": test.top1,
                 "test_top5": test.top5,
                 "test_loss": test.loss,
+                "test_images": test.count,
                 "best_top1": run.best_top1,
                 "train_time_s": run.history[-1]["time_s"] if run.history else 0.0,
                 "world_size": dist.world_size,
@@ -482,3 +538,4 @@ def train(
         return RunResult(run.run_dir, run.epoch, test, time.perf_counter() - started, run.history)
     finally:
         dist.close()
+        restore_settings()

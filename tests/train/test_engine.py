@@ -1,0 +1,305 @@
+"""The engine's promises: exact resume, Ctrl-C, divergence, crash-safe checkpoints."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import torch
+from safetensors import safe_open
+
+from cnnzoo import create_model
+from cnnzoo.cli import main
+from cnnzoo.data.pipeline import InputSpec
+from cnnzoo.data.sources import DATASETS
+from cnnzoo.train import (
+    CheckpointError,
+    NonFiniteLossError,
+    RunResult,
+    TrainingInterrupted,
+    load_checkpoint,
+    save_checkpoint,
+    train,
+)
+from cnnzoo.train.checkpoint import CHECKPOINT, FORMAT
+from tests.train.conftest import (
+    SMALL,
+    assert_same_weights,
+    needs_data,
+    options,
+    small_config,
+    weights,
+    without_timing,
+)
+
+StopAt = Callable[..., None]
+
+
+def _metrics(run: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+
+
+def _same_run(a: RunResult, b: RunResult) -> None:
+    """Same final weights bit for bit, same history, same final evaluation."""
+    assert_same_weights(weights(a.run_dir), weights(b.run_dir))
+    assert without_timing(a.history) == without_timing(b.history)
+    assert without_timing(_metrics(a.run_dir)) == without_timing(_metrics(b.run_dir))
+    assert (a.test.loss, a.test.top1, a.test.count) == (b.test.loss, b.test.top1, b.test.count)
+
+
+# --- resume --------------------------------------------------------------------------------
+
+
+@needs_data
+def test_resuming_after_a_whole_epoch_is_exact(tmp_path: Path) -> None:
+    # A step schedule does not depend on the total epochs, so 1 epoch and then 2 more follow the
+    # same rates as 3 at once (one-cycle would stretch its fall over the new total).
+    schedule: dict[str, Any] = dict(schedule="step", step_epochs=1, gamma=0.5)
+    whole = train(small_config(tmp_path, "whole", **schedule), progress=False)
+    first = train(small_config(tmp_path, "parts", epochs=1, **schedule), progress=False)
+    assert first.epochs == 1 and len(_metrics(first.run_dir)) == 1
+    resumed = train(resume=first.run_dir, epochs=3, progress=False)
+    assert resumed.epochs == 3
+    _same_run(resumed, whole)
+    assert [row["epoch"] for row in _metrics(resumed.run_dir)] == [1, 2, 3]  # no duplicates
+    assert [row["lr"] for row in whole.history][1:] == pytest.approx([0.05 * 0.5, 0.05 * 0.25])
+
+
+@needs_data
+@pytest.mark.parametrize("ema", [0.0, 0.9], ids=["plain", "ema"])
+def test_ctrl_c_mid_epoch_then_resume_is_exact(
+    tmp_path: Path, reference: RunResult, stop_at: StopAt, ema: float
+) -> None:
+    whole = train(small_config(tmp_path, "whole", ema=ema), progress=False) if ema else reference
+    stop_at(11)  # a real SIGINT in epoch 2, step 3 of 8
+    with pytest.raises(TrainingInterrupted, match=r"epoch 2, step 3.*--resume"):
+        train(small_config(tmp_path, "stopped", ema=ema), progress=False)
+    state = load_checkpoint(tmp_path / "stopped")
+    assert (state["epoch"], state["step"], state["global_step"]) == (1, 3, 11)
+    assert len(state["history"]) == 1 and len(_metrics(tmp_path / "stopped")) == 1
+    resumed = train(resume=tmp_path / "stopped", progress=False)
+    _same_run(resumed, whole)
+    if ema:
+        final = load_checkpoint(resumed.run_dir)
+        assert_same_weights(final["ema"], load_checkpoint(whole.run_dir)["ema"])
+        assert int(final["ema"]["n_averaged"]) == 24
+        # The EMA is what was evaluated and exported, and it is not the raw weights.
+        assert not torch.equal(
+            final["ema"]["module.output.weight"], final["model"]["output.weight"]
+        )
+
+
+@needs_data
+def test_sigterm_stops_like_ctrl_c(tmp_path: Path, stop_at: StopAt) -> None:
+    stop_at(5, signum=signal.SIGTERM)  # what a cluster scheduler sends before it kills a job
+    handler = signal.getsignal(signal.SIGTERM)
+    with pytest.raises(TrainingInterrupted, match=r"epoch 1, step 5"):
+        train(small_config(tmp_path, "term"), progress=False)
+    state = load_checkpoint(tmp_path / "term")
+    assert (state["epoch"], state["step"]) == (0, 5)
+    assert signal.getsignal(signal.SIGTERM) == handler  # put back
+
+
+@needs_data
+def test_a_crash_keeps_the_steps_done_and_resumes_exactly(
+    tmp_path: Path, reference: RunResult, stop_at: StopAt
+) -> None:
+    stop_at(14, RuntimeError("simulated out-of-memory"))
+    with pytest.raises(RuntimeError, match="simulated"):
+        train(small_config(tmp_path, "crashed"), progress=False)
+    state = load_checkpoint(tmp_path / "crashed")
+    assert (state["epoch"], state["step"], state["global_step"]) == (1, 5, 13)
+    _same_run(train(resume=tmp_path / "crashed", progress=False), reference)
+
+
+@needs_data
+def test_a_batch_norm_model_resumes_exactly(tmp_path: Path, stop_at: StopAt) -> None:
+    tiny: dict[str, Any] = dict(
+        model="resnet20", train_subset=128, test_subset=64, batch_size=32, epochs=1
+    )
+    whole = train(small_config(tmp_path, "whole", **tiny), progress=False)
+    stop_at(2)
+    with pytest.raises(TrainingInterrupted):
+        train(small_config(tmp_path, "stopped", **tiny), progress=False)
+    resumed = train(resume=tmp_path / "stopped", progress=False)
+    _same_run(resumed, whole)
+    final = weights(resumed.run_dir)
+    assert int(final["bn1.num_batches_tracked"]) == 4  # the running statistics were resumed too
+    assert final["bn1.running_var"].ne(1).all()
+
+
+@needs_data
+def test_ctrl_c_on_the_command_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """SIGINT to `cnnzoo train`: exit 130, a resume hint, a checkpoint that loads with
+    weights_only, and `--resume` ends where an uninterrupted run ends."""
+    values = {**SMALL, "train_subset": 1024, "epochs": 6, "checkpoint_every": 2}
+    run = tmp_path / "cli"
+    child = subprocess.Popen(
+        [sys.executable, "-m", "cnnzoo", "train", "lenet5_modern", *options(values),
+         "--out", str(tmp_path), "--name", "cli"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + 60
+    while not (run / CHECKPOINT).exists():
+        assert child.poll() is None, "the run ended before its first checkpoint"
+        assert time.monotonic() < deadline, "no checkpoint within 60 s"
+        time.sleep(0.005)
+    child.send_signal(signal.SIGINT)
+    _, err = child.communicate(timeout=60)
+    assert child.returncode == 130, err
+    assert err.count("\n") == 1 and f"cnnzoo train --resume {run}" in err
+    state = torch.load(run / CHECKPOINT, weights_only=True)
+    assert state["format"] == FORMAT and 2 <= state["global_step"] < 6 * 16
+    assert list(run.glob(".*.tmp")) == []
+
+    assert main(["train", "--resume", str(run)]) == 0  # in this process: faster to start
+    assert "after 6 epochs" in capsys.readouterr().out
+    whole = train(small_config(tmp_path, "whole", **values), progress=False)
+    assert_same_weights(weights(run), weights(whole.run_dir))
+    assert without_timing(_metrics(run)) == without_timing(whole.history)
+
+
+# --- divergence ----------------------------------------------------------------------------
+
+
+@needs_data
+def test_divergence_stops_and_keeps_the_last_good_checkpoint(tmp_path: Path) -> None:
+    run = tmp_path / "nan"
+    train(small_config(tmp_path, "nan", epochs=1), progress=False)
+    state = load_checkpoint(run)
+    state["config"]["lr"] = 1e6  # the second epoch diverges
+    save_checkpoint(state, run / CHECKPOINT)
+    before, mtime = (run / CHECKPOINT).read_bytes(), (run / CHECKPOINT).stat().st_mtime_ns
+    files = sorted(p.name for p in run.iterdir())
+    with pytest.raises(
+        NonFiniteLossError, match=r"epoch 2, step \d+ .*checkpoint, after epoch 1, is kept"
+    ):
+        train(resume=run, epochs=2, progress=False)
+    assert (run / CHECKPOINT).read_bytes() == before
+    assert (run / CHECKPOINT).stat().st_mtime_ns == mtime
+    assert sorted(p.name for p in run.iterdir()) == files  # no summary, no temporary files
+    assert len(_metrics(run)) == 1
+
+
+@needs_data
+def test_divergence_on_the_command_line_exits_3(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(["train", "lenet5_modern", *options(SMALL), "--lr", "1e6", "--out", str(tmp_path),
+                 "--name", "nan"])  # fmt: skip
+    err = capsys.readouterr().err
+    assert code == 3, err
+    assert err.count("\n") == 1 and err.startswith("cnnzoo train: error: the loss became ")
+    assert "epoch 1, step " in err and "--lr" in err
+    assert "no checkpoint" in err  # it diverged before the first: none is claimed
+    assert not (tmp_path / "nan" / CHECKPOINT).exists()
+
+
+@needs_data
+def test_an_epoch_that_ends_diverged_is_not_checkpointed(tmp_path: Path) -> None:
+    # Two steps an epoch: both losses are finite, but the second update leaves the weights
+    # useless, and the test loss of the epoch is not a number.
+    with pytest.raises(NonFiniteLossError, match="test loss"):
+        train(small_config(tmp_path, "late", batch_size=256, lr=1e6), progress=False)
+    assert not (tmp_path / "late" / CHECKPOINT).exists()
+    assert _metrics(tmp_path / "late") == []
+
+
+# --- checkpoints ---------------------------------------------------------------------------
+
+
+def test_a_failed_write_leaves_the_old_checkpoint_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = save_checkpoint({"step": 1, "w": torch.ones(3)}, tmp_path / CHECKPOINT)
+    before = path.read_bytes()
+
+    def disk_full(obj: Any, f: Any, *args: Any, **kwargs: Any) -> None:
+        f.write(b"half a checkpoint")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(torch, "save", disk_full)
+    with pytest.raises(OSError, match="No space"):
+        save_checkpoint({"step": 2, "w": torch.zeros(3)}, path)
+    assert path.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == [CHECKPOINT]  # the temporary file is gone
+    monkeypatch.undo()
+    assert load_checkpoint(path)["step"] == 1
+
+
+class _Exploit:
+    """Pickles to a call that creates a file: what weights_only loading must never run."""
+
+    def __init__(self, target: Path) -> None:
+        self.target = target
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (Path.touch, (self.target,))
+
+
+def test_load_checkpoint_refuses_what_is_not_a_checkpoint(tmp_path: Path) -> None:
+    plain = tmp_path / "weights.pt"
+    torch.save(create_model("lenet5_modern").state_dict(), plain)
+    with pytest.raises(CheckpointError, match=r"not a cnnzoo checkpoint.*--init-from"):
+        load_checkpoint(plain)
+    text = tmp_path / "notes.txt"
+    text.write_text("not a checkpoint\n")
+    with pytest.raises(CheckpointError, match=r"cannot read .*notes.txt as a checkpoint"):
+        load_checkpoint(text)
+    pickled = tmp_path / "exploit.pt"
+    torch.save({"format": FORMAT, "model": _Exploit(tmp_path / "ran")}, pickled)
+    with pytest.raises(CheckpointError, match="cannot read"):
+        load_checkpoint(pickled)
+    assert not (tmp_path / "ran").exists()
+    with pytest.raises(CheckpointError, match="does not exist"):
+        load_checkpoint(tmp_path / "missing.pt")
+    with pytest.raises(CheckpointError, match=r"no checkpoint.pt: is it a cnnzoo run folder"):
+        load_checkpoint(tmp_path)
+
+
+@needs_data
+def test_a_run_checkpoint_loads_with_weights_only(reference: RunResult) -> None:
+    state = torch.load(reference.run_dir / CHECKPOINT, weights_only=True)
+    assert state["format"] == FORMAT and state["model_name"] == "lenet5_modern"
+    assert (state["epoch"], state["step"], state["global_step"]) == (3, 0, 24)
+    assert len(state["history"]) == 3 and state["config"]["epochs"] == 3
+    assert state["classes"] == list(DATASETS["fashion-mnist"].classes)
+
+
+@needs_data
+def test_final_weights_go_out_as_safetensors_with_metadata(reference: RunResult) -> None:
+    with safe_open(str(reference.run_dir / "model.safetensors"), "pt") as f:
+        meta = f.metadata()
+        tensors = {k: f.get_tensor(k) for k in f.keys()}  # noqa: SIM118 (not a dict)
+    assert_same_weights(tensors, weights(reference.run_dir))
+    assert json.loads(meta["model_name"]) == "lenet5_modern"
+    assert json.loads(meta["classes"]) == list(DATASETS["fashion-mnist"].classes)
+    spec = InputSpec.from_dict(json.loads(meta["input"]))
+    # LeNet-5's 32x32 field: 28x28 images are padded, not stretched (§III.A).
+    assert (spec.size, spec.channels, spec.mode, spec.stored_size) == ((32, 32), 1, "pad", (28, 28))
+    assert json.loads(meta["config"])["test_subset"] == 255
+    summary = json.loads((reference.run_dir / "summary.json").read_text())
+    assert summary["test_images"] == 255 and summary["epochs"] == 3
+    assert summary["test_top1"] == reference.test.top1 == reference.history[-1]["test_top1"]
+
+
+@needs_data
+def test_train_leaves_torch_settings_as_it_found_them(tmp_path: Path) -> None:
+    threads = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        train(
+            small_config(tmp_path, "quiet", train_subset=64, test_subset=64, epochs=1),
+            progress=False,
+        )
+        assert torch.get_num_threads() == 2
+        assert not torch.are_deterministic_algorithms_enabled()
+    finally:
+        torch.set_num_threads(threads)

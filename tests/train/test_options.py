@@ -1,0 +1,112 @@
+"""`cnnzoo train`'s options: one per config field, bad values refused in one line, recipes."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from cnnzoo.cli import main
+from cnnzoo.cli import train as cli_train
+from cnnzoo.train import RECIPES, RunResult, TrainConfig, resolve_config
+from cnnzoo.train.config import CHOICES
+
+FIELDS = [f for f in dataclasses.fields(TrainConfig) if f.name not in ("model", "recipe")]
+
+
+def _other_value(f: dataclasses.Field[Any], default: Any) -> tuple[list[str], Any]:
+    """Command-line words that set field ``f`` to a valid value other than ``default``."""
+    flag = "--" + f.name.replace("_", "-")
+    if isinstance(default, bool):
+        if f.name.startswith("no_"):
+            return [flag if not default else "--" + flag[5:]], not default
+        return [flag if not default else "--no-" + flag[2:]], not default
+    if isinstance(default, tuple):
+        return [flag, "0.3,0.6"], (0.3, 0.6)
+    if f.name in CHOICES:
+        value = next(choice for choice in CHOICES[f.name] if choice != default)
+    elif isinstance(default, str):
+        value = f"{f.name}-x"
+    else:
+        value = default + (1 if isinstance(default, int) else 0.125)
+    return [flag, str(value)], value
+
+
+@pytest.fixture
+def configs(monkeypatch: pytest.MonkeyPatch) -> list[TrainConfig]:
+    """The configs `cnnzoo train` would train, instead of training them."""
+    seen: list[TrainConfig] = []
+
+    def fake_train(config: TrainConfig | None = None, **kwargs: Any) -> RunResult:
+        assert config is not None
+        seen.append(config)
+        raise ValueError("not trained in this test")
+
+    monkeypatch.setattr(cli_train, "train", fake_train)
+    return seen
+
+
+def test_every_config_field_is_an_option(configs: list[TrainConfig]) -> None:
+    argv, expected = ["train", "resnet20", "--recipe", "vgg"], {}
+    recipe = resolve_config("resnet20", "vgg").to_dict()
+    for f in FIELDS:  # each set to a value the recipe does not give it
+        words, value = _other_value(f, recipe[f.name])
+        argv += words
+        expected[f.name] = value
+    assert main(argv) == 2  # the fake train's error
+    (config,) = configs
+    assert config.to_dict() == {"model": "resnet20", "recipe": "vgg", **expected}
+
+
+def test_options_given_override_the_recipe_and_only_those(configs: list[TrainConfig]) -> None:
+    main(["train", "resnet20", "--recipe", "resnet-cifar", "--epochs", "20", "--no-flip"])
+    main(["train", "resnet20", "--decay-norm"])  # the fast recipe exempts norms; this does not
+    paper, fast = resolve_config("resnet20", "resnet-cifar"), resolve_config("resnet20", "fast")
+    assert configs == [
+        dataclasses.replace(paper, epochs=20, flip=False),
+        dataclasses.replace(fast, no_decay_norm=False),
+    ]
+    assert fast.no_decay_norm
+
+
+@pytest.mark.parametrize(
+    ("words", "message"),
+    [
+        (["--amp", "fp8"], "amp 'fp8': expected one of off, bf16, fp16"),
+        (["--epochs", "0"], "epochs must be at least 1, got 0"),
+        (["--milestones", "2"], "milestones (2.0,): fractions of training, each in (0, 1)"),
+        (["--ema", "1.5"], "ema 1.5: a decay per step, expected 0 <= value < 1"),
+        (["--lr", "-0.1"], "lr must be positive, got -0.1"),
+    ],
+)
+def test_bad_values_exit_2_with_one_line(
+    words: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["train", "lenet5_modern", *words]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("cnnzoo train: error: ") and message in err
+
+
+def test_a_resumed_run_keeps_its_config(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    for argv, named in [
+        (["--lr", "0.1", "--epochs", "5"], "--lr"),
+        (["--recipe", "vgg"], "--recipe vgg"),
+        (["lenet5"], "the model lenet5"),
+    ]:
+        assert main(["train", "--resume", str(tmp_path), *argv]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and "only --epochs may change it" in err and named in err
+    assert main(["train", "--resume", str(tmp_path)]) == 2
+    assert "has no checkpoint.pt" in capsys.readouterr().err
+    assert main(["train"]) == 2
+    assert "name a model" in capsys.readouterr().err
+
+
+def test_recipes_lists_each_recipe(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["recipes"]) == 0
+    out = capsys.readouterr().out
+    for name, recipe in RECIPES.items():
+        assert f"│ {name} " in out
+        assert " ".join(recipe.source.split()[:3]) in out  # the paper it comes from
