@@ -95,12 +95,19 @@ def test_random_erasing_zeroes_one_rectangle_of_the_right_area() -> None:
         assert 0.02 * 784 - 28 <= h * w <= 0.33 * 784 + 28
 
 
-def test_pca_lighting_basis_reproduces_the_covariance_and_shifts_each_image_uniformly() -> None:
+def test_pca_lighting_basis_is_eigenvectors_times_eigenvalues() -> None:
+    """AlexNet §4.1 adds [p1 p2 p3][α1 λ1, α2 λ2, α3 λ3]ᵀ: columns λ_i p_i, so B Bᵀ = C²."""
     g = _gen(0)
     rgb = torch.randint(0, 256, (200, 3, 8, 8), generator=g, dtype=torch.uint8)
+    rgb[:, 1] = rgb[:, 0] // 2 + rgb[:, 1] // 2  # correlated channels, distinct eigenvalues
     basis = pca_lighting_basis(rgb)
     pixels = (rgb.float() / 255).transpose(0, 1).reshape(3, -1)
-    torch.testing.assert_close(basis @ basis.T, torch.cov(pixels), atol=1e-5, rtol=1e-4)
+    covariance = torch.cov(pixels)
+    torch.testing.assert_close(basis @ basis.T, covariance @ covariance, atol=1e-6, rtol=1e-4)
+    for column in basis.T:  # each column is an eigenvector scaled by its eigenvalue
+        torch.testing.assert_close(
+            covariance @ column, column.norm() * column, atol=1e-6, rtol=1e-4
+        )
     t = _transform(Augment(lighting=0.1), Fit((8, 8), 3), rgb)
     shift = t(rgb, _gen(1), train=True) - t(rgb)
     per_image = shift.flatten(2)

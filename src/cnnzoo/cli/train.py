@@ -123,7 +123,7 @@ def cmd_eval(args: argparse.Namespace, console: Console) -> int:
         args.data or trained.config.data,
         Fit(spec.size, spec.channels, spec.mode),
         Augment(),
-        args.batch_size,
+        trained.config.batch_size,  # what the run's training split is known to hold
         data_dir=args.data_dir or trained.config.data_dir or None,
         val_fraction=trained.config.val_fraction,
         seed=trained.config.seed,
@@ -131,7 +131,7 @@ def cmd_eval(args: argparse.Namespace, console: Console) -> int:
         test_subset=0 if args.data else trained.config.test_subset,
     )
     loader = data.test
-    if isinstance(loader, InMemoryLoader):
+    if isinstance(loader, InMemoryLoader):  # the saved normalisation, the asked batch size
         loader = InMemoryLoader(
             loader.images, loader.labels, spec.transform(), args.batch_size, train=False
         )

@@ -59,16 +59,17 @@ def channel_stats(
 
 
 def pca_lighting_basis(images: torch.Tensor, max_images: int = 10_000) -> torch.Tensor:
-    """Eigenvalues times eigenvectors of the pixel covariance over channels (AlexNet §4.1).
+    """Eigenvectors times eigenvalues of the pixel covariance over channels (AlexNet §4.1).
 
-    Returns a (C, C) matrix whose columns are ``λ_i p_i``; with ``α ~ N(0, σ²)`` the noise added to
-    every pixel of an image is ``basis @ α``. Computed on the data set itself (scaled to [0, 1]).
+    Returns a (C, C) matrix whose columns are ``λ_i p_i``: with ``α_i ~ N(0, 0.1²)`` the paper adds
+    ``[p_1 p_2 p_3][α_1 λ_1, α_2 λ_2, α_3 λ_3]ᵀ`` to every pixel of an image, which is
+    ``basis @ α``. Computed on the data set itself, pixels scaled to [0, 1].
     """
     sample = images[:max_images].float().div_(255)  # (N, C, H, W)
     pixels = sample.transpose(0, 1).reshape(sample.shape[1], -1)  # (C, N·H·W)
     covariance = torch.atleast_2d(torch.cov(pixels))
     eigenvalues, eigenvectors = torch.linalg.eigh(covariance)
-    return eigenvectors * eigenvalues.clamp_min(0).sqrt()  # scale by the std along each axis
+    return eigenvectors * eigenvalues.clamp_min(0)  # column i is λ_i p_i
 
 
 class InputTransform:
@@ -119,21 +120,25 @@ class InputTransform:
         mean, std = self.mean.to(device), self.std.to(device)
         if mean.shape[1] != x.shape[1]:
             mean, std = mean.mean(1, keepdim=True), std.mean(1, keepdim=True)
-        x = (x - mean) / std
+        x = x.sub_(mean).div_(std) if x.is_contiguous() else (x - mean) / std
         # Crops pad and erasing fills with 0 after normalising: the data's mean, as in the papers.
         if aug.crop_padding:
             x = random_crop(x, aug.crop_padding, draw)
         if aug.flip:
             flip = draw.uniform(1)[:, 0] < 0.5
-            x = torch.where(flip[:, None, None, None], x.flip(3), x)
+            x[flip] = x[flip].flip(3)  # only the chosen half is copied
         if aug.erasing:
             x = random_erasing(x, aug.erasing, draw)
         return x.contiguous()
 
     def _fit(self, x: torch.Tensor) -> torch.Tensor:
         channels, (height, width) = self.fit.channels, self.fit.size
-        if x.shape[1] != channels:
-            x = x.expand(-1, 3, -1, -1) if channels == 3 else x.mean(1, keepdim=True)
+        if x.shape[1] == 3 and channels == 1:
+            x = x.mean(1, keepdim=True)
+        x = self._resize(x, height, width)  # grey is resized once, then repeated
+        return x.expand(-1, 3, -1, -1).contiguous() if x.shape[1] < channels else x
+
+    def _resize(self, x: torch.Tensor, height: int, width: int) -> torch.Tensor:
         if x.shape[-2:] == (height, width):
             return x
         if self.fit.mode == "pad":
@@ -181,14 +186,13 @@ class Draws:
 
 def random_crop(x: torch.Tensor, padding: int, draw: Draws) -> torch.Tensor:
     """Crop each image at a random offset from its zero-padded copy (AlexNet/ResNet's crops)."""
-    batch, _, height, width = x.shape
+    height, width = x.shape[-2:]
     padded = F.pad(x, (padding,) * 4)
-    dy, dx = draw.integers(2 * padding + 1, 2).unbind(1)
-    rows = (dy[:, None] + torch.arange(height, device=x.device))[:, None, :, None]  # (B, 1, H, 1)
-    cols = (dx[:, None] + torch.arange(width, device=x.device))[:, None, None, :]  # (B, 1, 1, W)
-    index = torch.arange(batch, device=x.device)[:, None, None, None]
-    channel = torch.arange(x.shape[1], device=x.device)[None, :, None, None]
-    return padded[index, channel, rows, cols]  # (B, C, H, W)
+    offsets = draw.integers(2 * padding + 1, 2).tolist()  # (B, 2): dy, dx
+    # One slice per image: contiguous copies beat a gather with four broadcast index tensors.
+    return torch.stack(
+        [padded[i, :, dy : dy + height, dx : dx + width] for i, (dy, dx) in enumerate(offsets)]
+    )
 
 
 def random_erasing(

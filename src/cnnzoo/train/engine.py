@@ -217,6 +217,8 @@ class _Run:
         torch.manual_seed(config.seed)
         random.seed(config.seed)
 
+        if config.amp == "fp16" and self.device.type != "cuda":
+            raise ValueError("fp16 mixed precision needs a GPU; on the CPU use --amp bf16")
         self.data = self._data()
         fit = Fit(self.data.spec.size, self.data.spec.channels, self.data.spec.mode)
         model = _build_model(config, fit, len(self.data.classes)).to(self.device)
@@ -243,8 +245,6 @@ class _Run:
         self.schedule = Schedule(config, len(self.data.train))
         use_scaler = config.amp == "fp16" and self.device.type == "cuda"
         self.scaler = torch.amp.GradScaler(self.device.type, enabled=use_scaler)
-        if config.amp == "fp16" and self.device.type != "cuda":
-            raise ValueError("fp16 mixed precision needs a GPU; on the CPU use --amp bf16")
         self.net: nn.Module = model
         if dist.world_size > 1:
             ids = [self.device.index] if self.device.type == "cuda" else None

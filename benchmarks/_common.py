@@ -1,0 +1,85 @@
+"""What the benchmarks share: the line that says which machine the figures hold for, a bare
+training step (no engine) and the clock for images per second."""
+
+from __future__ import annotations
+
+import platform
+import time
+from collections.abc import Callable, Iterator
+
+import torch
+from torch import nn
+
+from cnnzoo import create_model
+from cnnzoo.data.augment import Fit
+from cnnzoo.train import TrainConfig
+
+WARMUP = 3  # batches before the clock starts: worker start-up, first-use allocations
+Batch = tuple[torch.Tensor, torch.Tensor]  # (B, C, H, W) float inputs, (B,) int64 labels
+Step = Callable[[torch.Tensor, torch.Tensor], None]
+
+
+def machine_line() -> str:
+    """torch version, CPU threads, the CPU's model name and the GPU's, if any."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as info:  # Linux; elsewhere the architecture has to do
+            cpu = next(line.split(":", 1)[1].strip() for line in info if "model name" in line)
+    except (OSError, StopIteration):
+        pass
+    gpu = f", {torch.cuda.get_device_name()}" if torch.cuda.is_available() else ""
+    return f"torch {torch.__version__}, {torch.get_num_threads()} CPU threads, {cpu}{gpu}"
+
+
+def sgd_step(
+    config: TrainConfig, fit: Fit, num_classes: int, device: torch.device | str = "cpu"
+) -> Step:
+    """One optimizer step of ``config.model`` with ``config``'s SGD and loss, seeded the same
+    every call; what the engine does per batch less its schedule, metrics and checks."""
+    torch.manual_seed(config.seed)
+    model = create_model(config.model, num_classes=num_classes, in_chans=fit.channels)
+    model = model.to(device).train()
+    optimizer = torch.optim.SGD(
+        model.parameters(),
+        lr=config.lr,
+        momentum=config.momentum,
+        nesterov=config.nesterov,
+        weight_decay=config.weight_decay,
+    )
+    criterion = nn.CrossEntropyLoss(label_smoothing=config.label_smoothing)
+
+    def step(images: torch.Tensor, labels: torch.Tensor) -> None:
+        loss = criterion(model(images), labels)  # images (B, C, H, W) float, labels (B,)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+
+    return step
+
+
+def images_per_s(batches: Iterator[Batch], steps: int, repeats: int, step: Step | None) -> float:
+    """The best of ``repeats`` rates over ``steps`` batches each (the least disturbed), after
+    :data:`WARMUP` batches; ``step``, when given, is run on every batch inside the clock."""
+    for _ in range(WARMUP):
+        images, labels = next(batches)
+        if step is not None:
+            step(images, labels)
+    best = 0.0
+    for _ in range(repeats):
+        count = 0
+        _synchronize()
+        start = time.perf_counter()
+        for _ in range(steps):
+            images, labels = next(batches)
+            if step is not None:
+                step(images, labels)
+            count += len(labels)
+        _synchronize()
+        best = max(best, count / (time.perf_counter() - start))
+    return best
+
+
+def _synchronize() -> None:
+    """Wait for queued GPU work, so the clock reads work done rather than work launched."""
+    if torch.cuda.is_available():
+        torch.cuda.synchronize()
