@@ -41,7 +41,38 @@ def _generator(device: torch.device, seed: int) -> torch.Generator:
     return generator
 
 
-class InMemoryLoader:
+class _Batches:
+    """What both loaders share: the global batch split over ranks, the epoch, the transform."""
+
+    def __init__(
+        self,
+        transform: InputTransform,
+        batch_size: int,
+        train: bool,
+        seed: int,
+        shard: Shard | None,
+        device: torch.device | str,
+    ) -> None:
+        self.shard = shard or Shard()
+        world = self.shard.world_size
+        if batch_size % world:
+            raise ValueError(
+                f"batch size {batch_size} does not split over {world} processes; use a "
+                f"multiple of {world}, e.g. {batch_size - batch_size % world or world}"
+            )
+        self.transform = transform
+        self.batch_size = batch_size
+        self.local_batch = batch_size // world
+        self.train = train
+        self.seed = seed
+        self.device = torch.device(device)
+        self.epoch = 0
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+
+
+class InMemoryLoader(_Batches):
     """Batches of an in-memory uint8 data set.
 
     ``batch_size`` is the global batch: each of ``world_size`` processes gets a contiguous
@@ -61,43 +92,27 @@ class InMemoryLoader:
         shard: Shard | None = None,
         device: torch.device | str = "cpu",
     ) -> None:
-        self.shard = shard or Shard()
-        world = self.shard.world_size
-        if batch_size % world:
-            raise ValueError(
-                f"batch size {batch_size} does not split over {world} processes; use a "
-                f"multiple of {world}, e.g. {batch_size - batch_size % world or world}"
-            )
+        super().__init__(transform, batch_size, train, seed, shard, device)
         if train and len(images) < batch_size:
             raise ValueError(
                 f"{len(images)} training images are fewer than one batch of {batch_size}"
             )
-        self.device = torch.device(device)
         self.images = images.to(self.device)  # (N, C, H, W) uint8
         self.labels = labels.to(self.device)  # (N,) int64
-        self.transform = transform
-        self.batch_size = batch_size
-        self.train = train
-        self.seed = seed
-        self.epoch = 0
-
-    def set_epoch(self, epoch: int) -> None:
-        self.epoch = epoch
 
     @property
     def num_samples(self) -> int:
         """Images this process sees per epoch."""
         if self.train:
-            return len(self) * self.batch_size // self.shard.world_size
+            return len(self) * self.local_batch
         start, stop = self._eval_range()
         return stop - start
 
     def __len__(self) -> int:
         if self.train:
             return len(self.images) // self.batch_size
-        local = self.batch_size // self.shard.world_size
         start, stop = self._eval_range()
-        return -(-(stop - start) // local)
+        return -(-(stop - start) // self.local_batch)
 
     def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
         return self.batches()
@@ -107,11 +122,10 @@ class InMemoryLoader:
         if not self.train:
             yield from self._eval_batches()
             return
-        order = torch.randperm(
-            len(self.images), generator=_generator(torch.device("cpu"), self.seed + self.epoch)
-        )
-        rank, world = self.shard.rank, self.shard.world_size
-        local = self.batch_size // world
+        # The order's seed is apart from every batch's (index -1), and from other seeds' epochs.
+        shuffle = _generator(torch.device("cpu"), batch_seed(self.seed, self.epoch, -1))
+        order = torch.randperm(len(self.images), generator=shuffle)
+        local, rank = self.local_batch, self.shard.rank
         part = Part(rank * local, (rank + 1) * local, self.batch_size)
         for index in range(start, len(self)):
             rows = order[index * self.batch_size : (index + 1) * self.batch_size]
@@ -128,13 +142,12 @@ class InMemoryLoader:
 
     def _eval_batches(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
         start, stop = self._eval_range()
-        local = self.batch_size // self.shard.world_size
-        for first in range(start, stop, local):
-            images = self.images[first : min(first + local, stop)]
+        for first in range(start, stop, self.local_batch):
+            images = self.images[first : min(first + self.local_batch, stop)]
             yield self.transform(images), self.labels[first : first + len(images)]
 
 
-class StreamLoader:
+class StreamLoader(_Batches):
     """Batches decoded by ``DataLoader`` workers from a data set of uint8 images.
 
     The dataset returns ``(uint8 (C, H, W), label)`` at a fixed storage size; augmentation runs
@@ -152,34 +165,26 @@ class StreamLoader:
         device: torch.device | str = "cpu",
         workers: int = 4,
     ) -> None:
-        self.shard = shard or Shard()
-        world = self.shard.world_size
-        if batch_size % world:
-            raise ValueError(f"batch size {batch_size} does not split over {world} processes")
-        rank = self.shard.rank
+        super().__init__(transform, batch_size, train, seed, shard, device)
+        rank, world = self.shard.rank, self.shard.world_size
         self.sampler: DistributedSampler[int] | None = None
         if train:
             self.sampler = DistributedSampler(dataset, world, rank, seed=seed, drop_last=True)
         else:  # a contiguous range per rank: DistributedSampler would pad with duplicates
             n = len(dataset)  # type: ignore[arg-type]
             dataset = Subset(dataset, range(rank * n // world, (rank + 1) * n // world))
-        self.device = torch.device(device)
         self.loader = DataLoader(
             dataset,
-            batch_size=batch_size // world,
+            batch_size=self.local_batch,
             sampler=self.sampler,
             num_workers=workers,
             pin_memory=self.device.type == "cuda",
             drop_last=train,
             persistent_workers=workers > 0,
         )
-        self.transform = transform
-        self.train = train
-        self.seed = seed
-        self.epoch = 0
 
     def set_epoch(self, epoch: int) -> None:
-        self.epoch = epoch
+        super().set_epoch(epoch)
         if self.sampler is not None:
             self.sampler.set_epoch(epoch)
 
@@ -187,7 +192,7 @@ class StreamLoader:
     def num_samples(self) -> int:
         """Images this process sees per epoch (training drops the last partial batch)."""
         if self.train:
-            return len(self.loader) * (self.loader.batch_size or 1)
+            return len(self.loader) * self.local_batch
         return len(self.loader.dataset)  # type: ignore[arg-type]
 
     def __len__(self) -> int:

@@ -7,6 +7,7 @@ exactly as training did.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -148,27 +149,12 @@ def _in_memory(
 ) -> DataBundle:
     spec = _spec(train.images, fit)
     basis = pca_lighting_basis(train.images) if augment.lighting else None
+    make = functools.partial(
+        InMemoryLoader, batch_size=batch_size, seed=seed, shard=shard, device=device
+    )
     return DataBundle(
-        InMemoryLoader(
-            train.images,
-            train.labels,
-            spec.transform(augment, basis),
-            batch_size,
-            train=True,
-            seed=seed,
-            shard=shard,
-            device=device,
-        ),
-        InMemoryLoader(
-            test.images,
-            test.labels,
-            spec.transform(),
-            batch_size,
-            train=False,
-            seed=seed,
-            shard=shard,
-            device=device,
-        ),
+        make(train.images, train.labels, spec.transform(augment, basis), train=True),
+        make(test.images, test.labels, spec.transform(), train=False),
         train.classes,
         spec,
     )
@@ -193,10 +179,8 @@ def _folder_data(
     side = max(fit.size)
     decoded = (len(train_samples) + len(val_samples)) * side * side * fit.channels
     if decoded <= IN_MEMORY_BYTES:
-        train = load_folder_arrays(train_samples, side, fit.channels)
-        val = load_folder_arrays(val_samples, side, fit.channels)
-        train = ImageArrays(root, train.images, train.labels, split.classes)
-        val = ImageArrays(root, val.images, val.labels, split.classes)
+        train = load_folder_arrays(train_samples, side, fit.channels, split.classes, root)
+        val = load_folder_arrays(val_samples, side, fit.channels, split.classes, root)
         return _in_memory(train, val, fit, augment, batch_size, seed, shard, device)
     # Too large for memory: statistics from a sample, images streamed by workers.
     sample = load_folder_arrays(
@@ -204,27 +188,15 @@ def _folder_data(
     )
     spec = _spec(sample.images, fit)
     basis = pca_lighting_basis(sample.images) if augment.lighting else None
+    make = functools.partial(StreamLoader, batch_size=batch_size, seed=seed, shard=shard,
+                             device=device, workers=workers)  # fmt: skip
     return DataBundle(
-        StreamLoader(
+        make(
             FolderImages(train_samples, side, fit.channels),
             spec.transform(augment, basis),
-            batch_size,
             train=True,
-            seed=seed,
-            shard=shard,
-            device=device,
-            workers=workers,
         ),
-        StreamLoader(
-            FolderImages(val_samples, side, fit.channels),
-            spec.transform(),
-            batch_size,
-            train=False,
-            seed=seed,
-            shard=shard,
-            device=device,
-            workers=workers,
-        ),
+        make(FolderImages(val_samples, side, fit.channels), spec.transform(), train=False),
         split.classes,
         spec,
     )
