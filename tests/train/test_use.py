@@ -15,9 +15,10 @@ from safetensors.torch import load_file
 
 from cnnzoo import create_model
 from cnnzoo.cli import main
+from cnnzoo.data.pipeline import InputSpec
 from cnnzoo.data.sources import DATASETS, load_arrays
-from cnnzoo.train import RunResult, train
-from cnnzoo.train.inference import load_trained
+from cnnzoo.train import RunResult, TrainConfig, train
+from cnnzoo.train.inference import Trained, export_onnx, load_trained
 from tests.train.conftest import needs_data, small_config
 
 pytestmark = needs_data
@@ -200,3 +201,18 @@ def test_init_from_a_wrong_file_says_what_is_wrong(
         err = capsys.readouterr().err
         assert err.count("\n") == 1 and re.search(message, err), err
     assert not list(tmp_path.glob("*/checkpoint.pt"))
+
+
+@pytest.mark.parametrize(
+    ("name", "side"), [("lenet5", 32), ("resnet20", 28), ("densenet40_k12", 28), ("nin", 28)]
+)
+def test_onnx_export_matches_pytorch_for_each_family(name: str, side: int, tmp_path: Path) -> None:
+    """Every layer kind exports faithfully: LeNet-5's subsampling sums its windows (ONNX's
+    AveragePool has no divisor override), C3's partial table, dense concatenations, 1x1 stacks."""
+    torch.manual_seed(0)
+    model = create_model(name, num_classes=10, in_chans=1).eval()
+    spec = InputSpec((side, side), 1, "resize", (0.5,), (0.25,), (side, side), 1)
+    report = export_onnx(
+        Trained(model, tuple("abcdefghij"), spec, TrainConfig(), 1), tmp_path / "m.onnx"
+    )
+    assert report["max_abs_diff"] < 1e-4 and report["same_top1"]

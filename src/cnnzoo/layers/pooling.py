@@ -21,8 +21,10 @@ class TrainableSubsampling(nn.Module):
         self.bias = nn.Parameter(torch.zeros(channels))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        # (B, C, H, W) -> (B, C, H/2, W/2): the sum of each non-overlapping 2x2 window
-        summed = F.avg_pool2d(x, self.kernel_size, divisor_override=1)
+        # (B, C, H, W) -> (B, C, H/2, W/2): the sum of each non-overlapping 2x2 window. The
+        # mean times the window's area, not divisor_override=1: ONNX's AveragePool has no such
+        # option, and the exported graph would divide by 4.
+        summed = F.avg_pool2d(x, self.kernel_size) * self.kernel_size**2
         return summed * self.weight.view(1, -1, 1, 1) + self.bias.view(1, -1, 1, 1)
 
     def extra_repr(self) -> str:
