@@ -350,7 +350,8 @@ class _Run:
             group["lr"] = lr
         return lr
 
-    def train_step(self, images: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    def train_step(self, images: torch.Tensor, labels: torch.Tensor) -> float:
+        """One optimizer step; returns the batch's loss (one device sync per step)."""
         if self.config.channels_last:
             images = images.contiguous(memory_format=torch.channels_last)
         with self._autocast():
@@ -366,10 +367,12 @@ class _Run:
         if self.ema is not None:
             self.ema.update_parameters(self.model)
         batch = labels.shape[0]
-        self.running["loss"] += loss.item() * batch
-        self.running["correct"] += topk_correct(logits.detach(), labels, 1).item()
+        correct = topk_correct(logits.detach(), labels, 1)
+        loss_value, correct_value = torch.stack([loss.detach(), correct.float()]).tolist()
+        self.running["loss"] += loss_value * batch
+        self.running["correct"] += correct_value
         self.running["count"] += batch
-        return loss.detach()
+        return float(loss_value)
 
     def run_epoch(self, progress: Progress, signals: _Signals) -> None:
         self.model.train()
@@ -385,14 +388,14 @@ class _Run:
                 self.global_step += 1
                 # Every rank must agree to stop, or the others would wait in the next all-reduce.
                 flags = self.dist.max(
-                    torch.tensor([float(signals.stop), float(not torch.isfinite(loss))])
+                    torch.tensor([float(signals.stop), float(not math.isfinite(loss))])
                 )
                 if flags[1]:
                     raise NonFiniteLossError(
-                        f"the loss became {loss.item()} at epoch {self.epoch + 1}, "
+                        f"the loss became {loss} at epoch {self.epoch + 1}, "
                         f"step {self.step} (lr {lr:.4g}); {self.kept()}. {_REMEDY}"
                     )
-                progress.step(loss.item(), lr)
+                progress.step(loss, lr)
                 every = self.config.checkpoint_every
                 if flags[0] or (every and self.global_step % every == 0):
                     self.running["time"] += time.perf_counter() - started
