@@ -256,6 +256,7 @@ class _Run:
         self.running = {"loss": 0.0, "correct": 0.0, "count": 0.0, "time": 0.0}
         self.history: list[dict[str, Any]] = []
         self.best_top1 = 0.0
+        self.last_test: EvalResult | None = None  # of the weights as they are now
         self.saved: tuple[int, int] | None = None  # (epoch, step) of the last checkpoint
         if resume is not None:
             self._restore(resume)
@@ -411,7 +412,7 @@ class _Run:
             self.running["time"] += time.perf_counter() - started
 
     def end_epoch(self) -> dict[str, Any]:
-        test = self.evaluate()
+        test = self.last_test = self.evaluate()
         if not math.isfinite(test.loss):  # the last updates diverged after finite losses
             raise NonFiniteLossError(
                 f"the test loss became {test.loss} after epoch {self.epoch + 1}; "
@@ -521,7 +522,8 @@ def train(
             bar.close()
             if log is not None:
                 log.close()
-        test = run.evaluate()
+        # The last epoch's evaluation, unless this call trained none (a finished run resumed).
+        test = run.last_test or run.evaluate()
         if dist.main:
             export_safetensors(run.eval_model(), run.run_dir / "model.safetensors", run.metadata())
             summary = {
