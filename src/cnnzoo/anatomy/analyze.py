@@ -452,7 +452,7 @@ class _Recorder(_FastMeta):
         depth = max((self.depths[t] for t in inputs if t in self.depths), default=0)
         for t in outs:
             self.depths[t] = depth + (op == "convolution" or op in _MATMUL)
-        self._explain(op, args, inputs, outs, layer)
+        self._explain(op, args, layer)
         if layer not in (self.layers[i] for i, _ in self.stack):  # a functional op's own row
             self._set_output(layer, inputs, out)
         return out
@@ -543,14 +543,7 @@ class _Recorder(_FastMeta):
             return fh.through(h // oh, h // oh), fw.through(w // ow, w // ow)
         return None
 
-    def _explain(
-        self,
-        op: str,
-        args: tuple[Any, ...],
-        inputs: list[torch.Tensor],
-        outs: list[torch.Tensor],
-        layer: LayerStats,
-    ) -> None:
+    def _explain(self, op: str, args: tuple[Any, ...], layer: LayerStats) -> None:
         axes = _windows(op, args)
         if axes is None:
             return
