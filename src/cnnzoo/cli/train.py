@@ -21,7 +21,7 @@ from cnnzoo.data.augment import Augment, Fit
 from cnnzoo.data.loader import InMemoryLoader
 from cnnzoo.data.pipeline import build_data
 from cnnzoo.train import RECIPES, TrainConfig, resolve_config, train
-from cnnzoo.train.checkpoint import export_safetensors
+from cnnzoo.train.checkpoint import export_safetensors, find_checkpoint
 from cnnzoo.train.evaluate import evaluate
 from cnnzoo.train.inference import export_onnx, load_trained, predict
 
@@ -150,7 +150,7 @@ def cmd_eval(args: argparse.Namespace, console: Console) -> int:
     ):
         table.add_row(name, f"{accuracy:.2f}%", str(total))
     console.print(table)
-    run_dir = Path(args.run_path) if Path(args.run_path).is_dir() else Path(args.run_path).parent
+    run_dir = find_checkpoint(args.run_path).parent
     plot = Path(args.confusion) if args.confusion else run_dir / "confusion.png"
     plot_confusion(
         result.confusion,
@@ -187,17 +187,11 @@ def cmd_predict(args: argparse.Namespace, console: Console) -> int:
 
 def cmd_export(args: argparse.Namespace, console: Console) -> int:
     trained = load_trained(args.run_path)
-    run_dir = Path(args.run_path) if Path(args.run_path).is_dir() else Path(args.run_path).parent
+    run_dir = find_checkpoint(args.run_path).parent
     suffix = ".onnx" if args.format == "onnx" else ".safetensors"
     output = Path(args.output) if args.output else run_dir / f"model{suffix}"
     if args.format == "safetensors":
-        metadata: dict[str, Any] = {
-            "model_name": trained.config.model,
-            "classes": list(trained.classes),
-            "input": trained.spec.to_dict(),
-            "config": trained.config.to_dict(),
-        }
-        export_safetensors(trained.model, output, metadata)
+        export_safetensors(trained.model, output, trained.metadata())
         print(f"wrote {output}")
         return 0
     report = export_onnx(trained, output, check=not args.no_check)

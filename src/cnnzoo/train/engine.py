@@ -44,6 +44,7 @@ from cnnzoo.train.checkpoint import (
 from cnnzoo.train.config import TrainConfig
 from cnnzoo.train.distributed import Distributed, setup_distributed
 from cnnzoo.train.evaluate import EvalResult, evaluate
+from cnnzoo.train.inference import weights_metadata
 from cnnzoo.train.metrics import MetricsLog, Progress, topk_correct
 from cnnzoo.train.schedule import Schedule
 
@@ -459,12 +460,7 @@ class _Run:
             )
 
     def metadata(self) -> dict[str, Any]:
-        return {
-            "model_name": self.config.model,
-            "classes": list(self.data.classes),
-            "input": self.data.spec.to_dict(),
-            "config": self.config.to_dict(),
-        }
+        return weights_metadata(self.config, self.data.classes, self.data.spec)
 
 
 def train(

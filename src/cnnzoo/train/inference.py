@@ -22,7 +22,19 @@ from cnnzoo.factory import create_model
 from cnnzoo.train.checkpoint import load_checkpoint
 from cnnzoo.train.config import TrainConfig
 
-__all__ = ["Prediction", "Trained", "export_onnx", "load_trained", "predict"]
+__all__ = ["Prediction", "Trained", "export_onnx", "load_trained", "predict", "weights_metadata"]
+
+
+def weights_metadata(
+    config: TrainConfig, classes: tuple[str, ...], spec: InputSpec
+) -> dict[str, Any]:
+    """The safetensors metadata of a run's weights (the engine's export and ``cnnzoo export``)."""
+    return {
+        "model_name": config.model,
+        "classes": list(classes),
+        "input": spec.to_dict(),
+        "config": config.to_dict(),
+    }
 
 
 @dataclass
@@ -34,6 +46,10 @@ class Trained:
     spec: InputSpec
     config: TrainConfig
     epoch: int
+
+    def metadata(self) -> dict[str, Any]:
+        """What exported weights carry: enough to rebuild the model and read images."""
+        return weights_metadata(self.config, self.classes, self.spec)
 
     def example_input(self, batch: int = 1) -> torch.Tensor:
         return torch.zeros(batch, self.spec.channels, *self.spec.size)
