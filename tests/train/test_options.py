@@ -25,6 +25,12 @@ def _other_value(f: dataclasses.Field[Any], default: Any) -> tuple[list[str], An
         return [flag if not default else "--no-" + flag[2:]], not default
     if isinstance(default, tuple):
         return [flag, "0.3,0.6"], (0.3, 0.6)
+    if isinstance(default, dict):  # values read as JSON where they parse
+        return [flag, "act=tanh,pool=2,hidden=[64,32]"], {
+            "act": "tanh",
+            "pool": 2,
+            "hidden": [64, 32],
+        }
     if f.name in CHOICES:
         value = next(choice for choice in CHOICES[f.name] if choice != default)
     elif isinstance(default, str):
@@ -87,6 +93,13 @@ def test_bad_values_exit_2_with_one_line(
     assert main(["train", "lenet5_modern", *words]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and err.startswith("cnnzoo train: error: ") and message in err
+
+
+def test_model_args_must_be_name_value_pairs(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["train", "convnet4", "--model-args", "act"])
+    assert exited.value.code == 2
+    assert "'act': expected NAME=VALUE pairs separated by commas" in capsys.readouterr().err
 
 
 def test_a_resumed_run_keeps_its_config(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

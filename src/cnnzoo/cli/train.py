@@ -39,6 +39,33 @@ def _tuple_of_floats(text: str) -> tuple[float, ...]:
         ) from None
 
 
+def _keyword_args(text: str) -> dict[str, Any]:
+    """``act=tanh,pool=2,widths=[32,64]``: values read as JSON where they parse, else as text."""
+    values: dict[str, Any] = {}
+    for part in filter(None, (p.strip() for p in _split_top_level(text))):
+        key, sep, raw = part.partition("=")
+        if not sep or not key.strip().isidentifier():
+            raise argparse.ArgumentTypeError(
+                f"{part!r}: expected NAME=VALUE pairs separated by commas, e.g. act=tanh,pool=2"
+            )
+        try:
+            values[key.strip()] = json.loads(raw)
+        except json.JSONDecodeError:
+            values[key.strip()] = raw.strip()
+    return values
+
+
+def _split_top_level(text: str) -> list[str]:
+    """Split at commas outside brackets, so ``widths=[32,64]`` stays one pair."""
+    parts, depth, start = [], 0, 0
+    for i, char in enumerate(text):
+        depth += (char in "[{") - (char in "]}")
+        if char == "," and depth == 0:
+            parts.append(text[start:i])
+            start = i + 1
+    return [*parts, text[start:]]
+
+
 def _add_config_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("config (defaults come from the recipe)")
     for f in dataclasses.fields(TrainConfig):
@@ -61,6 +88,9 @@ def _add_config_options(parser: argparse.ArgumentParser) -> None:
             group.add_argument(
                 flag, action=argparse.BooleanOptionalAction, default=None, help=help_text
             )
+        elif f.name == "model_args":
+            group.add_argument(flag, type=_keyword_args, default=None, metavar="K=V,...",
+                               help=help_text)  # fmt: skip
         elif isinstance(f.default, tuple):
             group.add_argument(
                 flag, type=_tuple_of_floats, default=None, metavar="X,Y", help=help_text

@@ -2,6 +2,7 @@
 
 from cnnzoo.models import (
     alexnet,
+    convnet,
     densenet,
     googlenet,
     inception_v4,
@@ -32,6 +33,7 @@ __all__ = [
     "UnknownModelError",
     "ZooModel",
     "alexnet",
+    "convnet",
     "densenet",
     "googlenet",
     "inception_v4",

@@ -218,12 +218,19 @@ def densenet264(**kwargs: Any) -> DenseNet:
 
 
 @register_model(**_entry("1.0M", error="5.24%", cifar=True))
-def densenet40_k12(**kwargs: Any) -> DenseNet:
+def densenet40_k12(growth_rate: int = 12, depth: int = 40, **kwargs: Any) -> DenseNet:
     """CIFAR DenseNet (L=40, k=12): three blocks of 12 layers, no bottleneck, no compression.
 
     The paper adds dropout 0.2 after each convolution when training without augmentation:
-    pass ``drop_rate=0.2`` for that setting."""
-    return DenseNet(12, (12, 12, 12), stem="cifar", bn_size=None, compression=1.0, **kwargs)
+    pass ``drop_rate=0.2`` for that setting. ``growth_rate`` and ``depth`` (3n+4 layers) give
+    the paper's other basic DenseNets: k=24 at L=100 and L=40, or smaller ones."""
+    if depth < 7 or (depth - 4) % 3:
+        raise ValueError(f"a CIFAR DenseNet has 3n+4 layers (7, 10, ..., 40, 100), got {depth}")
+    if growth_rate < 1:
+        raise ValueError(f"growth_rate k must be a positive number of maps, got {growth_rate}")
+    n = (depth - 4) // 3
+    return DenseNet(growth_rate, (n, n, n), stem="cifar", bn_size=None, compression=1.0,
+                    **kwargs)  # fmt: skip
 
 
 @register_model(**_entry("0.8M", error="4.51%", cifar=True))

@@ -51,23 +51,27 @@ class Inception(nn.Module):
     then 1x1. The 1x1 reductions in front of the 3x3 and 5x5 keep the cost in bounds."""
 
     def __init__(self, in_channels: int, widths: tuple[int, int, int, int, int, int],
-                 norm: bool, large_kernel: int) -> None:  # fmt: skip
+                 norm: bool, large_kernel: int, reduce: bool = True) -> None:  # fmt: skip
         super().__init__()
         ch1, red3, ch3, red5, ch5, proj = widths
+        if not reduce:  # Fig. 2a, the "naive" module: no 1x1 in front, pooled input passed on
+            red3 = red5 = 0
         self.branch1 = BasicConv2d(in_channels, ch1, 1, norm=norm)
-        self.branch2 = nn.Sequential(
-            BasicConv2d(in_channels, red3, 1, norm=norm),
-            BasicConv2d(red3, ch3, 3, padding=1, norm=norm),
+        self.branch2 = self._branch(in_channels, red3, ch3, 3, norm)
+        self.branch3 = self._branch(in_channels, red5, ch5, large_kernel, norm)
+        pool = nn.MaxPool2d(3, stride=1, padding=1, ceil_mode=True)
+        self.branch4 = (
+            nn.Sequential(pool, BasicConv2d(in_channels, proj, 1, norm=norm)) if reduce else pool
         )
-        self.branch3 = nn.Sequential(
-            BasicConv2d(in_channels, red5, 1, norm=norm),
-            BasicConv2d(red5, ch5, large_kernel, padding=large_kernel // 2, norm=norm),
-        )
-        self.branch4 = nn.Sequential(
-            nn.MaxPool2d(3, stride=1, padding=1, ceil_mode=True),
-            BasicConv2d(in_channels, proj, 1, norm=norm),
-        )
-        self.out_channels = ch1 + ch3 + ch5 + proj
+        self.out_channels = ch1 + ch3 + ch5 + (proj if reduce else in_channels)
+
+    @staticmethod
+    def _branch(in_channels: int, reduced: int, out: int, kernel: int, norm: bool) -> nn.Module:
+        """A ``kernel``x``kernel`` convolution, after a 1x1 reduction to ``reduced`` maps if any."""
+        layers = [BasicConv2d(in_channels, reduced, 1, norm=norm)] if reduced else []
+        channels = reduced or in_channels
+        layers.append(BasicConv2d(channels, out, kernel, padding=kernel // 2, norm=norm))
+        return nn.Sequential(*layers)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         branches = (self.branch1, self.branch2, self.branch3, self.branch4)
@@ -120,6 +124,7 @@ class GoogLeNet(PooledLinearNet):
         transform_input: bool = False,
         dropout: float | None = None,
         dropout_aux: float = 0.7,
+        reductions: bool = True,
     ) -> None:
         super().__init__(num_classes, in_chans)
         norm = not paper
@@ -136,10 +141,11 @@ class GoogLeNet(PooledLinearNet):
         self.maxpool2 = nn.MaxPool2d(3, stride=2, ceil_mode=True)
         large = 5 if paper else 3  # torchvision's long-standing 3x3 in the "5x5" branch
         channels = 192
+        widths_out: dict[str, int] = {}
         for name, widths in INCEPTION.items():
-            module = Inception(channels, widths, norm, large)
+            module = Inception(channels, widths, norm, large, reduce=reductions)
             self.add_module(f"inception{name}", module)
-            channels = module.out_channels
+            channels = widths_out[name] = module.out_channels
             if name == "3b":
                 self.maxpool3 = nn.MaxPool2d(3, stride=2, ceil_mode=True)
             if name == "4e":
@@ -151,19 +157,19 @@ class GoogLeNet(PooledLinearNet):
         self.aux1: InceptionAux | None = None
         self.aux2: InceptionAux | None = None
         if aux_logits:
-            self.aux1 = InceptionAux(512, num_classes, norm, paper_pool=paper)
-            self.aux2 = InceptionAux(528, num_classes, norm, paper_pool=paper)
+            self.aux1 = InceptionAux(widths_out["4a"], num_classes, norm, paper_pool=paper)
+            self.aux2 = InceptionAux(widths_out["4d"], num_classes, norm, paper_pool=paper)
             self.aux1.dropout.p = self.aux2.dropout.p = dropout_aux
         self.avgpool = nn.AdaptiveAvgPool2d((1, 1))
         self.dropout = nn.Dropout(dropout if dropout is not None else (0.4 if paper else 0.2))
-        self.num_features = 1024
-        self.fc = linear_or_identity(1024, num_classes)
+        self.num_features = channels
+        self.fc = linear_or_identity(channels, num_classes)
         self.feature_info = [
             FeatureInfo("conv1", 64, 2),
             FeatureInfo("conv3", 192, 4),
-            FeatureInfo("inception3b", 480, 8),
-            FeatureInfo("inception4e", 832, 16),
-            FeatureInfo("inception5b", 1024, 32),
+            FeatureInfo("inception3b", widths_out["3b"], 8),
+            FeatureInfo("inception4e", widths_out["4e"], 16),
+            FeatureInfo("inception5b", channels, 32),
         ]
         self._init_weights()
 
@@ -237,7 +243,10 @@ class GoogLeNet(PooledLinearNet):
     top5_error=reported("6.67%", "Table 2: ILSVRC-2014 test, 7 models, 144 crops (one: 10.07%)"),
 )
 def googlenet(**kwargs: Any) -> GoogLeNet:
-    """GoogLeNet as published: Table 1's widths, LRN, true 5x5 branches, two auxiliary heads."""
+    """GoogLeNet as published: Table 1's widths, LRN, true 5x5 branches, two auxiliary heads.
+
+    ``reductions=False`` builds every module in Fig. 2a's naive form, the cost the 1x1
+    reductions exist to avoid."""
     return GoogLeNet(paper=True, **kwargs)
 
 

@@ -279,13 +279,21 @@ def resnet152_tv(**kwargs: Any) -> ResNet:
     return _imagenet(152, v15=True, **kwargs)
 
 
-def _cifar(depth: int, shortcut: Shortcut, **kwargs: Any) -> ResNet:
+def _cifar(depth: int, shortcut: Shortcut, block: str = "basic", **kwargs: Any) -> ResNet:
     """§4.2: 6n+2 layers; three stages of 2n 3x3 layers with 16, 32 and 64 filters on 32x32,
-    16x16 and 8x8 maps; option A shortcuts, so no shortcut has parameters."""
+    16x16 and 8x8 maps; option A shortcuts, so no shortcut has parameters.
+
+    ``block="bottleneck"`` keeps the n blocks per stage but makes each a 1x1-3x3-1x1
+    bottleneck with 4x wider outputs (64, 128, 256), the CIFAR layout of He et al. (2016,
+    "Identity mappings") — 9n+2 layers, so resnet20's n=3 gives 29."""
     if (depth - 2) % 6:
         raise ValueError(f"CIFAR ResNets have 6n+2 layers (20, 32, 44, 56, 110, ...), got {depth}")
+    blocks = {"basic": BasicBlock, "bottleneck": Bottleneck}
+    if block not in blocks:
+        raise ValueError(f"block {block!r}: expected 'basic' or 'bottleneck'")
     n = (depth - 2) // 6
-    return ResNet(BasicBlock, (n, n, n), (16, 32, 64), stem="cifar", shortcut=shortcut, **kwargs)
+    return ResNet(blocks[block], (n, n, n), (16, 32, 64), stem="cifar", shortcut=shortcut,
+                  **kwargs)  # fmt: skip
 
 
 def _cifar_entry(params: str | None, error: str | None) -> dict[str, Any]:

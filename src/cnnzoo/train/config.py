@@ -30,6 +30,12 @@ class TrainConfig:
     """Everything that decides a training run. Units are in the help texts."""
 
     model: str = _doc("zoo model name", "lenet5")
+    model_args: dict[str, Any] = field(
+        default_factory=dict,
+        metadata={
+            "help": "builder arguments of the model, e.g. act=tanh,pool=2 (none: the paper's)"
+        },
+    )
     recipe: str = _doc("recipe the defaults came from", "fast")
     # Data
     data: str = _doc(
@@ -114,6 +120,7 @@ class TrainConfig:
         if self.milestones and not all(0 < m < 1 for m in self.milestones):
             raise ValueError(f"milestones {self.milestones}: fractions of training, each in (0, 1)")
         self.milestones = tuple(float(m) for m in self.milestones)
+        self.model_args = dict(self.model_args)
 
     def to_dict(self) -> dict[str, Any]:
         return {f.name: getattr(self, f.name) for f in fields(self)}

@@ -61,7 +61,9 @@ def load_trained(run_or_file: str | os.PathLike[str], ema: bool = True) -> Train
     config = TrainConfig.from_dict(state["config"])
     spec = InputSpec.from_dict(state["input"])
     classes = tuple(state["classes"])
-    model = create_model(state["model_name"], num_classes=len(classes), in_chans=spec.channels)
+    model = create_model(
+        state["model_name"], num_classes=len(classes), in_chans=spec.channels, **config.model_args
+    )
     weights = state["model"]
     if ema and state.get("ema") is not None:
         weights = {
