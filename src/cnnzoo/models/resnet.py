@@ -288,7 +288,10 @@ def _cifar(depth: int, shortcut: Shortcut, block: str = "basic", **kwargs: Any) 
     "Identity mappings") — 9n+2 layers, so resnet20's n=3 gives 29."""
     if (depth - 2) % 6:
         raise ValueError(f"CIFAR ResNets have 6n+2 layers (20, 32, 44, 56, 110, ...), got {depth}")
-    blocks = {"basic": BasicBlock, "bottleneck": Bottleneck}
+    blocks: dict[str, type[BasicBlock | Bottleneck]] = {
+        "basic": BasicBlock,
+        "bottleneck": Bottleneck,
+    }
     if block not in blocks:
         raise ValueError(f"block {block!r}: expected 'basic' or 'bottleneck'")
     n = (depth - 2) // 6
