@@ -26,7 +26,7 @@ from cnnzoo.anatomy.design import (
     residual_blocks,
 )
 from cnnzoo.anatomy.report import FORMATS, auto_depth, human, human_bytes, render
-from cnnzoo.cli.train import add_commands
+from cnnzoo.cli import lab, train
 from cnnzoo.data.sources import DataNotFoundError
 from cnnzoo.models import UnknownModelError, ZooModel
 from cnnzoo.train import NonFiniteLossError, TrainingInterrupted
@@ -291,7 +291,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--classes", type=int, default=1000, help="head: classes")
     p.set_defaults(run=cmd_design)
 
-    add_commands(sub)
+    train.add_commands(sub)
+    lab.add_commands(sub)
     return parser
 
 

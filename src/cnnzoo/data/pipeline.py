@@ -71,6 +71,9 @@ class DataBundle:
     test: InMemoryLoader | StreamLoader
     classes: tuple[str, ...]
     spec: InputSpec
+    # The training images as the test set is read (no augmentation, each once): the error the
+    # weights make on what they were fitted to, for train/test gaps.
+    train_eval: InMemoryLoader | StreamLoader
 
 
 def is_folder(data: str) -> bool:
@@ -157,6 +160,7 @@ def _in_memory(
         make(test.images, test.labels, spec.transform(), train=False),
         train.classes,
         spec,
+        make(train.images, train.labels, spec.transform(), train=False),
     )
 
 
@@ -199,4 +203,5 @@ def _folder_data(
         make(FolderImages(val_samples, side, fit.channels), spec.transform(), train=False),
         split.classes,
         spec,
+        make(FolderImages(train_samples, side, fit.channels), spec.transform(), train=False),
     )

@@ -99,6 +99,10 @@ class TrainConfig:
     out: str = _doc("folder that holds the run folders", "runs")
     name: str = _doc("run folder name (default: model-data-recipe)", "")
     init_from: str = _doc("start from a checkpoint or torchvision-format state_dict file", "")
+    eval_train: bool = _doc(
+        "also evaluate on the training images, unaugmented, after each epoch (train/test gap)",
+        False,
+    )
     checkpoint_every: int = _doc("also checkpoint every N steps within an epoch (0: per epoch)", 0)
 
     def __post_init__(self) -> None:

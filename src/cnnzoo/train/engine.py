@@ -435,6 +435,7 @@ class _Run:
             "test_loss": test.loss,
             "test_top1": test.top1,
             "test_top5": test.top5,
+            **self._train_eval(),
             "lr": self.optimizer.param_groups[0]["lr"],
             "images_per_s": count[2].item() / max(seconds, 1e-9),
             "epoch_time_s": seconds,
@@ -447,6 +448,16 @@ class _Run:
         self.step = 0
         self.running = {"loss": 0.0, "correct": 0.0, "count": 0.0, "time": 0.0}
         return row
+
+    def _train_eval(self) -> dict[str, float]:
+        """The loss and error on the training images as evaluation sees them (``eval_train``):
+        the running figures are of changing weights, under augmentation and dropout."""
+        if not self.config.eval_train:
+            return {}
+        with self._autocast():
+            fitted = evaluate(self.eval_model(), self.data.train_eval, len(self.data.classes),
+                              self.dist, channels_last=self.config.channels_last)  # fmt: skip
+        return {"train_eval_loss": fitted.loss, "train_eval_top1": fitted.top1}
 
     def eval_model(self) -> nn.Module:
         return self.ema.module if self.ema is not None else self.model

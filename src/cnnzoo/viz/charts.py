@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
+from typing import Any
 
-import matplotlib
-
-matplotlib.use("Agg")  # files only: no display needed
 import matplotlib.pyplot as plt
 
 from cnnzoo.anatomy.compare import Comparison
+from cnnzoo.viz._common import save
 
-__all__ = ["plot_comparison"]
+__all__ = ["plot_comparison", "plot_measures"]
 
 
 def plot_comparison(rows: list[Comparison], path: str | Path) -> Path:
@@ -41,8 +41,42 @@ def plot_comparison(rows: list[Comparison], path: str | Path) -> Path:
     left.set_title("Deeper networks, lower error")
     right.set_title("Error against cost (marker area ∝ parameters)")
     fig.suptitle("The landmark CNNs on ImageNet: depth, cost and the papers' top-5 error")
-    out = Path(path)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, dpi=120)
-    plt.close(fig)
-    return out
+    return save(fig, path, dpi=120)
+
+
+def plot_measures(
+    arms: list[dict[str, Any]],
+    metrics: list[tuple[str, str]],
+    path: str | Path,
+    title: str,
+) -> Path:
+    """One panel per measured figure: a bar per arm at the mean over seeds, each seed a dot,
+    the standard deviation as an error bar, so the spread is seen beside the difference.
+
+    ``arms`` carry ``label`` and ``stats[key]`` with ``mean``, ``std`` and ``values``;
+    ``metrics`` are (key, axis label) pairs.
+    """
+    shown = [(k, text) for k, text in metrics if any(k in arm["stats"] for arm in arms)]
+    if not shown:
+        raise ValueError("nothing to plot: no arm has any of the metrics")
+    fig, axes = plt.subplots(1, len(shown), figsize=(4.2 * len(shown), 4.4),
+                             constrained_layout=True, squeeze=False)  # fmt: skip
+    for axis, (key, text) in zip(axes[0], shown, strict=True):
+        rows = [arm for arm in arms if key in arm["stats"]]
+        for i, arm in enumerate(rows):
+            stats = arm["stats"][key]
+            values = [v for v in stats["values"] if v is not None]
+            if not values or stats["mean"] is None or not math.isfinite(stats["mean"]):
+                axis.annotate("not reached", (i, 0), ha="center", va="bottom", fontsize=8)
+                continue
+            axis.bar(i, stats["mean"], yerr=stats["std"] or None, capsize=4, alpha=0.7)
+            axis.scatter([i] * len(values), values, color="black", s=12, zorder=3)
+        axis.set_xticks(range(len(rows)), [arm["label"] for arm in rows], rotation=25,
+                        ha="right", fontsize=8)  # fmt: skip
+        axis.set_ylabel(text)
+        if key in ("params", "macs"):
+            axis.set_yscale("log")
+        axis.grid(axis="y", alpha=0.3)
+        axis.set_title(text.split(" (")[0].capitalize())
+    fig.suptitle(title)
+    return save(fig, path)

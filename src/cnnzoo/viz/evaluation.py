@@ -5,11 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")  # files only: no display needed
 import matplotlib.pyplot as plt
 import torch
+
+from cnnzoo.viz._common import save
 
 __all__ = ["plot_confusion"]
 
@@ -46,8 +45,4 @@ def plot_confusion(
     axis.set_ylabel("true class")
     accuracy = 100 * counts.diag().sum().item() / max(counts.sum().item(), 1)
     axis.set_title(title or f"confusion matrix: {accuracy:.2f}% correct")
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return save(fig, path, dpi=120)

@@ -1,0 +1,265 @@
+"""Run an experiment: every arm with every seed on the training engine, then measure and judge.
+
+An experiment's folder (``runs/NAME-SCALE``) holds one run folder per arm and seed, the
+``summary.json`` of all figures, the plots and ``report.md``. Running it again reuses finished
+runs whose config is unchanged and resumes interrupted ones, so nothing trained is lost.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import platform
+import shutil
+import statistics
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from cnnzoo.anatomy.analyze import analyze
+from cnnzoo.data.sources import DATASETS
+from cnnzoo.experiments.spec import METRICS, Arm, Claim, Experiment, Scale
+from cnnzoo.experiments.specs import EXPERIMENTS
+from cnnzoo.factory import create_model
+from cnnzoo.models import model_info
+from cnnzoo.train.checkpoint import CHECKPOINT
+from cnnzoo.train.config import TrainConfig, resolve_config
+from cnnzoo.train.engine import choose_fit, train
+
+__all__ = ["ExperimentResult", "get_experiment", "judge", "measure_history", "run_experiment"]
+
+
+@dataclass
+class ExperimentResult:
+    folder: Path
+    summary: dict[str, Any]
+
+    @property
+    def verdicts(self) -> dict[str, str]:
+        return {claim["text"]: claim["verdict"] for claim in self.summary["claims"]}
+
+
+def get_experiment(name: str) -> Experiment:
+    if name not in EXPERIMENTS:
+        raise ValueError(f"unknown experiment {name!r}; known: {', '.join(EXPERIMENTS)}")
+    return EXPERIMENTS[name]
+
+
+def measure_history(history: list[dict[str, Any]], target: float | None) -> dict[str, Any]:
+    """The per-run figures of METRICS from a run's per-epoch rows."""
+    last = history[-1]
+    figures: dict[str, Any] = {
+        "test_error": 100 - last["test_top1"],
+        "train_error": 100 - last["train_top1"],
+        "train_time_s": last["time_s"],
+    }
+    if "train_eval_top1" in last:
+        figures["fitted_error"] = 100 - last["train_eval_top1"]
+    figures["gap"] = figures["test_error"] - figures.get("fitted_error", figures["train_error"])
+    if target is not None:
+        figures["epochs_to_target"] = _epochs_to(history, target)
+    return figures
+
+
+def _epochs_to(history: list[dict[str, Any]], target: float) -> float | None:
+    """Epochs until the running training error first reaches ``target`` percent, interpolated
+    linearly within the epoch that crosses it (AlexNet Fig. 1's measure); None if never."""
+    previous_epoch, previous_error = 0.0, 100.0
+    for row in history:
+        error = 100 - row["train_top1"]
+        if error <= target:
+            share = (previous_error - target) / max(previous_error - error, 1e-9)
+            return previous_epoch + share * (row["epoch"] - previous_epoch)
+        previous_epoch, previous_error = float(row["epoch"]), error
+    return None
+
+
+def _stats(values: Sequence[float | None]) -> dict[str, Any]:
+    """Mean, standard deviation, extremes and count; a run that never reached a target counts
+    as infinitely many epochs (the mean is then infinite, shown as "not reached")."""
+    numbers = [math.inf if v is None else float(v) for v in values]
+    finite = [v for v in numbers if math.isfinite(v)]
+    mean = statistics.fmean(numbers) if numbers and len(finite) == len(numbers) else math.inf
+    std = statistics.stdev(finite) if len(finite) == len(numbers) and len(finite) > 1 else 0.0
+    return {"mean": mean, "std": std, "min": min(numbers), "max": max(numbers),
+            "n": len(numbers), "values": values}  # fmt: skip
+
+
+def judge(claim: Claim, arms: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """Did ``claim.better`` beat ``claim.worse``? 'held' when the difference exceeds the
+    seeds' spread (the larger standard deviation), 'held, within the spread' when it points
+    the right way but does not, 'did not hold' when it points the other way."""
+    metric = METRICS[claim.metric]
+    better, worse = (
+        arms[claim.better]["stats"][claim.metric],
+        arms[claim.worse]["stats"][claim.metric],
+    )
+    sign = 1 if metric.lower_is_better else -1
+    margin = sign * (worse["mean"] - better["mean"])
+    spread = max(better["std"], worse["std"])
+    seeds = min(better["n"], worse["n"]) if metric.per_seed else 0
+    if math.isinf(better["mean"]) and math.isinf(worse["mean"]):
+        verdict, margin = "not measured: neither arm reached the target", 0.0
+    elif margin > spread or (math.isinf(margin) and margin > 0):
+        verdict = "held"
+    elif margin > 0:
+        verdict = "held, within the spread of the seeds"
+    else:
+        verdict = "did not hold"
+    if claim.ratio:
+        ratio = worse["mean"] / better["mean"] if better["mean"] else math.inf
+        measured = f"{_figure(worse)} / {_figure(better)} = " + (
+            f"{ratio:.2f}x" if math.isfinite(ratio) else "not reached"
+        )
+    else:
+        measured = f"{_figure(better)} vs {_figure(worse)} ({sign * -margin:+.2f})"
+    return {"text": claim.text, "metric": claim.metric, "better": claim.better,
+            "worse": claim.worse, "paper": claim.paper, "measured": measured,
+            "verdict": verdict, "seeds": seeds}  # fmt: skip
+
+
+def _figure(stats: dict[str, Any]) -> str:
+    mean = stats["mean"]
+    if math.isinf(mean):
+        return "not reached"
+    text = f"{mean:,.0f}" if abs(mean) >= 1e4 else f"{mean:.2f}"
+    return text + (f" ± {stats['std']:.2f}" if stats["n"] > 1 and stats["std"] else "")
+
+
+def _analysis(arm: Arm, scale: Scale, config: TrainConfig | None) -> dict[str, int]:
+    """Parameters and multiply-accumulates of the arm's network as it is trained (or at its
+    ``input_size``, with the paper's classes, for networks measured without training)."""
+    info = model_info(arm.model)
+    if config is None:
+        size = arm.input_size or info.input_size
+        kwargs: dict[str, Any] = {}
+    else:
+        stored = DATASETS[scale.data].image_shape
+        fit = choose_fit(config, info, stored)
+        size = (fit.channels, *fit.size)
+        kwargs = {"num_classes": len(DATASETS[scale.data].classes)}
+    model = create_model(arm.model, in_chans=size[0], device="meta", **kwargs, **arm.model_args)
+    totals = analyze(model, tuple(size)).totals
+    return {"params": totals.params, "macs": totals.macs}
+
+
+def _train_once(config: TrainConfig, run_dir: Path, progress: bool) -> list[dict[str, Any]]:
+    """The run's per-epoch rows: read back when it finished with this config, resumed when it
+    was interrupted, trained from scratch otherwise (a stale folder is replaced)."""
+    wanted = json.loads(json.dumps(config.to_dict()))
+    saved = run_dir / "config.json"
+    same = saved.exists() and json.loads(saved.read_text()) == wanted
+    if same and (run_dir / "summary.json").exists():
+        lines = (run_dir / "metrics.jsonl").read_text().splitlines()
+        return [json.loads(line) for line in lines if line.strip()]
+    if same and (run_dir / CHECKPOINT).exists():
+        return train(resume=run_dir, progress=progress).history
+    if run_dir.exists():
+        shutil.rmtree(run_dir)
+    return train(config, progress=progress).history
+
+
+def run_experiment(
+    name: str,
+    scale: str = "quick",
+    out: str | os.PathLike[str] = "runs",
+    seeds: int | None = None,
+    overrides: dict[str, Any] | None = None,
+    progress: bool = False,
+    log: Callable[[str], None] | None = None,
+) -> ExperimentResult:
+    """Train and measure every arm of experiment ``name``; write summary, plots and report.
+
+    ``overrides`` are TrainConfig values over the scale's (``data_dir``, ``device``,
+    ``threads``, or ``epochs``/``train_subset`` for a smaller try); ``seeds`` replaces the
+    scale's number of seeds (0, 1, 2, ...).
+    """
+    from cnnzoo.experiments.report import write_report  # matplotlib: only when reporting
+
+    experiment = get_experiment(name)
+    setup = experiment.scale(scale)
+    overrides = dict(overrides or {})
+    bad = sorted(set(overrides) - set(TrainConfig.__dataclass_fields__))
+    if bad or "model" in overrides or "seed" in overrides:
+        raise ValueError(
+            f"overrides {bad or ['model/seed']}: give TrainConfig fields other than model and "
+            "seed (the experiment chooses those)"
+        )
+    n_seeds = setup.seeds if seeds is None else seeds
+    if n_seeds < 1:
+        raise ValueError(f"seeds must be at least 1, got {n_seeds}")
+    folder = Path(out) / f"{experiment.name}-{scale}"
+    folder.mkdir(parents=True, exist_ok=True)
+    say = log or (lambda _text: None)
+    started = time.perf_counter()
+    arms: dict[str, dict[str, Any]] = {}
+    for arm in setup.arms:
+        runs: list[dict[str, Any]] = []
+        config = None
+        if arm.train:
+            for seed in range(n_seeds):
+                values = {**setup.config, **arm.config, **overrides}
+                config = resolve_config(
+                    arm.model, setup.recipe, **values, seed=seed, data=setup.data,
+                    model_args=dict(arm.model_args), out=str(folder / "runs"),
+                    name=f"{arm.slug}-seed{seed}",
+                )  # fmt: skip
+                run_dir = folder / "runs" / config.name
+                say(f"{experiment.name}: {arm.label}, seed {seed} -> {run_dir}")
+                history = _train_once(config, run_dir, progress)
+                runs.append({"seed": seed, "run_dir": str(run_dir), "history": history,
+                             **measure_history(history, setup.target_error)})  # fmt: skip
+        cost = _analysis(arm, setup, config)
+        for run in runs:
+            run.update(cost)
+        stats = {}
+        for key in experiment.metrics:
+            per_seed = METRICS[key].per_seed
+            measured: list[float | None] = (
+                [run.get(key) for run in runs] if per_seed else [cost.get(key)]
+            )
+            if arm.train or not per_seed:
+                stats[key] = _stats(measured)
+        arms[arm.label] = {"label": arm.label, "model": arm.model, "model_args": arm.model_args,
+                           "config": arm.config, "trained": arm.train, **cost, "runs": runs,
+                           "stats": stats}  # fmt: skip
+    summary = {
+        "experiment": experiment.name,
+        "title": experiment.title,
+        "question": experiment.question,
+        "paper": experiment.paper.cite(),
+        "source": experiment.source,
+        "scale": scale,
+        "data": setup.data,
+        "recipe": setup.recipe,
+        "config": {**setup.config, **overrides},
+        "seeds": n_seeds,
+        "target_error": setup.target_error,
+        "note": setup.note,
+        "metrics": list(experiment.metrics),
+        "arms": list(arms.values()),
+        "claims": [judge(claim, arms) for claim in experiment.claims],
+        "wall_time_s": time.perf_counter() - started,
+        "machine": {"torch": torch.__version__, "python": platform.python_version(),
+                    "cpus": os.cpu_count(), "threads": torch.get_num_threads(),
+                    "cuda": torch.cuda.get_device_name() if torch.cuda.is_available() else None},
+    }  # fmt: skip
+    (folder / "summary.json").write_text(json.dumps(_finite(summary), indent=2) + "\n")
+    write_report(summary, folder, curves=experiment.curves)
+    return ExperimentResult(folder, summary)
+
+
+def _finite(value: Any) -> Any:
+    """JSON has no infinity: a target never reached is written as null."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    return value

@@ -1,0 +1,94 @@
+"""Training curves: error, loss and learning rate per epoch, for one run or many on one plot."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from cnnzoo.viz._common import save
+
+__all__ = ["load_history", "plot_curves"]
+
+History = list[dict[str, Any]]
+
+
+def load_history(run: str | os.PathLike[str]) -> History:
+    """A run folder's per-epoch rows (``metrics.jsonl``)."""
+    path = Path(run) / "metrics.jsonl"
+    if not path.exists():
+        raise FileNotFoundError(
+            f"{run} has no metrics.jsonl: give a run folder that `cnnzoo train` wrote"
+        )
+    rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    if not rows:
+        raise ValueError(f"{path} is empty: the run has not finished an epoch yet")
+    return rows
+
+
+def _band(histories: Sequence[History], key: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Epochs, mean and (min, max) of ``key`` over runs, up to the shortest run."""
+    length = min(len(h) for h in histories)
+    values = np.array([[row[key] for row in h[:length]] for h in histories], dtype=float)
+    epochs = np.array([row["epoch"] for row in histories[0][:length]], dtype=float)
+    return epochs, values.mean(0), np.stack([values.min(0), values.max(0)])
+
+
+def plot_curves(
+    runs: Mapping[str, Sequence[History]],
+    path: str | os.PathLike[str],
+    title: str = "Training curves",
+    target_error: float | None = None,
+    panels: Sequence[str] = ("error", "loss", "lr"),
+) -> Path:
+    """One colour per entry of ``runs`` (a label and the histories of its seeds): the mean
+    over seeds as a line and the range as a band; training dashed, test solid, as in the
+    ResNet paper's figures. ``target_error`` draws AlexNet Fig. 1's horizontal line."""
+    if not runs or any(not histories for histories in runs.values()):
+        raise ValueError("plot_curves needs at least one run with at least one epoch")
+    unknown = set(panels) - {"error", "loss", "lr"}
+    if unknown:
+        raise ValueError(f"panels {sorted(unknown)}: expected error, loss and/or lr")
+    fig, axes = plt.subplots(1, len(panels), figsize=(5.5 * len(panels), 4.5),
+                             constrained_layout=True, squeeze=False)  # fmt: skip
+    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    for i, (label, histories) in enumerate(runs.items()):
+        colour = colours[i % len(colours)]
+        seeds = f" ({len(histories)} seeds)" if len(histories) > 1 else ""
+        for axis, panel in zip(axes[0], panels, strict=True):
+            if panel == "lr":
+                epochs, mean, _ = _band(histories, "lr")
+                axis.plot(epochs, mean, color=colour, label=label)
+                continue
+            for split, style in (("train", "--"), ("test", "-")):
+                key = f"{split}_top1" if panel == "error" else f"{split}_loss"
+                epochs, mean, spread = _band(histories, key)
+                if panel == "error":
+                    mean, spread = 100 - mean, 100 - spread[::-1]
+                axis.plot(epochs, mean, style, color=colour, label=f"{label}, {split}{seeds}")
+                if len(histories) > 1:
+                    axis.fill_between(epochs, spread[0], spread[1], color=colour, alpha=0.15)
+    for axis, panel in zip(axes[0], panels, strict=True):
+        axis.set_xlabel("epoch")
+        axis.grid(alpha=0.3)
+        if panel == "error":
+            axis.set_ylabel("error (%)  — dashed: training (running), solid: test")
+            axis.set_title("Error")
+            if target_error is not None:
+                axis.axhline(target_error, color="grey", linestyle=":",
+                             label=f"target {target_error:g}%")  # fmt: skip
+        elif panel == "loss":
+            axis.set_ylabel("cross-entropy loss (nats per image)")
+            axis.set_title("Loss")
+            axis.set_yscale("log")
+        else:
+            axis.set_ylabel("learning rate (at the epoch's end)")
+            axis.set_title("Learning rate")
+        axis.legend(fontsize=7)
+    fig.suptitle(title)
+    return save(fig, path)

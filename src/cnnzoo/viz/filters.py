@@ -1,0 +1,55 @@
+"""First-layer filters as AlexNet's Fig. 3 and ZFNet's Fig. 2 draw them."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+from torch import nn
+
+from cnnzoo.viz._common import grid, save
+
+__all__ = ["first_conv", "plot_filters"]
+
+
+def first_conv(model: nn.Module) -> tuple[str, nn.Conv2d]:
+    """The first convolution the input meets (module order is the forward order in the zoo)."""
+    for name, module in model.named_modules():
+        if isinstance(module, nn.Conv2d):
+            return name, module
+    raise ValueError(f"{type(model).__name__} has no Conv2d layer to draw")
+
+
+def plot_filters(
+    model: nn.Module, path: str | os.PathLike[str], title: str = "", max_filters: int = 96
+) -> Path:
+    """The first layer's kernels as a grid: colour for RGB input, grey otherwise (the mean over
+    input channels for other counts). Each kernel is stretched to its own min..max, so its
+    pattern shows whatever its scale; the scales are printed in the title."""
+    name, conv = first_conv(model)
+    weight = conv.weight.detach().float().cpu()  # (out, in, k, k)
+    if conv.groups != 1 and weight.shape[1] != conv.in_channels:
+        weight = weight.repeat(1, conv.in_channels // weight.shape[1], 1, 1)
+    shown = weight[:max_filters]
+    rows, cols = grid(len(shown))
+    fig, axes = plt.subplots(rows, cols, figsize=(cols * 0.9 + 0.6, rows * 0.9 + 1.0),
+                             squeeze=False)  # fmt: skip
+    for axis in axes.flat:
+        axis.axis("off")
+    low = shown.amin(dim=(1, 2, 3), keepdim=True)
+    high = shown.amax(dim=(1, 2, 3), keepdim=True)
+    scaled = (shown - low) / (high - low).clamp_min(1e-12)
+    for axis, kernel in zip(axes.flat, scaled, strict=False):
+        if kernel.shape[0] == 3:
+            axis.imshow(kernel.permute(1, 2, 0).numpy(), interpolation="nearest")
+        else:
+            axis.imshow(kernel.mean(0).numpy(), cmap="gray", interpolation="nearest")
+    k = tuple(conv.kernel_size)
+    fig.suptitle(
+        (title + "\n" if title else "")
+        + f"{name}: {len(shown)} of {weight.shape[0]} filters, {k[0]}x{k[1]}x{weight.shape[1]} "
+        f"(each scaled to its own range; weights {weight.min():.3g} .. {weight.max():.3g})",
+        fontsize=9,
+    )
+    return save(fig, path)

@@ -1,0 +1,174 @@
+"""One self-contained HTML page for runs and experiments: tables and figures, images embedded
+as data URIs, so the file can be mailed or archived and opens in any browser offline."""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+import os
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+__all__ = ["write_html_report"]
+
+_STYLE = """
+body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 1200px; color: #222;
+       padding: 0 1rem; line-height: 1.45; }
+h1 { border-bottom: 2px solid #ddd; padding-bottom: .3rem; }
+h2 { margin-top: 2.5rem; border-bottom: 1px solid #eee; }
+table { border-collapse: collapse; margin: 1rem 0; font-size: .9rem; }
+th, td { border: 1px solid #ccc; padding: .3rem .6rem; text-align: left; vertical-align: top; }
+th { background: #f4f4f4; }
+figure { margin: 1rem 0; }
+figure img { max-width: 100%; border: 1px solid #eee; }
+figcaption { color: #555; font-size: .9rem; }
+.held { color: #1a7f37; font-weight: bold; }
+.not { color: #b42318; font-weight: bold; }
+.meta { color: #666; font-size: .85rem; }
+"""
+
+# Set when every image has decoded: lets a headless browser (and the tests) confirm the page
+# rendered with all its figures.
+_SCRIPT = """
+window.addEventListener("load", () => {
+  const images = Array.from(document.images);
+  const ok = images.filter((i) => i.complete && i.naturalWidth > 0).length;
+  document.body.dataset.images = images.length;
+  document.body.dataset.imagesLoaded = ok;
+});
+"""
+
+
+def _image(path: Path, caption: str) -> str:
+    data = base64.b64encode(path.read_bytes()).decode("ascii")
+    return (
+        f'<figure><img alt="{html.escape(caption)}" src="data:image/png;base64,{data}">'
+        f"<figcaption>{html.escape(caption)}</figcaption></figure>"
+    )
+
+
+def _table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    head = "".join(f"<th>{html.escape(str(h))}</th>" for h in header)
+    body = "".join("<tr>" + "".join(f"<td>{cell}</td>" for cell in row) + "</tr>" for row in rows)
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _experiment(folder: Path, summary: dict[str, Any]) -> str:
+    from cnnzoo.experiments.report import format_stat
+    from cnnzoo.experiments.spec import METRICS
+
+    e = html.escape
+    parts = [
+        f"<h2>Experiment: {e(summary['title'])}</h2>",
+        f"<p><b>Question.</b> {e(summary['question'])}</p>",
+        f"<p><b>Paper.</b> {e(summary['paper'])} ({e(summary['source'])})</p>",
+        f"<p><b>Setup.</b> {e(summary['scale'])} scale on {e(summary['data'])}, "
+        f"{summary['seeds']} seed(s), recipe {e(summary['recipe'])}: "
+        + e(", ".join(f"{k}={v}" for k, v in summary["config"].items()))
+        + "</p>",
+    ]
+    if summary.get("note"):
+        parts.append(f"<p><b>Departs from the paper.</b> {e(summary['note'])}.</p>")
+    claims = []
+    for claim in summary["claims"]:
+        css = "held" if claim["verdict"].startswith("held") else "not"
+        claims.append([e(claim["text"]), e(claim["paper"]), e(claim["measured"]),
+                       f'<span class="{css}">{e(claim["verdict"])}</span>',
+                       claim["seeds"] or "exact"])  # fmt: skip
+    parts.append(_table(["claim", "paper", "measured", "verdict", "seeds"], claims))
+    header = ["arm", "model", *(METRICS[k].label for k in summary["metrics"])]
+    rows = []
+    for arm in summary["arms"]:
+        args = ", ".join(f"{k}={v}" for k, v in arm["model_args"].items())
+        cells = [e(format_stat(arm["stats"].get(k), k)) for k in summary["metrics"]]
+        rows.append([e(arm["label"]), f"<code>{e(arm['model'])}({e(args)})</code>", *cells])
+    parts.append(_table(header, rows))
+    for name, caption in (("curves.png", "training curves"), ("measures.png", "measured figures")):
+        if (folder / name).exists():
+            parts.append(_image(folder / name, f"{summary['title']}: {caption}"))
+    return "\n".join(parts)
+
+
+def _run(folder: Path, scratch: Path) -> str:
+    from cnnzoo.viz.curves import load_history, plot_curves
+
+    e = html.escape
+    config = json.loads((folder / "config.json").read_text())
+    parts = [f"<h2>Run: {e(folder.name)}</h2>"]
+    summary_path = folder / "summary.json"
+    if summary_path.exists():
+        summary = json.loads(summary_path.read_text())
+        rows = [[e(k), e(f"{v:.2f}" if isinstance(v, float) else str(v))]
+                for k, v in summary.items()]  # fmt: skip
+        parts.append(_table(["result", "value"], rows))
+    else:
+        parts.append("<p class='meta'>not finished: no summary.json yet</p>")
+    history = load_history(folder)
+    curves = plot_curves({folder.name: [history]}, scratch / f"{folder.name}-curves.png",
+                         f"{config['model']} on {config['data']}: training curves")  # fmt: skip
+    parts.append(_image(curves, "training curves: error, loss and learning rate per epoch"))
+    epochs = [[row["epoch"], f"{row['train_loss']:.4f}", f"{row['train_top1']:.2f}",
+               f"{row['test_loss']:.4f}", f"{row['test_top1']:.2f}", f"{row['lr']:.4g}",
+               f"{row['epoch_time_s']:.1f}"] for row in history]  # fmt: skip
+    parts.append(_table(["epoch", "train loss", "train top-1 (%)", "test loss",
+                         "test top-1 (%)", "lr", "time (s)"], epochs))  # fmt: skip
+    if (folder / "checkpoint.pt").exists():
+        from cnnzoo.train.inference import load_trained
+        from cnnzoo.viz.filters import plot_filters
+
+        trained = load_trained(folder)
+        path = plot_filters(trained.model, scratch / f"{folder.name}-filters.png",
+                            f"{config['model']} after {trained.epoch} epochs")  # fmt: skip
+        parts.append(_image(path, "first-layer filters of the trained weights"))
+    for png in sorted(folder.glob("*.png")):
+        parts.append(_image(png, png.stem.replace("_", " ").replace("-", " ")))
+    rows = [[e(k), e(str(v))] for k, v in config.items()]
+    parts.append("<details><summary>config.json</summary>" + _table(["field", "value"], rows)
+                 + "</details>")  # fmt: skip
+    return "\n".join(parts)
+
+
+def write_html_report(
+    paths: Sequence[str | os.PathLike[str]], output: str | os.PathLike[str]
+) -> Path:
+    """Gather run folders (``cnnzoo train``'s) and experiment folders (``cnnzoo experiment``'s)
+    into one page; several runs also get one plot of all their curves."""
+    from cnnzoo.viz.curves import load_history, plot_curves
+
+    folders = [Path(p) for p in paths]
+    if not folders:
+        raise ValueError("name at least one run or experiment folder")
+    sections, runs = [], {}
+    with tempfile.TemporaryDirectory() as tmp:
+        scratch = Path(tmp)
+        for folder in folders:
+            summary = folder / "summary.json"
+            if summary.exists() and "experiment" in (content := json.loads(summary.read_text())):
+                sections.append(_experiment(folder, content))
+            elif (folder / "config.json").exists() and (folder / "metrics.jsonl").exists():
+                sections.append(_run(folder, scratch))
+                runs[folder.name] = [load_history(folder)]
+            else:
+                raise ValueError(
+                    f"{folder} is neither a run folder (config.json, metrics.jsonl) nor an "
+                    "experiment folder (summary.json of `cnnzoo experiment`)"
+                )
+        if len(runs) > 1:
+            both = plot_curves(runs, scratch / "all-curves.png", "All runs: training curves")
+            sections.insert(0, "<h2>All runs</h2>" + _image(both, "the runs' curves together"))
+        names = ", ".join(f.name for f in folders)
+        page = (
+            "<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
+            f"<title>cnnzoo report: {html.escape(names)}</title><style>{_STYLE}</style>"
+            f"<script>{_SCRIPT}</script></head><body>"
+            f"<h1>cnnzoo report</h1><p class='meta'>{html.escape(names)}</p>"
+            + "\n".join(sections)
+            + "</body></html>\n"
+        )
+    out = Path(output)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(page, encoding="utf-8")
+    return out
