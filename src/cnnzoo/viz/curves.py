@@ -57,20 +57,23 @@ def plot_curves(
     fig, axes = plt.subplots(1, len(panels), figsize=(5.5 * len(panels), 4.5),
                              constrained_layout=True, squeeze=False)  # fmt: skip
     colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    # Markers where lines alone would be too short to see (a run of a few epochs).
+    marker = "o" if min(len(h) for hs in runs.values() for h in hs) < 8 else None
     for i, (label, histories) in enumerate(runs.items()):
         colour = colours[i % len(colours)]
         seeds = f" ({len(histories)} seeds)" if len(histories) > 1 else ""
         for axis, panel in zip(axes[0], panels, strict=True):
             if panel == "lr":
                 epochs, mean, _ = _band(histories, "lr")
-                axis.plot(epochs, mean, color=colour, label=label)
+                axis.plot(epochs, mean, color=colour, label=label, marker=marker)
                 continue
             for split, style in (("train", "--"), ("test", "-")):
                 key = f"{split}_top1" if panel == "error" else f"{split}_loss"
                 epochs, mean, spread = _band(histories, key)
                 if panel == "error":
                     mean, spread = 100 - mean, 100 - spread[::-1]
-                axis.plot(epochs, mean, style, color=colour, label=f"{label}, {split}{seeds}")
+                axis.plot(epochs, mean, style, color=colour, marker=marker,
+                          label=f"{label}, {split}{seeds}")  # fmt: skip
                 if len(histories) > 1:
                     axis.fill_between(epochs, spread[0], spread[1], color=colour, alpha=0.15)
     for axis, panel in zip(axes[0], panels, strict=True):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import textwrap
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -33,7 +34,7 @@ def plot_filters(
         weight = weight.repeat(1, conv.in_channels // weight.shape[1], 1, 1)
     shown = weight[:max_filters]
     rows, cols = grid(len(shown))
-    fig, axes = plt.subplots(rows, cols, figsize=(cols * 0.9 + 0.6, rows * 0.9 + 1.0),
+    fig, axes = plt.subplots(rows, cols, figsize=(max(cols * 0.9, 5.0) + 0.6, rows * 0.9 + 1.2),
                              squeeze=False)  # fmt: skip
     for axis in axes.flat:
         axis.axis("off")
@@ -46,10 +47,9 @@ def plot_filters(
         else:
             axis.imshow(kernel.mean(0).numpy(), cmap="gray", interpolation="nearest")
     k = tuple(conv.kernel_size)
-    fig.suptitle(
-        (title + "\n" if title else "")
-        + f"{name}: {len(shown)} of {weight.shape[0]} filters, {k[0]}x{k[1]}x{weight.shape[1]} "
-        f"(each scaled to its own range; weights {weight.min():.3g} .. {weight.max():.3g})",
-        fontsize=9,
+    what = (
+        f"{name}: {len(shown)} of {weight.shape[0]} filters, {k[0]}x{k[1]}x{weight.shape[1]} "
+        f"(each scaled to its own range; weights {weight.min():.3g} .. {weight.max():.3g})"
     )
+    fig.suptitle("\n".join(filter(None, [title, textwrap.fill(what, 70)])), fontsize=9)
     return save(fig, path)

@@ -123,7 +123,7 @@ def _run(folder: Path, scratch: Path) -> str:
         path = plot_filters(trained.model, scratch / f"{folder.name}-filters.png",
                             f"{config['model']} after {trained.epoch} epochs")  # fmt: skip
         parts.append(_image(path, "first-layer filters of the trained weights"))
-    for png in sorted(folder.glob("*.png")):
+    for png in sorted(set(folder.glob("*.png")) - {folder / "curves.png", folder / "filters.png"}):
         parts.append(_image(png, png.stem.replace("_", " ").replace("-", " ")))
     rows = [[e(k), e(str(v))] for k, v in config.items()]
     parts.append("<details><summary>config.json</summary>" + _table(["field", "value"], rows)

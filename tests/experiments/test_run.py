@@ -1,0 +1,85 @@
+"""Every experiment runs end to end at a tiny size and writes all its files."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from cnnzoo.cli import main
+from cnnzoo.experiments import EXPERIMENTS, run_experiment
+from tests.train.conftest import needs_data
+
+TINY = dict(train_subset=64, test_subset=64, epochs=2, batch_size=32, threads=1)
+
+
+def assert_picture(path: Path, min_width: int = 400) -> None:
+    """A PNG of a readable size with something drawn on it (not one flat colour)."""
+    with Image.open(path) as image:
+        assert image.format == "PNG"
+        assert image.width >= min_width and image.height >= 200
+        pixels = np.asarray(image.convert("L"), dtype=float)
+    assert pixels.std() > 5, f"{path} looks blank"
+
+
+@needs_data
+@pytest.mark.parametrize("name", list(EXPERIMENTS))
+def test_each_experiment_writes_runs_summary_plots_and_report(name: str, tmp_path: Path) -> None:
+    result = run_experiment(name, out=tmp_path, seeds=1, overrides=TINY)
+    folder = tmp_path / f"{name}-quick"
+    assert result.folder == folder
+    summary = json.loads((folder / "summary.json").read_text())
+    experiment = EXPERIMENTS[name]
+    assert [arm["label"] for arm in summary["arms"]] == [a.label for a in experiment.quick.arms]
+    for arm, spec in zip(summary["arms"], experiment.quick.arms, strict=True):
+        assert arm["params"] > 0 and arm["macs"] > 0
+        if not spec.train:
+            assert arm["runs"] == []
+            continue
+        (run,) = arm["runs"]
+        assert len(run["history"]) == 2  # epochs
+        assert Path(run["run_dir"], "metrics.jsonl").read_text().count("\n") == 2
+        assert Path(run["run_dir"], "model.safetensors").exists()
+        for key in experiment.metrics:
+            assert key in arm["stats"], key
+    assert len(summary["claims"]) == len(experiment.claims)
+    assert {c["verdict"].split(",")[0] for c in summary["claims"]} <= {
+        "held", "did not hold", "not measured: neither arm reached the target"}  # fmt: skip
+    report = (folder / "report.md").read_text()
+    for claim in experiment.claims:
+        assert claim.text in report and claim.paper in report
+    assert_picture(folder / "measures.png")
+    if any(arm.train for arm in experiment.quick.arms):
+        assert_picture(folder / "curves.png", min_width=1000)
+        assert "![Training curves](curves.png)" in report
+
+
+@needs_data
+def test_running_again_reuses_finished_runs_and_retrains_changed_ones(tmp_path: Path) -> None:
+    run_experiment("relu-vs-tanh", out=tmp_path, seeds=1, overrides=TINY)
+    runs = tmp_path / "relu-vs-tanh-quick" / "runs"
+    stamps = {p: p.stat().st_mtime_ns for p in runs.glob("*/checkpoint.pt")}
+    again = run_experiment("relu-vs-tanh", out=tmp_path, seeds=1, overrides=TINY)
+    assert {p: p.stat().st_mtime_ns for p in runs.glob("*/checkpoint.pt")} == stamps
+    assert again.summary["arms"][0]["runs"][0]["history"][-1]["epoch"] == 2
+    changed = run_experiment("relu-vs-tanh", out=tmp_path, seeds=1, overrides={**TINY, "epochs": 1})
+    assert changed.summary["arms"][0]["runs"][0]["history"][-1]["epoch"] == 1
+    assert sorted(p.name for p in runs.iterdir()) == ["relu-seed0", "tanh-seed0"]
+
+
+def test_the_command_lists_experiments_and_refuses_unknown_ones(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["experiment", "list"]) == 0
+    out = capsys.readouterr().out
+    assert all(name in out for name in EXPERIMENTS)
+    with pytest.raises(SystemExit):
+        main(["experiment", "relu"])
+    assert "invalid choice: 'relu'" in capsys.readouterr().err
+    with pytest.raises(ValueError, match="seeds must be at least 1"):
+        run_experiment("dropout", seeds=0)
+    with pytest.raises(ValueError, match="other than model and seed"):
+        run_experiment("dropout", overrides={"seed": 3})

@@ -1,0 +1,117 @@
+"""The experiment specs are consistent, and the runner's measures and verdicts are exact."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+import cnnzoo
+from cnnzoo.experiments import EXPERIMENTS, METRICS, Claim
+from cnnzoo.experiments.runner import _stats, get_experiment, judge, measure_history
+from cnnzoo.train import resolve_config
+
+NAMES = list(EXPERIMENTS)
+
+
+def test_the_issue_s_ten_experiments_exist() -> None:
+    assert NAMES == ["relu-vs-tanh", "overlapping-pooling", "normalization", "dropout",
+                     "kernel-stacking", "bottleneck", "degradation", "depth", "growth-rate",
+                     "augmentation"]  # fmt: skip
+
+
+@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("scale", ["quick", "full"])
+def test_every_arm_builds_and_every_config_resolves(name: str, scale: str) -> None:
+    experiment = EXPERIMENTS[name]
+    setup = experiment.scale(scale)
+    assert setup.data == ("fashion-mnist" if scale == "quick" else "cifar10")
+    assert len({arm.label for arm in setup.arms}) == len(setup.arms) >= 2
+    for arm in setup.arms:
+        model = cnnzoo.create_model(arm.model, device="meta", **arm.model_args)
+        assert model.num_params() > 0
+        if arm.train:
+            config = resolve_config(arm.model, setup.recipe, **{**setup.config, **arm.config})
+            assert config.model_args == {}  # the runner adds the arm's
+    if "epochs_to_target" in experiment.metrics:
+        assert setup.target_error is not None
+    # A small difference needs several seeds: the claims on test error get at least two at
+    # full scale.
+    if any(c.metric == "test_error" for c in experiment.claims) and scale == "full":
+        assert setup.seeds >= 3
+
+
+def test_a_claim_about_an_arm_that_is_not_there_is_refused() -> None:
+    experiment = EXPERIMENTS["relu-vs-tanh"]
+    with pytest.raises(ValueError, match="does not measure"):
+        type(experiment)(**{**experiment.__dict__, "claims": (
+            Claim("x", "test_error", "ReLU", "sigmoid", "-"),)})  # fmt: skip
+    with pytest.raises(ValueError, match="unknown experiment 'relu'"):
+        get_experiment("relu")
+
+
+def _rows(train_errors: list[float], test_errors: list[float]) -> list[dict[str, float]]:
+    return [{"epoch": i + 1, "train_top1": 100 - a, "test_top1": 100 - b, "time_s": 10.0 * (i + 1)}
+            for i, (a, b) in enumerate(zip(train_errors, test_errors, strict=True))]  # fmt: skip
+
+
+def test_epochs_to_target_interpolate_within_the_crossing_epoch() -> None:
+    history = _rows([40.0, 30.0, 20.0], [45.0, 35.0, 30.0])
+    figures = measure_history(history, target=25.0)
+    # error 30 after epoch 2, 20 after epoch 3: 25 is crossed half-way through epoch 3
+    assert figures["epochs_to_target"] == pytest.approx(2.5)
+    assert figures["test_error"] == pytest.approx(30.0)
+    assert figures["train_error"] == pytest.approx(20.0)
+    assert figures["gap"] == pytest.approx(10.0)
+    assert figures["train_time_s"] == 30.0
+    # from the start (100% error at epoch 0) to 50% after epoch 1: 75% is reached at 0.5
+    assert measure_history(_rows([50.0], [50.0]), 75.0)["epochs_to_target"] == pytest.approx(0.5)
+    assert measure_history(history, target=5.0)["epochs_to_target"] is None
+
+
+def test_the_gap_uses_the_final_weights_on_unaugmented_training_images() -> None:
+    history = _rows([20.0], [30.0])
+    history[0]["train_eval_top1"] = 95.0
+    figures = measure_history(history, None)
+    assert figures["fitted_error"] == pytest.approx(5.0)
+    assert figures["gap"] == pytest.approx(25.0)
+
+
+def _arms(**values: list[float | None]) -> dict[str, dict]:
+    return {label: {"stats": {"test_error": _stats(v), "epochs_to_target": _stats(v)}}
+            for label, v in values.items()}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("better", "worse", "verdict"),
+    [
+        ([10.0, 10.2], [12.0, 12.2], "held"),
+        ([10.0, 12.0], [11.0, 13.0], "held, within the spread of the seeds"),
+        ([12.0, 12.2], [10.0, 10.2], "did not hold"),
+        ([10.0], [10.5], "held"),  # one seed: no spread to compare with
+    ],
+)
+def test_verdicts_weigh_the_difference_against_the_spread(
+    better: list[float], worse: list[float], verdict: str
+) -> None:
+    claim = Claim("a beats b", "test_error", "a", "b", "1 point")
+    result = judge(claim, _arms(a=better, b=worse))
+    assert result["verdict"] == verdict
+    assert result["seeds"] == min(len(better), len(worse))
+
+
+def test_ratios_and_targets_never_reached() -> None:
+    claim = Claim("a is faster", "epochs_to_target", "a", "b", "6x", ratio=True)
+    result = judge(claim, _arms(a=[2.0, 2.0], b=[6.0, 6.0]))
+    assert result["measured"] == "6.00 / 2.00 = 3.00x" and result["verdict"] == "held"
+    result = judge(claim, _arms(a=[2.0], b=[None]))
+    assert result["verdict"] == "held" and "not reached" in result["measured"]
+    result = judge(claim, _arms(a=[None], b=[None]))
+    assert result["verdict"].startswith("not measured")
+    stats = _stats([3.0, None])
+    assert math.isinf(stats["mean"]) and stats["values"] == [3.0, None]
+
+
+def test_metrics_that_belong_to_the_network_are_not_per_seed() -> None:
+    assert not METRICS["params"].per_seed and not METRICS["macs"].per_seed
+    assert METRICS["test_error"].lower_is_better

@@ -1,0 +1,75 @@
+"""`cnnzoo report` makes one self-contained page, and headless Chromium renders it whole."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from cnnzoo.cli import main
+from cnnzoo.experiments import run_experiment
+from cnnzoo.viz.html import write_html_report
+from tests.experiments.test_run import TINY
+from tests.train.conftest import needs_data
+from tests.viz.test_viz import runs  # noqa: F401  (the module's trained runs, as a fixture)
+
+CHROMIUM = shutil.which("chromium-headless-shell") or shutil.which("chromium")
+needs_chromium = pytest.mark.skipif(CHROMIUM is None, reason="no headless Chromium installed")
+
+
+def _chromium(*args: str) -> str:
+    assert CHROMIUM is not None
+    done = subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", *args],
+                          capture_output=True, text=True, timeout=120, check=True)  # fmt: skip
+    return done.stdout
+
+
+@pytest.fixture(scope="module")
+def page(runs: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) -> Path:  # noqa: F811
+    out = tmp_path_factory.mktemp("report")
+    experiment = run_experiment("relu-vs-tanh", out=out, seeds=1, overrides=TINY).folder
+    path = out / "report.html"
+    argv = ["report", str(runs["lenet5"]), str(runs["resnet20"]), str(experiment)]
+    assert main([*argv, "--output", str(path)]) == 0
+    return path
+
+
+@needs_data
+def test_the_page_holds_everything_it_shows(page: Path) -> None:
+    text = page.read_text()
+    sources = re.findall(r'src="([^"]*)"', text)
+    # both runs' curves together, each run's curves and filters, the experiment's two plots
+    assert len(sources) == 7
+    assert all(s.startswith("data:image/png;base64,") for s in sources)
+    assert "http://" not in text.replace("https://", "") and "<link" not in text
+    for heading in (
+        "Run: lenet5-fashion-mnist-lenet5",
+        "Run: resnet20-fashion-mnist-fast",
+        "Experiment: ReLU against tanh",
+        "6x (25% training error on CIFAR-10",
+    ):
+        assert heading in text  # fmt: skip
+
+
+@needs_data
+@needs_chromium
+def test_headless_chromium_renders_every_image(page: Path, tmp_path: Path) -> None:
+    dom = _chromium("--dump-dom", page.as_uri())
+    body = re.search(r'<body data-images="(\d+)" data-images-loaded="(\d+)"', dom)
+    assert body is not None, "the page's load handler did not run"
+    assert int(body[1]) == 7 and body[1] == body[2]
+    shot = tmp_path / "shot.png"
+    _chromium(f"--screenshot={shot}", "--window-size=1280,1600", page.as_uri())
+    with Image.open(shot) as image:
+        pixels = np.asarray(image.convert("L"), dtype=float)
+    assert image.size == (1280, 1600) and pixels.std() > 20  # text, tables, plots: not blank
+
+
+def test_a_folder_that_is_neither_run_nor_experiment_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="neither a run folder"):
+        write_html_report([tmp_path], tmp_path / "r.html")

@@ -1,0 +1,105 @@
+"""The viz commands draw from freshly trained LeNet-5 and ResNet-20 runs; Grad-CAM is checked
+against its definition computed by hand."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from PIL import Image
+
+import cnnzoo
+from cnnzoo.cli import main
+from cnnzoo.train import resolve_config, train
+from cnnzoo.viz import activation_maps, cam_layer, first_conv, grad_cam, plot_filters
+from tests.experiments.test_run import assert_picture
+from tests.train.conftest import needs_data
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    out = tmp_path_factory.mktemp("runs")
+    folders = {}
+    for model in ("lenet5", "resnet20"):
+        config = resolve_config(model, None, out=str(out), epochs=1, train_subset=512,
+                                test_subset=128, batch_size=64, lr=0.02, threads=1)  # fmt: skip
+        folders[model] = train(config, progress=False).run_dir
+    return folders
+
+
+@needs_data
+@pytest.mark.parametrize("model", ["lenet5", "resnet20"])
+def test_viz_commands_draw_from_a_trained_run(
+    model: str, runs: dict[str, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    run = runs[model]
+    assert main(["viz", "filters", str(run)]) == 0
+    assert main(["viz", "activations", str(run), "--index", "5"]) == 0
+    assert main(["viz", "cam", str(run), "--index", "5"]) == 0
+    assert main(["viz", "curves", str(run)]) == 0
+    assert main(["viz", "confusion", str(run)]) == 0
+    written = capsys.readouterr().out
+    layer = first_conv(cnnzoo.create_model(model))[0].replace(".", "-")
+    for name in ("filters.png", f"activations-{layer}.png", "cam.png", "curves.png",
+                 "confusion.png"):  # fmt: skip
+        assert str(run / name) in written or name == "confusion.png"
+        assert_picture(run / name, min_width=380)
+    with Image.open(run / "cam.png") as cam:
+        assert cam.width > 1000  # input, map and overlay side by side
+
+
+@needs_data
+def test_viz_errors_say_what_would_be_right(
+    runs: dict[str, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    run = str(runs["lenet5"])
+    assert main(["viz", "activations", run, "--layer", "features.c11"]) == 2
+    assert "no layer 'features.c11'; did you mean features.c1" in capsys.readouterr().err
+    assert main(["viz", "cam", run, "--class", "Boot"]) == 2
+    assert "expected one of T-shirt/top, Trouser" in capsys.readouterr().err
+    assert main(["viz", "cam", run, "--index", "10000"]) == 2
+    assert "test set has 10000 images" in capsys.readouterr().err
+
+
+def test_filters_of_an_rgb_model_are_drawn_in_colour(tmp_path: Path) -> None:
+    torch.manual_seed(0)
+    path = plot_filters(cnnzoo.create_model("alexnet"), tmp_path / "alexnet.png")
+    with Image.open(path) as image:
+        rgb = np.asarray(image.convert("RGB"), dtype=float)
+    assert np.abs(rgb[..., 0] - rgb[..., 1]).mean() > 1  # colour, not grey
+    assert_picture(path)
+
+
+def test_activation_maps_are_the_layer_outputs() -> None:
+    model = cnnzoo.create_model("lenet5", num_classes=10, in_chans=1).eval()
+    x = torch.randn(1, 1, 32, 32)
+    name, conv = first_conv(model)
+    maps = activation_maps(model, x, [name])[name]
+    assert maps.shape == (1, 6, 28, 28)
+    assert torch.allclose(maps, conv(x))
+
+
+def test_grad_cam_is_the_gradient_weighted_sum_of_the_maps() -> None:
+    """Selvaraju et al. 2017, Eq. 1-2: α_k = mean over positions of ∂y_c/∂A_k;
+    L = ReLU(Σ_k α_k A_k), here upsampled to the input and scaled to a maximum of 1."""
+    torch.manual_seed(0)
+    model = cnnzoo.create_model("resnet20", num_classes=10, in_chans=1).eval()
+    x = torch.randn(1, 1, 28, 28)
+    layer = cam_layer(model, x)
+    assert layer == "layer3"  # 7x7 maps, the last stage before global pooling
+    captured = {}
+    handle = model.layer3.register_forward_hook(lambda _m, _i, out: captured.update(a=out))
+    score = model(x)[0, 4]
+    handle.remove()
+    (grads,) = torch.autograd.grad(score, captured["a"])
+    alpha = grads.mean(dim=(2, 3), keepdim=True)
+    expected = F.relu((alpha * captured["a"]).sum(1, keepdim=True)).detach()
+    expected = F.interpolate(expected, size=(28, 28), mode="bilinear")[0, 0]
+    expected = expected / expected.max()
+    heat = grad_cam(model, x, layer, target=4)
+    assert heat.shape == (28, 28)
+    assert torch.allclose(heat, expected, atol=1e-5)
+    assert heat.max() == 1 and heat.min() >= 0
