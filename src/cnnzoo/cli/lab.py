@@ -11,7 +11,7 @@ import torch
 from rich.console import Console
 from rich.table import Table
 
-from cnnzoo.cli.train import _add_run_argument, cmd_eval
+from cnnzoo.cli.train import _add_run_argument, add_eval_command
 from cnnzoo.experiments import EXPERIMENTS, run_experiment
 from cnnzoo.train.checkpoint import find_checkpoint
 from cnnzoo.train.inference import Trained, load_trained
@@ -207,14 +207,7 @@ def add_commands(sub: Any) -> None:
     q.add_argument("runs", nargs="+", metavar="RUN", help="run folders")
     q.add_argument("--output", help="PNG file (default: FIRST_RUN/curves.png)")
     q.set_defaults(run=cmd_viz)
-    q = kinds.add_parser("confusion", help="confusion matrix of a run (as `cnnzoo eval`)")
-    _add_run_argument(q)
-    q.add_argument("--data", help="data set (default: the run's)")
-    q.add_argument("--data-dir", help="where the data set's files are")
-    q.add_argument("--batch-size", type=int, default=500)
-    q.add_argument("--confusion", help="PNG file (default: RUN/confusion.png)")
-    q.add_argument("--json", help="also write the figures to this JSON file")
-    q.set_defaults(run=cmd_eval)
+    add_eval_command(kinds, "confusion", "confusion matrix of a run (as `cnnzoo eval`)")
 
     p = sub.add_parser("report", help="one self-contained HTML page of runs and experiments")
     p.add_argument("paths", nargs="+", metavar="RUN", help="run or experiment folders")

@@ -25,7 +25,7 @@ from cnnzoo.train.checkpoint import export_safetensors, find_checkpoint
 from cnnzoo.train.evaluate import evaluate
 from cnnzoo.train.inference import export_onnx, load_trained, predict
 
-__all__ = ["add_commands"]
+__all__ = ["add_commands", "add_eval_command"]
 
 _SKIP = {"model", "recipe"}
 
@@ -235,6 +235,18 @@ def cmd_export(args: argparse.Namespace, console: Console) -> int:
     return 0
 
 
+def add_eval_command(sub: Any, name: str, help_text: str) -> None:
+    """``cnnzoo eval``; also ``cnnzoo viz confusion``, the same evaluation by its picture."""
+    p = sub.add_parser(name, help=help_text)
+    _add_run_argument(p)
+    p.add_argument("--data", help="data set (default: the run's)")
+    p.add_argument("--data-dir", help="where the data set's files are")
+    p.add_argument("--batch-size", type=int, default=500)
+    p.add_argument("--confusion", help="confusion-matrix PNG (default: RUN/confusion.png)")
+    p.add_argument("--json", help="also write the figures to this JSON file")
+    p.set_defaults(run=cmd_eval)
+
+
 def _add_run_argument(parser: argparse.ArgumentParser) -> None:
     # Not `dest="run"`: that attribute holds the command's function (`set_defaults(run=...)`).
     parser.add_argument("run_path", metavar="RUN", help="run folder or checkpoint file")
@@ -251,14 +263,7 @@ def add_commands(sub: Any) -> None:
     p = sub.add_parser("recipes", help="the training recipes and the papers they come from")
     p.set_defaults(run=cmd_recipes)
 
-    p = sub.add_parser("eval", help="test accuracy, per-class accuracy and confusion matrix")
-    _add_run_argument(p)
-    p.add_argument("--data", help="data set (default: the run's)")
-    p.add_argument("--data-dir", help="where the data set's files are")
-    p.add_argument("--batch-size", type=int, default=500)
-    p.add_argument("--confusion", help="confusion-matrix PNG (default: RUN/confusion.png)")
-    p.add_argument("--json", help="also write the figures to this JSON file")
-    p.set_defaults(run=cmd_eval)
+    add_eval_command(sub, "eval", "test accuracy, per-class accuracy and confusion matrix")
 
     p = sub.add_parser("predict", help="classify image files with a trained run")
     _add_run_argument(p)

@@ -43,6 +43,46 @@ def _arms(*arms: tuple[str, str, dict]) -> tuple[Arm, ...]:
     return tuple(Arm(label, model, args) for label, model, args in arms)
 
 
+def _augmentations(crop_padding: int) -> tuple[Arm, ...]:
+    """AlexNet §4.1's two forms, added one after the other to the same network."""
+    crops = {"crop_padding": crop_padding, "flip": True}
+    return (
+        Arm("none", "convnet4", {"hidden": [256]}),
+        Arm("crops + flips", "convnet4", {"hidden": [256]}, crops),
+        Arm("crops + flips + lighting", "convnet4", {"hidden": [256]}, {**crops, "lighting": 0.1}),
+    )
+
+
+# The arms that quick and full scales share.
+ACTIVATIONS = _arms(("ReLU", "convnet4", {"act": "relu"}), ("tanh", "convnet4", {"act": "tanh"}))
+NORMALISATIONS = _arms(("none", "convnet4", {}), ("LRN", "convnet4", {"norm": "lrn"}),
+                       ("batch norm", "convnet4", {"norm": "bn"}))  # fmt: skip
+IMAGENET = (3, 224, 224)
+BOTTLENECKS = (  # the ImageNet networks are counted, not trained
+    Arm("GoogLeNet", "googlenet", train=False, input_size=IMAGENET),
+    Arm(
+        "GoogLeNet, naive modules",
+        "googlenet",
+        {"reductions": False},
+        train=False,
+        input_size=IMAGENET,
+    ),
+    Arm("ResNet-34 (basic)", "resnet34", train=False, input_size=IMAGENET),
+    Arm("ResNet-50 (bottleneck)", "resnet50", train=False, input_size=IMAGENET),
+    *_arms(
+        ("basic (20 layers)", "resnet20", {}),
+        ("bottleneck (29 layers)", "resnet20", {"block": "bottleneck"}),
+    ),
+)
+PLAIN_AND_RESIDUAL = _arms(
+    ("plain-20", "plain20", {}),
+    ("plain-56", "plain56", {}),
+    ("resnet-20", "resnet20", {}),
+    ("resnet-56", "resnet56", {}),
+)
+DEPTHS = _arms(("resnet-20", "resnet20", {}), ("resnet-56", "resnet56", {}),
+               ("resnet-110", "resnet110", {}))  # fmt: skip
+
 EXPERIMENTS: dict[str, Experiment] = {
     e.name: e
     for e in [
@@ -77,9 +117,7 @@ EXPERIMENTS: dict[str, Experiment] = {
                     test_subset=2000,
                 ),
                 seeds=2,
-                arms=_arms(
-                    ("ReLU", "convnet4", {"act": "relu"}), ("tanh", "convnet4", {"act": "tanh"})
-                ),
+                arms=ACTIVATIONS,
                 target_error=12.0,
                 note="Fashion-MNIST is easier than CIFAR-10, so the target is 12% training error "
                 "rather than 25%; one learning rate (0.01) for both where the paper tuned each; "
@@ -89,9 +127,7 @@ EXPERIMENTS: dict[str, Experiment] = {
                 "cifar10",
                 dict(PLAIN_SGD, batch_size=128, lr=0.01, schedule="constant", epochs=40),
                 seeds=3,
-                arms=_arms(
-                    ("ReLU", "convnet4", {"act": "relu"}), ("tanh", "convnet4", {"act": "tanh"})
-                ),
+                arms=ACTIVATIONS,
                 target_error=25.0,
                 note="one learning rate for both where the paper tuned each",
             ),
@@ -171,22 +207,14 @@ EXPERIMENTS: dict[str, Experiment] = {
                 "fashion-mnist",
                 dict(QUICK_CONVNET, epochs=5, train_subset=6000, test_subset=5000),
                 seeds=2,
-                arms=_arms(
-                    ("none", "convnet4", {}),
-                    ("LRN", "convnet4", {"norm": "lrn"}),
-                    ("batch norm", "convnet4", {"norm": "bn"}),
-                ),
+                arms=NORMALISATIONS,
             ),
             full=Scale(
                 "cifar10",
                 dict(QUICK_CONVNET, fit="auto", epochs=60),
                 seeds=3,
                 arms=(
-                    *_arms(
-                        ("none", "convnet4", {}),
-                        ("LRN", "convnet4", {"norm": "lrn"}),
-                        ("batch norm", "convnet4", {"norm": "bn"}),
-                    ),
+                    *NORMALISATIONS,
                     Arm("VGG-A", "vgg11", {}, {"lr": 0.01}),
                     Arm("VGG-A-LRN", "vgg11_lrn", {}, {"lr": 0.01}),
                 ),
@@ -318,28 +346,7 @@ EXPERIMENTS: dict[str, Experiment] = {
                 "fashion-mnist",
                 dict(QUICK_RESNET, epochs=4, train_subset=4000, test_subset=5000),
                 seeds=2,
-                arms=(
-                    Arm("GoogLeNet", "googlenet", {}, train=False, input_size=(3, 224, 224)),
-                    Arm(
-                        "GoogLeNet, naive modules",
-                        "googlenet",
-                        {"reductions": False},
-                        train=False,
-                        input_size=(3, 224, 224),
-                    ),
-                    Arm("ResNet-34 (basic)", "resnet34", {}, train=False, input_size=(3, 224, 224)),
-                    Arm(
-                        "ResNet-50 (bottleneck)",
-                        "resnet50",
-                        {},
-                        train=False,
-                        input_size=(3, 224, 224),
-                    ),
-                    *_arms(
-                        ("basic (20 layers)", "resnet20", {}),
-                        ("bottleneck (29 layers)", "resnet20", {"block": "bottleneck"}),
-                    ),
-                ),
+                arms=BOTTLENECKS,
                 note="the ImageNet networks are measured at 224x224 without training; the CIFAR "
                 "ResNets train on a Fashion-MNIST slice",
             ),
@@ -348,28 +355,7 @@ EXPERIMENTS: dict[str, Experiment] = {
                 {},
                 seeds=3,
                 recipe="resnet-cifar",
-                arms=(
-                    Arm("GoogLeNet", "googlenet", {}, train=False, input_size=(3, 224, 224)),
-                    Arm(
-                        "GoogLeNet, naive modules",
-                        "googlenet",
-                        {"reductions": False},
-                        train=False,
-                        input_size=(3, 224, 224),
-                    ),
-                    Arm("ResNet-34 (basic)", "resnet34", {}, train=False, input_size=(3, 224, 224)),
-                    Arm(
-                        "ResNet-50 (bottleneck)",
-                        "resnet50",
-                        {},
-                        train=False,
-                        input_size=(3, 224, 224),
-                    ),
-                    *_arms(
-                        ("basic (20 layers)", "resnet20", {}),
-                        ("bottleneck (29 layers)", "resnet20", {"block": "bottleneck"}),
-                    ),
-                ),
+                arms=BOTTLENECKS,
             ),
         ),
         Experiment(
@@ -407,24 +393,14 @@ EXPERIMENTS: dict[str, Experiment] = {
                 "fashion-mnist",
                 dict(QUICK_RESNET, epochs=5, train_subset=3000, test_subset=5000),
                 seeds=1,
-                arms=_arms(
-                    ("plain-20", "plain20", {}),
-                    ("plain-56", "plain56", {}),
-                    ("resnet-20", "resnet20", {}),
-                    ("resnet-56", "resnet56", {}),
-                ),
+                arms=PLAIN_AND_RESIDUAL,
             ),
             full=Scale(
                 "cifar10",
                 {},
                 seeds=3,
                 recipe="resnet-cifar",
-                arms=_arms(
-                    ("plain-20", "plain20", {}),
-                    ("plain-56", "plain56", {}),
-                    ("resnet-20", "resnet20", {}),
-                    ("resnet-56", "resnet56", {}),
-                ),
+                arms=PLAIN_AND_RESIDUAL,
             ),
         ),
         Experiment(
@@ -454,23 +430,14 @@ EXPERIMENTS: dict[str, Experiment] = {
                 "fashion-mnist",
                 dict(QUICK_RESNET, epochs=4, train_subset=3000, test_subset=5000),
                 seeds=1,
-                arms=_arms(
-                    ("resnet-20", "resnet20", {}),
-                    ("resnet-56", "resnet56", {}),
-                    ("resnet-110", "resnet110", {}),
-                ),
+                arms=DEPTHS,
             ),
             full=Scale(
                 "cifar10",
                 {},
                 seeds=5,
                 recipe="resnet-cifar",
-                arms=_arms(
-                    ("resnet-20", "resnet20", {}),
-                    ("resnet-56", "resnet56", {}),
-                    ("resnet-110", "resnet110", {}),
-                    ("resnet-1202", "resnet1202", {}),
-                ),
+                arms=(*DEPTHS, Arm("resnet-1202", "resnet1202")),
                 note="the paper reports 7.93% for ResNet-1202 (worse than 110, over-fitting)",
             ),
         ),
@@ -557,42 +524,14 @@ EXPERIMENTS: dict[str, Experiment] = {
                     QUICK_CONVNET, epochs=10, train_subset=4000, test_subset=5000, eval_train=True
                 ),
                 seeds=2,
-                arms=(
-                    Arm("none", "convnet4", {"hidden": [256]}),
-                    Arm(
-                        "crops + flips",
-                        "convnet4",
-                        {"hidden": [256]},
-                        {"crop_padding": 2, "flip": True},
-                    ),
-                    Arm(
-                        "crops + flips + lighting",
-                        "convnet4",
-                        {"hidden": [256]},
-                        {"crop_padding": 2, "flip": True, "lighting": 0.1},
-                    ),
-                ),
+                arms=_augmentations(crop_padding=2),
                 note="grey images: PCA lighting has one component, a brightness shift",
             ),
             full=Scale(
                 "cifar10",
                 dict(FULL_CONVNET, crop_padding=0, flip=False, eval_train=True),
                 seeds=3,
-                arms=(
-                    Arm("none", "convnet4", {"hidden": [256]}),
-                    Arm(
-                        "crops + flips",
-                        "convnet4",
-                        {"hidden": [256]},
-                        {"crop_padding": 4, "flip": True},
-                    ),
-                    Arm(
-                        "crops + flips + lighting",
-                        "convnet4",
-                        {"hidden": [256]},
-                        {"crop_padding": 4, "flip": True, "lighting": 0.1},
-                    ),
-                ),
+                arms=_augmentations(crop_padding=4),
             ),
         ),
     ]
