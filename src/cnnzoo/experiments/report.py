@@ -64,6 +64,12 @@ def write_report(summary: dict[str, Any], folder: Path, curves: bool = True) -> 
     for claim in summary["claims"]:
         lines.append(f"| {claim['text']} | {claim['paper']} | {claim['measured']} | "
                      f"**{claim['verdict']}** | {claim['seeds'] or 'exact'} |")  # fmt: skip
+    if summary["failed_runs"]:
+        lines += [
+            "",
+            f"**Runs that did not learn** (training accuracy within 5 points of "
+            f"chance; counted in the figures above): {'; '.join(summary['failed_runs'])}.",
+        ]
     lines += ["", "## Figures per arm (mean ± standard deviation over seeds)", ""]
     header = ["arm", "model", *(METRICS[key].label for key in summary["metrics"])]
     lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]

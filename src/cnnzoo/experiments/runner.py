@@ -212,7 +212,9 @@ def run_experiment(
                 run_dir = folder / "runs" / config.name
                 say(f"{experiment.name}: {arm.label}, seed {seed} -> {run_dir}")
                 history = _train_once(config, run_dir, progress)
+                chance = 100 / len(DATASETS[setup.data].classes)
                 runs.append({"seed": seed, "run_dir": str(run_dir), "history": history,
+                             "learned": history[-1]["train_top1"] > chance + 5,
                              **measure_history(history, setup.target_error)})  # fmt: skip
         cost = _analysis(arm, setup, config)
         for run in runs:
@@ -244,11 +246,23 @@ def run_experiment(
         "metrics": list(experiment.metrics),
         "arms": list(arms.values()),
         "claims": [judge(claim, arms) for claim in experiment.claims],
+        # runs whose training accuracy ended within 5 points of chance: a failed run, not a
+        # property of the arm; the verdicts include them, so the report names them
+        "failed_runs": [
+            f"{arm['label']}, seed {run['seed']}"
+            for arm in arms.values()
+            for run in arm["runs"]
+            if not run["learned"]
+        ],
         "wall_time_s": time.perf_counter() - started,
-        "machine": {"torch": torch.__version__, "python": platform.python_version(),
-                    "cpus": os.cpu_count(), "threads": torch.get_num_threads(),
-                    "cuda": torch.cuda.get_device_name() if torch.cuda.is_available() else None},
-    }  # fmt: skip
+        "machine": {
+            "torch": torch.__version__,
+            "python": platform.python_version(),
+            "cpus": os.cpu_count(),
+            "threads": torch.get_num_threads(),
+            "cuda": torch.cuda.get_device_name() if torch.cuda.is_available() else None,
+        },
+    }
     (folder / "summary.json").write_text(json.dumps(_finite(summary), indent=2) + "\n")
     write_report(summary, folder, curves=experiment.curves)
     return ExperimentResult(folder, summary)

@@ -28,9 +28,11 @@ BATCHNORM = Paper(
 
 # Shared settings. ConvNet-4 reads Fashion-MNIST padded to its 32x32 field; no augmentation or
 # label smoothing unless the experiment is about them, so each arm differs in one thing only.
+# Without batch norm, one seed in three of ConvNet-4 collapsed to chance at a peak rate of 0.05;
+# 0.02 trains every seed.
 PLAIN_SGD = dict(optimizer="sgd", momentum=0.9, nesterov=False, weight_decay=0.0,
                  label_smoothing=0.0, crop_padding=0, flip=False, no_decay_norm=False)  # fmt: skip
-QUICK_CONVNET = dict(PLAIN_SGD, batch_size=128, lr=0.05, schedule="onecycle", warmup_epochs=1.0,
+QUICK_CONVNET = dict(PLAIN_SGD, batch_size=128, lr=0.02, schedule="onecycle", warmup_epochs=1.0,
                      weight_decay=5e-4, fit="pad")  # fmt: skip
 FULL_CONVNET = dict(QUICK_CONVNET, fit="auto", epochs=60, crop_padding=4, flip=True)
 QUICK_RESNET = dict(PLAIN_SGD, batch_size=128, lr=0.05, schedule="onecycle", warmup_epochs=1.0,

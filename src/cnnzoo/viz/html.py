@@ -79,6 +79,9 @@ def _experiment(folder: Path, summary: dict[str, Any]) -> str:
                        f'<span class="{css}">{e(claim["verdict"])}</span>',
                        claim["seeds"] or "exact"])  # fmt: skip
     parts.append(_table(["claim", "paper", "measured", "verdict", "seeds"], claims))
+    if summary.get("failed_runs"):
+        parts.append(f"<p class='not'>Runs that did not learn (training accuracy within 5 "
+                     f"points of chance): {e('; '.join(summary['failed_runs']))}</p>")  # fmt: skip
     header = ["arm", "model", *(METRICS[k].label for k in summary["metrics"])]
     rows = []
     for arm in summary["arms"]:
