@@ -216,3 +216,22 @@ def test_onnx_export_matches_pytorch_for_each_family(name: str, side: int, tmp_p
         Trained(model, tuple("abcdefghij"), spec, TrainConfig(), 1), tmp_path / "m.onnx"
     )
     assert report["max_abs_diff"] < 1e-4 and report["same_top1"]
+
+
+@needs_data
+def test_eval_train_measures_the_final_weights_on_unaugmented_training_images(
+    tmp_path: Path,
+) -> None:
+    config = small_config(tmp_path, "fitted", epochs=1, eval_train=True)
+    result = train(config, progress=False)
+    row = result.history[-1]
+    trained = load_trained(result.run_dir)
+    images = load_arrays("fashion-mnist", "train").images[: config.train_subset]
+    labels = load_arrays("fashion-mnist", "train").labels[: config.train_subset]
+    with torch.no_grad():
+        logits = trained.model(trained.spec.transform()(images))
+    assert row["train_eval_top1"] == pytest.approx(
+        100 * (logits.argmax(1) == labels).float().mean().item(), abs=1e-6
+    )
+    # the running figure is of changing weights under augmentation: not the same number
+    assert row["train_eval_top1"] != row["train_top1"]

@@ -29,7 +29,7 @@ from cnnzoo.factory import create_model
 from cnnzoo.models import model_info
 from cnnzoo.train.checkpoint import CHECKPOINT
 from cnnzoo.train.config import TrainConfig, resolve_config
-from cnnzoo.train.engine import choose_fit, train
+from cnnzoo.train.engine import TrainingInterrupted, choose_fit, train
 
 __all__ = ["ExperimentResult", "get_experiment", "judge", "measure_history", "run_experiment"]
 
@@ -211,7 +211,13 @@ def run_experiment(
                 )  # fmt: skip
                 run_dir = folder / "runs" / config.name
                 say(f"{experiment.name}: {arm.label}, seed {seed} -> {run_dir}")
-                history = _train_once(config, run_dir, progress)
+                try:
+                    history = _train_once(config, run_dir, progress)
+                except TrainingInterrupted as stop:
+                    again = f"cnnzoo experiment {name}" + (" --full" if scale == "full" else "")
+                    raise TrainingInterrupted(
+                        f"{stop}; or run `{again}` again to continue the whole experiment"
+                    ) from None
                 chance = 100 / len(DATASETS[setup.data].classes)
                 runs.append({"seed": seed, "run_dir": str(run_dir), "history": history,
                              "learned": history[-1]["train_top1"] > chance + 5,
