@@ -88,6 +88,7 @@ def _arms(**values: list[float | None]) -> dict[str, dict]:
         ([10.0, 10.2], [12.0, 12.2], "held"),
         ([10.0, 12.0], [11.0, 13.0], "held, within the spread of the seeds"),
         ([12.0, 12.2], [10.0, 10.2], "did not hold"),
+        ([11.0, 13.0], [10.0, 12.0], "did not hold, within the spread of the seeds"),
         ([10.0], [10.5], "held"),  # one seed: no spread to compare with
     ],
 )

@@ -81,10 +81,14 @@ def write_report(summary: dict[str, Any], folder: Path, curves: bool = True) -> 
         )
         cells = [format_stat(arm["stats"].get(key), key) for key in summary["metrics"]]
         lines.append("| " + " | ".join([arm["label"], f"`{model}`", *cells]) + " |")
-    lines += ["", "Verdicts: *held* when the difference is larger than the seeds' standard "
-              "deviation, *held, within the spread* when it points the paper's way but is not, "
-              "*did not hold* when it points the other way. Parameters and multiply-accumulates "
-              "are exact (counted on the meta device).", ""]  # fmt: skip
+    lines += [
+        "",
+        "Verdicts: *held* when the difference points the paper's way and is larger "
+        "than the seeds' standard deviation, *did not hold* when it points the other way "
+        "by more than that, *within the spread* when it is smaller (either way). "
+        "Parameters and multiply-accumulates are exact (counted on the meta device).",
+        "",
+    ]
     for caption, name in images:
         lines += [f"## {caption}", "", f"![{caption}]({name})", ""]
     machine = summary["machine"]

@@ -92,8 +92,8 @@ def _stats(values: Sequence[float | None]) -> dict[str, Any]:
 
 def judge(claim: Claim, arms: dict[str, dict[str, Any]]) -> dict[str, Any]:
     """Did ``claim.better`` beat ``claim.worse``? 'held' when the difference exceeds the
-    seeds' spread (the larger standard deviation), 'held, within the spread' when it points
-    the right way but does not, 'did not hold' when it points the other way."""
+    seeds' spread (the larger standard deviation), 'did not hold' when it points the other way
+    by more than the spread, and either 'within the spread' when it is smaller than that."""
     metric = METRICS[claim.metric]
     better, worse = (
         arms[claim.better]["stats"][claim.metric],
@@ -109,6 +109,8 @@ def judge(claim: Claim, arms: dict[str, dict[str, Any]]) -> dict[str, Any]:
         verdict = "held"
     elif margin > 0:
         verdict = "held, within the spread of the seeds"
+    elif margin >= -spread and spread > 0:
+        verdict = "did not hold, within the spread of the seeds"
     else:
         verdict = "did not hold"
     if claim.ratio:
