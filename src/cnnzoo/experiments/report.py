@@ -85,7 +85,8 @@ def write_report(summary: dict[str, Any], folder: Path, curves: bool = True) -> 
         "",
         "Verdicts: *held* when the difference points the paper's way and is larger "
         "than the seeds' standard deviation, *did not hold* when it points the other way "
-        "by more than that, *within the spread* when it is smaller (either way). "
+        "by more than that, and *within the spread of the seeds* beside either when the "
+        "difference is smaller than that. "
         "Parameters and multiply-accumulates are exact (counted on the meta device).",
         "",
     ]
@@ -95,8 +96,8 @@ def write_report(summary: dict[str, Any], folder: Path, curves: bool = True) -> 
     lines += [
         "## Runs",
         "",
-        f"{sum(len(arm['runs']) for arm in arms)} training runs in "
-        f"{summary['wall_time_s'] / 60:.1f} min on {machine['cuda'] or 'CPU'} "
+        f"{sum(len(arm['runs']) for arm in arms)} training runs,"
+        f" {summary['training_time_s'] / 60:.1f} min of training on {machine['cuda'] or 'CPU'} "
         f"({machine['cpus']} CPUs, {machine['threads']} threads, torch {machine['torch']}); "
         "each run folder holds its config.json, metrics.jsonl/csv, checkpoint and weights:",
         "",
