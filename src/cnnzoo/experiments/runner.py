@@ -151,10 +151,14 @@ def _analysis(arm: Arm, scale: Scale, config: TrainConfig | None) -> dict[str, i
 
 def _train_once(config: TrainConfig, run_dir: Path, progress: bool) -> list[dict[str, Any]]:
     """The run's per-epoch rows: read back when it finished with this config, resumed when it
-    was interrupted, trained from scratch otherwise (a stale folder is replaced)."""
-    wanted = json.loads(json.dumps(config.to_dict()))
+    was interrupted, trained from scratch otherwise (a stale folder is replaced). Device,
+    threads and folders may differ: they change how fast a run trains, not what it learns."""
     saved = run_dir / "config.json"
-    same = saved.exists() and json.loads(saved.read_text()) == wanted
+    try:
+        before = TrainConfig.from_dict(json.loads(saved.read_text()))
+        same = before.trained_as() == config.trained_as()
+    except (OSError, ValueError):  # no run yet, or one from an incompatible version
+        same = False
     if same and (run_dir / "summary.json").exists():
         lines = (run_dir / "metrics.jsonl").read_text().splitlines()
         return [json.loads(line) for line in lines if line.strip()]

@@ -25,6 +25,10 @@ def _doc(text: str, default: Any) -> Any:
     return field(default=default, metadata={"help": text})
 
 
+# Where and how fast a run trains, not what it learns.
+RUNTIME_FIELDS = frozenset({"data_dir", "workers", "device", "threads", "out", "checkpoint_every"})
+
+
 @dataclass
 class TrainConfig:
     """Everything that decides a training run. Units are in the help texts."""
@@ -128,6 +132,11 @@ class TrainConfig:
 
     def to_dict(self) -> dict[str, Any]:
         return {f.name: getattr(self, f.name) for f in fields(self)}
+
+    def trained_as(self) -> dict[str, Any]:
+        """The values that decide what is learned, without where or how fast (device, threads,
+        workers, data folder, output folder): two runs that agree here are the same run."""
+        return {k: v for k, v in self.to_dict().items() if k not in RUNTIME_FIELDS}
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> TrainConfig:

@@ -10,6 +10,7 @@ from typing import Any
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.ticker import MaxNLocator
 
 from cnnzoo.viz._common import save
 
@@ -67,20 +68,23 @@ def plot_curves(
                 epochs, mean, _ = _band(histories, "lr")
                 axis.plot(epochs, mean, color=colour, label=label, marker=marker)
                 continue
-            for split, style in (("train", "--"), ("test", "-")):
+            # training dashed with hollow markers, test solid with filled ones: the two stay
+            # apart in the legend too, where a short dashed line looks solid
+            for split, style, face in (("train", "--", "white"), ("test", "-", colour)):
                 key = f"{split}_top1" if panel == "error" else f"{split}_loss"
                 epochs, mean, spread = _band(histories, key)
                 if panel == "error":
                     mean, spread = 100 - mean, 100 - spread[::-1]
-                axis.plot(epochs, mean, style, color=colour, marker=marker,
+                axis.plot(epochs, mean, style, color=colour, marker=marker, markerfacecolor=face,
                           label=f"{label}, {split}{seeds}")  # fmt: skip
                 if len(histories) > 1:
                     axis.fill_between(epochs, spread[0], spread[1], color=colour, alpha=0.15)
     for axis, panel in zip(axes[0], panels, strict=True):
         axis.set_xlabel("epoch")
+        axis.xaxis.set_major_locator(MaxNLocator(integer=True))
         axis.grid(alpha=0.3)
         if panel == "error":
-            axis.set_ylabel("error (%)  — dashed: training (running), solid: test")
+            axis.set_ylabel("error (%) — dashed, hollow: training (running); solid: test")
             axis.set_title("Error")
             if target_error is not None:
                 axis.axhline(target_error, color="grey", linestyle=":",
@@ -91,6 +95,7 @@ def plot_curves(
             axis.set_yscale("log")
         else:
             axis.set_ylabel("learning rate (at the epoch's end)")
+            axis.set_ylim(bottom=0)  # a constant rate reads as constant, not as noise
             axis.set_title("Learning rate")
         axis.legend(fontsize=7)
     fig.suptitle(title)
