@@ -41,7 +41,10 @@ def test_viz_commands_draw_from_a_trained_run(
     assert main(["viz", "cam", str(run), "--index", "5"]) == 0
     assert main(["viz", "curves", str(run)]) == 0
     assert main(["viz", "confusion", str(run)]) == 0
+    assert main(["viz", "confusion", str(run), "--output", str(run / "matrix.png")]) == 0
     written = capsys.readouterr().out
+    assert f"confusion matrix: {run / 'matrix.png'}" in written
+    assert_picture(run / "matrix.png", min_width=380)
     layer = first_conv(cnnzoo.create_model(model))[0].replace(".", "-")
     for name in ("filters.png", f"activations-{layer}.png", "cam.png", "curves.png",
                  "confusion.png"):  # fmt: skip

@@ -207,7 +207,9 @@ def add_commands(sub: Any) -> None:
     q.add_argument("runs", nargs="+", metavar="RUN", help="run folders")
     q.add_argument("--output", help="PNG file (default: FIRST_RUN/curves.png)")
     q.set_defaults(run=cmd_viz)
-    add_eval_command(kinds, "confusion", "confusion matrix of a run (as `cnnzoo eval`)")
+    add_eval_command(
+        kinds, "confusion", "confusion matrix of a run (as `cnnzoo eval`)", picture="--output"
+    )
 
     p = sub.add_parser("report", help="one self-contained HTML page of runs and experiments")
     p.add_argument("paths", nargs="+", metavar="RUN", help="run or experiment folders")

@@ -235,14 +235,17 @@ def cmd_export(args: argparse.Namespace, console: Console) -> int:
     return 0
 
 
-def add_eval_command(sub: Any, name: str, help_text: str) -> None:
-    """``cnnzoo eval``; also ``cnnzoo viz confusion``, the same evaluation by its picture."""
+def add_eval_command(sub: Any, name: str, help_text: str, picture: str = "--confusion") -> None:
+    """``cnnzoo eval``; also ``cnnzoo viz confusion``, the same evaluation by its picture,
+    whose file is ``--output`` as for the other pictures."""
     p = sub.add_parser(name, help=help_text)
     _add_run_argument(p)
     p.add_argument("--data", help="data set (default: the run's)")
     p.add_argument("--data-dir", help="where the data set's files are")
     p.add_argument("--batch-size", type=int, default=500)
-    p.add_argument("--confusion", help="confusion-matrix PNG (default: RUN/confusion.png)")
+    p.add_argument(
+        picture, dest="confusion", help="confusion-matrix PNG (default: RUN/confusion.png)"
+    )
     p.add_argument("--json", help="also write the figures to this JSON file")
     p.set_defaults(run=cmd_eval)
 
