@@ -73,6 +73,25 @@ def test_resuming_after_a_whole_epoch_is_exact(tmp_path: Path) -> None:
 
 
 @needs_data
+def test_a_resumed_run_may_move_to_other_threads_and_workers(tmp_path: Path) -> None:
+    schedule: dict[str, Any] = dict(schedule="step", step_epochs=1, gamma=0.5)
+    whole = train(small_config(tmp_path, "whole", **schedule), progress=False)
+    first = train(small_config(tmp_path, "parts", epochs=1, **schedule), progress=False)
+    elsewhere = {"threads": 2, "workers": 0, "device": "cpu"}
+    resumed = train(resume=first.run_dir, epochs=3, runtime=elsewhere, progress=False)
+    # two threads sum in another order: the same run up to rounding, not bit for bit
+    assert [row["epoch"] for row in _metrics(resumed.run_dir)] == [1, 2, 3]
+    assert resumed.test.top1 == pytest.approx(whole.test.top1, abs=1.0)
+    moved = weights(resumed.run_dir)
+    for key, tensor in weights(whole.run_dir).items():
+        assert torch.allclose(moved[key].float(), tensor.float(), atol=1e-3), key
+    saved = json.loads((resumed.run_dir / "config.json").read_text())
+    assert {k: saved[k] for k in elsewhere} == elsewhere
+    with pytest.raises(ValueError, match=r"runtime \['lr'\]: a resumed run may change only"):
+        train(resume=first.run_dir, runtime={"lr": 1.0}, progress=False)
+
+
+@needs_data
 @pytest.mark.parametrize("ema", [0.0, 0.9], ids=["plain", "ema"])
 def test_ctrl_c_mid_epoch_then_resume_is_exact(
     tmp_path: Path, reference: RunResult, stop_at: StopAt, ema: float

@@ -110,7 +110,8 @@ def test_a_resumed_run_keeps_its_config(tmp_path: Path, capsys: pytest.CaptureFi
     ]:
         assert main(["train", "--resume", str(tmp_path), *argv]) == 2
         err = capsys.readouterr().err
-        assert err.count("\n") == 1 and "only --epochs may change it" in err and named in err
+        assert err.count("\n") == 1 and "only --epochs and where it runs" in err and named in err
+        assert "--device, --threads, --workers" in err
     assert main(["train", "--resume", str(tmp_path)]) == 2
     assert "has no checkpoint.pt" in capsys.readouterr().err
     assert main(["train"]) == 2

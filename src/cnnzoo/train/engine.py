@@ -15,7 +15,7 @@ import math
 import random
 import signal
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
@@ -41,7 +41,7 @@ from cnnzoo.train.checkpoint import (
     read_state_dict,
     save_checkpoint,
 )
-from cnnzoo.train.config import TrainConfig
+from cnnzoo.train.config import RUNTIME_FIELDS, TrainConfig
 from cnnzoo.train.distributed import Distributed, setup_distributed
 from cnnzoo.train.evaluate import EvalResult, evaluate
 from cnnzoo.train.inference import weights_metadata
@@ -481,11 +481,14 @@ def train(
     *,
     resume: str | Path | None = None,
     epochs: int | None = None,
+    runtime: Mapping[str, Any] | None = None,
     progress: bool = True,
 ) -> RunResult:
     """Train as ``config`` says, or continue the run folder (or checkpoint) ``resume``.
 
-    A resumed run keeps its saved config; ``epochs`` may extend it. Raises
+    A resumed run keeps its saved config; ``epochs`` may extend it, and ``runtime`` may move
+    it (device, threads, workers, data_dir, checkpoint_every): a run checkpointed on a GPU
+    can finish on a CPU. Raises
     :class:`TrainingInterrupted` after Ctrl-C (a checkpoint was saved first) and
     :class:`NonFiniteLossError` when the loss diverges (the last good checkpoint is kept).
     """
@@ -498,6 +501,16 @@ def train(
         raise ValueError("train() needs a config, or a run to resume")
     else:
         run_dir = _run_dir(config)
+    if runtime:
+        if resume is None:
+            raise ValueError("runtime= moves a resumed run; give a new run's values in config")
+        movable = RUNTIME_FIELDS - {"out"}  # the run folder is where the checkpoint is
+        unknown = sorted(set(runtime) - movable)
+        if unknown:
+            raise ValueError(
+                f"runtime {unknown}: a resumed run may change only {', '.join(sorted(movable))}"
+            )
+        config = TrainConfig.from_dict({**config.to_dict(), **runtime})
     if epochs is not None:
         config = TrainConfig.from_dict({**config.to_dict(), "epochs": epochs})
     dist = setup_distributed(config.device)
