@@ -22,7 +22,7 @@ from cnnzoo.data.loader import InMemoryLoader
 from cnnzoo.data.pipeline import build_data
 from cnnzoo.train import RECIPES, TrainConfig, resolve_config, train
 from cnnzoo.train.checkpoint import export_safetensors, find_checkpoint
-from cnnzoo.train.config import RUNTIME_FIELDS
+from cnnzoo.train.config import MOVABLE_FIELDS
 from cnnzoo.train.evaluate import evaluate
 from cnnzoo.train.inference import export_onnx, load_trained, predict
 
@@ -107,14 +107,13 @@ def cmd_train(args: argparse.Namespace, console: Console) -> int:
         if f.name not in _SKIP and getattr(args, f.name) is not None
     }
     if args.resume:
-        movable = RUNTIME_FIELDS - {"out"}
-        runtime = {k: v for k, v in overrides.items() if k in movable}
-        fixed = sorted(set(overrides) - movable - {"epochs"})
+        runtime = {k: v for k, v in overrides.items() if k in MOVABLE_FIELDS}
+        fixed = sorted(set(overrides) - MOVABLE_FIELDS - {"epochs"})
         given = [f"--{name.replace('_', '-')}" for name in fixed]
         given += [f"--recipe {args.recipe}"] * bool(args.recipe)
         given += [f"the model {args.model}"] * bool(args.model)
         if given:
-            options = ", ".join(f"--{name.replace('_', '-')}" for name in sorted(movable))
+            options = ", ".join(f"--{name.replace('_', '-')}" for name in sorted(MOVABLE_FIELDS))
             raise ValueError(
                 f"--resume keeps the run's model and config; only --epochs and where it runs "
                 f"({options}) may change (got {', '.join(given)})"

@@ -27,7 +27,7 @@ from cnnzoo.experiments.specs import EXPERIMENTS
 from cnnzoo.factory import create_model
 from cnnzoo.models import model_info
 from cnnzoo.train.checkpoint import CHECKPOINT
-from cnnzoo.train.config import RUNTIME_FIELDS, TrainConfig, resolve_config
+from cnnzoo.train.config import MOVABLE_FIELDS, TrainConfig, resolve_config
 from cnnzoo.train.engine import TrainingInterrupted, choose_fit, train
 
 __all__ = ["ExperimentResult", "get_experiment", "judge", "measure_history", "run_experiment"]
@@ -163,7 +163,7 @@ def _train_once(config: TrainConfig, run_dir: Path, progress: bool) -> list[dict
         lines = (run_dir / "metrics.jsonl").read_text().splitlines()
         return [json.loads(line) for line in lines if line.strip()]
     if same and (run_dir / CHECKPOINT).exists():
-        here = {k: v for k, v in config.to_dict().items() if k in RUNTIME_FIELDS - {"out"}}
+        here = {k: v for k, v in config.to_dict().items() if k in MOVABLE_FIELDS}
         return train(resume=run_dir, runtime=here, progress=progress).history
     if run_dir.exists():
         shutil.rmtree(run_dir)

@@ -60,7 +60,7 @@ ACTIVATIONS = _arms(("ReLU", "convnet4", {"act": "relu"}), ("tanh", "convnet4", 
 NORMALISATIONS = _arms(("none", "convnet4", {}), ("LRN", "convnet4", {"norm": "lrn"}),
                        ("batch norm", "convnet4", {"norm": "bn"}))  # fmt: skip
 # VGG trained its deep nets from shallower ones' weights; batch norm is today's way to let the
-# twice-as-deep stack train at all in a few epochs, so both kinds are compared.
+# twice-as-deep stack train in a few epochs, so both kinds are compared.
 STACKINGS = _arms(("5x5", "convnet4", {}), ("2 x 3x3", "convnet4", {"stack": True}),
                   ("5x5, BN", "convnet4", {"norm": "bn"}),
                   ("2 x 3x3, BN", "convnet4", {"stack": True, "norm": "bn"}))  # fmt: skip

@@ -27,6 +27,8 @@ def _doc(text: str, default: Any) -> Any:
 
 # Where and how fast a run trains, not what it learns.
 RUNTIME_FIELDS = frozenset({"data_dir", "workers", "device", "threads", "out", "checkpoint_every"})
+# Those a resumed run may change: all but the run folder, which is where its checkpoint is.
+MOVABLE_FIELDS = RUNTIME_FIELDS - {"out"}
 
 
 @dataclass

@@ -41,7 +41,7 @@ from cnnzoo.train.checkpoint import (
     read_state_dict,
     save_checkpoint,
 )
-from cnnzoo.train.config import RUNTIME_FIELDS, TrainConfig
+from cnnzoo.train.config import MOVABLE_FIELDS, TrainConfig
 from cnnzoo.train.distributed import Distributed, setup_distributed
 from cnnzoo.train.evaluate import EvalResult, evaluate
 from cnnzoo.train.inference import weights_metadata
@@ -504,11 +504,11 @@ def train(
     if runtime:
         if resume is None:
             raise ValueError("runtime= moves a resumed run; give a new run's values in config")
-        movable = RUNTIME_FIELDS - {"out"}  # the run folder is where the checkpoint is
-        unknown = sorted(set(runtime) - movable)
+        unknown = sorted(set(runtime) - MOVABLE_FIELDS)
         if unknown:
             raise ValueError(
-                f"runtime {unknown}: a resumed run may change only {', '.join(sorted(movable))}"
+                f"runtime {unknown}: a resumed run may change only "
+                f"{', '.join(sorted(MOVABLE_FIELDS))}"
             )
         config = TrainConfig.from_dict({**config.to_dict(), **runtime})
     if epochs is not None:
