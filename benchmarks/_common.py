@@ -49,7 +49,8 @@ def sgd_step(
     criterion = nn.CrossEntropyLoss(label_smoothing=config.label_smoothing)
 
     def step(images: torch.Tensor, labels: torch.Tensor) -> None:
-        loss = criterion(model(images), labels)  # images (B, C, H, W) float, labels (B,)
+        # images (B, C, H, W) float, labels (B,); the model's own loss, as the engine trains
+        loss, _ = model.training_loss(images, labels, criterion)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()

@@ -36,6 +36,17 @@ def test_info_shows_paper_deviations_and_layers(capsys: pytest.CaptureFixture[st
     assert "inception5b" in out and "1024x7x7" in out
 
 
+def test_info_counts_training_extras_apart_and_lists_assumptions(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["info", "googlenet"]) == 0
+    out = capsys.readouterr().out
+    assert "6,998,552 (7.00M); +6,379,728 (6.38M) in training (aux1, aux2)" in out
+    assert "deviations none" in out and "assumptions" in out and "bvlc_googlenet" in out
+    assert main(["list", "googlenet"]) == 0
+    assert "7.00M; +6.38M in training (aux1, aux2)" in capsys.readouterr().out
+
+
 def test_info_at_another_input(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["info", "resnet18", "--input", "1x64x64", "--depth", "1"]) == 0
     assert "512x2x2" in capsys.readouterr().out

@@ -1,5 +1,7 @@
 """Layer by layer, the figures the papers (and the CS231n lecture tables) print."""
 
+import math
+
 import pytest
 import torch
 from torch.utils.flop_counter import FlopCounterMode
@@ -146,9 +148,9 @@ def test_googlenet_table_1() -> None:
 def test_googlenet_auxiliary_heads_train_only() -> None:
     model = cnnzoo.create_model("googlenet")
     x = torch.randn(2, 3, 224, 224)
-    outputs = model.train()(x)
+    outputs = model.train().forward_aux(x)
     assert [o.shape for o in outputs] == [(2, 1000)] * 3
-    assert model.eval()(x).shape == (2, 1000)
+    assert model(x).shape == model.eval()(x).shape == (2, 1000)
     layers = by_name("googlenet")
     assert not any(n.startswith("aux") for n in layers)  # not run at inference
     assert layers["inception3a.branch3.1"].type == "BasicConv2d"
@@ -221,6 +223,19 @@ def test_preact_resnet_stages() -> None:
                                                            (256, 8, 8)]  # fmt: skip
 
 
+def test_preact_bottleneck_strides_in_its_first_1x1_as_the_authors_code_does() -> None:
+    """resnet-pre-act.lua: Convolution(nInput, nBottleneck, 1, 1, stride, stride) first, then the
+    3x3 at stride 1. The 3x3 then runs on 16x16 and 8x8 maps only: 244.5M MACs at 32x32 for
+    ResNet-164 (247.6M with the stride in the 3x3, torchvision's ImageNet habit)."""
+    model = cnnzoo.create_model("preact_resnet164", device="meta")
+    first = model.layer2[0]
+    assert (first.conv1.stride, first.conv2.stride) == ((2, 2), (1, 1))
+    assert first.shortcut is not None and first.shortcut.stride == (2, 2)
+    assert analyze("preact_resnet164").totals.macs == 244_500_992
+    layers = by_name("preact_resnet164")
+    assert layers["layer2.0.conv1"].chw == (32, 16, 16)
+
+
 def test_densenet121_blocks_grow_by_k_per_layer() -> None:
     layers = by_name("densenet121")
     # 64 + 6·32 = 256, halved to 128; 128 + 12·32 = 512 -> 256; 256 + 24·32 = 1024 -> 512;
@@ -249,3 +264,91 @@ def test_nin_has_no_fully_connected_layer() -> None:
     assert layers["features.block1"].chw == (96, 32, 32)
     assert layers["features.block3"].chw == (192, 8, 8)
     assert layers["classifier"].chw == (10, 8, 8)  # one map per class, averaged into scores
+
+
+@pytest.mark.parametrize(("name", "expected"), [("densenet40_k12", 36 + 2),
+                                                ("densenet_bc100_k12", 48 * 2 + 2)])  # fmt: skip
+def test_densenet_dropout_follows_every_convolution_but_the_first(
+    name: str, expected: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """§4.2 and the authors' Lua: after each layer's 1x1 bottleneck and 3x3, and after each
+    transition's 1x1; never after the first convolution. 40-layer: 36 3x3s and 2 transitions;
+    BC-100: 48 layers of a 1x1 and a 3x3, and 2 transitions."""
+    calls: list[tuple[int, ...]] = []
+    dropout = torch.nn.functional.dropout
+
+    def counting(x: torch.Tensor, p: float = 0.5, training: bool = True, inplace: bool = False
+                 ) -> torch.Tensor:  # fmt: skip
+        calls.append(tuple(x.shape[1:]))
+        return dropout(x, p, training, inplace)
+
+    monkeypatch.setattr(torch.nn.functional, "dropout", counting)
+    model = cnnzoo.create_model(name, drop_rate=0.2).train()
+    model(torch.randn(2, 3, 32, 32))
+    assert len(calls) == expected
+    stem = model.features.conv0.out_channels
+    assert calls[0] != (stem, 32, 32)  # not after conv0
+    transitions = [c for c in calls if c[1:] == (32, 32) and c[0] > 48]
+    assert len(transitions) == 1  # the first transition's 1x1 output, before its pooling
+    calls.clear()
+    cnnzoo.create_model(name).train()(torch.randn(2, 3, 32, 32))
+    assert not calls  # no dropout at the default rate of 0
+
+
+def test_lenet5_codes_are_the_digits_on_7x12_bitmaps() -> None:
+    """§II.B / Fig. 3: class k's fixed code is digit k drawn on 7x12, +1 ink, -1 paper."""
+    from cnnzoo.models.lenet import DIGIT_BITMAPS, rbf_codes
+
+    assert len(DIGIT_BITMAPS) == 10
+    assert all(len(b) == 12 and all(len(row) == 7 for row in b) for b in DIGIT_BITMAPS)
+    codes = cnnzoo.create_model("lenet5").output.centers
+    assert codes.shape == (10, 84) and set(codes.unique().tolist()) == {-1.0, 1.0}
+    one = codes[1].view(12, 7)
+    assert one[1:10, 3].tolist() == [1.0] * 9  # the stem of the '1'
+    assert one[9].tolist() == [-1.0, 1, 1, 1, 1, 1, -1]  # its foot
+    distances = torch.cdist(codes, codes, p=0)  # Hamming distances between the codes
+    assert distances[~torch.eye(10, dtype=torch.bool)].min() >= 6  # '0' and '8' are closest
+    more = rbf_codes(12)
+    assert torch.equal(more[:10], codes) and set(more[10:].unique().tolist()) == {-1.0, 1.0}
+
+
+def test_lenet5_trains_on_eq_9() -> None:
+    """E = y_D + log(e^-j + Σ_i e^-y_i), y the RBF penalties, computed here by hand."""
+    from cnnzoo.models.lenet import RUBBISH_PENALTY
+
+    model = cnnzoo.create_model("lenet5")
+    x, target = torch.randn(5, 1, 32, 32), torch.tensor([0, 3, 9, 3, 7])
+    loss, logits = model.training_loss(x, target, torch.nn.functional.cross_entropy)
+    y = -logits  # penalties: squared distances to the codes
+    by_hand = y[torch.arange(5), target] + torch.log(
+        math.exp(-RUBBISH_PENALTY) + torch.exp(-y).sum(1)
+    )
+    torch.testing.assert_close(loss, by_hand.mean())
+    modern = cnnzoo.create_model("lenet5_modern")
+    loss, logits = modern.training_loss(x, target, torch.nn.functional.cross_entropy)
+    torch.testing.assert_close(loss, torch.nn.functional.cross_entropy(logits, target))
+
+
+def test_googlenet_lrn_is_bvlcs_caffe_lrn() -> None:
+    """b = a / (1 + (1e-4 / 5) Σ a²)^0.75 over 5 maps: Caffe's LRN with bvlc_googlenet's
+    constants (the paper gives none)."""
+    lrn = cnnzoo.create_model("googlenet").lrn1
+    a = torch.randn(2, 8, 3, 3)
+    squares = torch.nn.functional.pad(a.square(), (0, 0, 0, 0, 2, 2))
+    window = sum(squares[:, i : i + 8] for i in range(5))
+    torch.testing.assert_close(lrn(a), a / (1 + 1e-4 / 5 * window) ** 0.75)
+
+
+def test_googlenet_counts_the_auxiliary_heads_apart() -> None:
+    """Inference drops the two auxiliary heads: 6,998,552 parameters, not 13,378,280."""
+    model = cnnzoo.create_model("googlenet", device="meta")
+    assert model.training_only() == ["aux1", "aux2"]
+    assert model.num_params() == 6_998_552
+    assert model.num_params(training=True) == 13_378_280
+    totals = analyze("googlenet").totals
+    assert (totals.params, totals.training_params) == (6_998_552, 6_379_728)
+    without = cnnzoo.create_model("googlenet", aux_logits=False, device="meta")
+    assert without.num_params() == without.num_params(training=True) == 6_998_552
+    # training memory measures the step a trainer takes, auxiliary heads included
+    heads = analyze("googlenet").training_memory(8).activations
+    assert heads > analyze(without, (3, 224, 224)).training_memory(8).activations

@@ -37,6 +37,8 @@ def test_state_dict_keys_equal_and_weights_load_strictly(name: str) -> None:
 
 
 def test_googlenet_aux_outputs_match_torchvision_in_training() -> None:
+    """torchvision's training-mode outputs are our ``forward_aux``; our ``forward`` stays the
+    logits in training too, as every trainer expects."""
     reference = torchvision.models.googlenet(weights=None, init_weights=True).train()
     ours = cnnzoo.create_model("googlenet_tv").train()
     ours.load_state_dict(reference.state_dict(), strict=True)
@@ -44,7 +46,24 @@ def test_googlenet_aux_outputs_match_torchvision_in_training() -> None:
     torch.manual_seed(1)
     expected = reference(x)
     torch.manual_seed(1)
-    got = ours(x)
+    got = ours.forward_aux(x)
     assert type(got).__name__ == "GoogLeNetOutputs"
     for a, b in zip(got, expected, strict=True):
         torch.testing.assert_close(a, b, rtol=0, atol=0)
+    ran = []
+    assert ours.aux1 is not None
+    ours.aux1.register_forward_hook(lambda *_: ran.append("aux1"))
+    logits = ours(x)
+    assert isinstance(logits, torch.Tensor) and logits.shape == (2, 1000) and not ran
+
+
+def test_densenet264_is_torchvisions_densenet_class_with_table_1s_blocks() -> None:
+    """torchvision publishes no DenseNet-264, but its DenseNet class built with Table 1's
+    6-12-64-48 blocks is an independent count (the paper prints none) and the same network."""
+    reference = torchvision.models.DenseNet(32, (6, 12, 64, 48), 64).eval()
+    ours = cnnzoo.create_model("densenet264").eval()
+    assert ours.num_params() == sum(p.numel() for p in reference.parameters()) == 33_337_704
+    ours.load_state_dict(reference.state_dict(), strict=True)
+    x = torch.randn(1, 3, 64, 64)
+    with torch.no_grad():
+        torch.testing.assert_close(ours(x), reference(x), rtol=0, atol=0)

@@ -50,16 +50,23 @@ def test_the_zoo_holds_every_family_of_the_brief() -> None:
     assert len(ALL) == 47
 
 
+def _square(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """A criterion that reaches every logit, so every parameter gets a gradient."""
+    return logits.square().mean()
+
+
 @pytest.mark.parametrize("name", ALL)
 def test_forward_and_backward(name: str) -> None:
+    """``forward`` is the logits in training mode too; the training loss reaches every
+    parameter, the auxiliary heads' included."""
     model = build(name, num_classes=7).train()
     x = small_input(name)
-    out = model(x)
-    outputs = list(out) if isinstance(out, tuple) else [out]
-    for logits in outputs:
-        assert logits.shape == (2, 7)
-        assert torch.isfinite(logits).all()
-    sum(o.square().mean() for o in outputs).backward()
+    logits = model(x)
+    assert isinstance(logits, torch.Tensor) and logits.shape == (2, 7)
+    assert torch.isfinite(logits).all()
+    loss, logits = model.training_loss(x, torch.tensor([0, 6]), _square)
+    assert logits.shape == (2, 7) and torch.isfinite(loss)
+    loss.backward()
     missing = [n for n, p in model.named_parameters() if p.grad is None]
     assert not missing, f"parameters without gradient: {missing[:5]}"
     assert all(torch.isfinite(p.grad).all() for p in model.parameters() if p.grad is not None)
@@ -90,25 +97,30 @@ def test_grey_images_and_any_number_of_classes(name: str) -> None:
 @pytest.mark.parametrize("name", ALL)
 def test_minimum_input_size_is_exact(name: str) -> None:
     """The registry's minimum is the smallest size every layer accepts: one pixel less fails
-    inside the network (checked with the guard off, in training mode, where GoogLeNet's
-    auxiliary heads run too), and the guard names the size needed."""
+    inside the network (checked with the guard off, through the training loss, where
+    GoogLeNet's auxiliary heads run too), and the guard names the size needed."""
     info = cnnzoo.model_info(name)
     model = build(name, device="meta").train()
     c = info.input_size[0]
+
+    def step(side: int) -> torch.Tensor:
+        target = torch.zeros(2, dtype=torch.long, device="meta")
+        x = torch.empty(2, c, side, side, device="meta")
+        return model.training_loss(x, target, nn.functional.cross_entropy)[1]
+
     if info.fixed_input_size:
         h, w = info.input_size[1:]
         with pytest.raises(InputSizeError, match=f"exactly {h}x{w}"):
             model(torch.empty(1, c, h + 4, w + 4, device="meta"))
         return
     side = info.min_input_size[0]
-    out = model(torch.empty(2, c, side, side, device="meta"))
-    assert (out[0] if isinstance(out, tuple) else out).shape == (2, info.num_classes)
+    assert step(side).shape == (2, info.num_classes)
     if side > 1:
         with pytest.raises(InputSizeError, match=f"at least {side}x{side}"):
-            model(torch.empty(2, c, side - 1, side - 1, device="meta"))
+            step(side - 1)
         model.min_input_size = (1, 1)
         with pytest.raises(RuntimeError):
-            model(torch.empty(2, c, side - 1, side - 1, device="meta"))
+            step(side - 1)
 
 
 def test_wrong_channels_and_layout_are_refused_with_the_fix() -> None:

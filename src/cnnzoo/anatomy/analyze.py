@@ -137,9 +137,10 @@ class LayerStats(_Cost):
 class Totals(_Cost):
     """Whole-network figures, per image; memory in bytes."""
 
-    params: int  # trainable
+    params: int  # trainable, of the network inference runs
     frozen_params: int
-    param_bytes: int  # all parameters and buffers
+    training_params: int  # trainable, in modules only training runs (auxiliary heads)
+    param_bytes: int  # all parameters and buffers, the training-only modules' too
     trainable_bytes: int  # the parameters that get gradients
     macs: int  # per image
     ops: dict[str, int]  # element-wise ops per image, by kind
@@ -600,17 +601,31 @@ def _meta_state(model: nn.Module, dtype: torch.dtype) -> dict[str, torch.Tensor]
     return state
 
 
-def _run(model: nn.Module, state: dict[str, torch.Tensor], x: torch.Tensor, train: bool) -> Any:
+def _run(
+    model: nn.Module, state: dict[str, torch.Tensor], args: tuple[torch.Tensor, ...], train: bool
+) -> Any:
     was_training = model.training
     model.train(train)
     try:
-        return torch.func.functional_call(model, state, (x,), strict=False)
+        return torch.func.functional_call(model, state, args, strict=False)
     finally:
         model.train(was_training)
 
 
+def _training_pass(model: nn.Module, state: dict[str, torch.Tensor], x: torch.Tensor) -> Any:
+    """One training-mode forward as a trainer makes it: a zoo model's training loss, so the
+    modules only training runs (GoogLeNet's auxiliary heads) are measured too."""
+    from cnnzoo.models import TrainingStep, ZooModel
+
+    if not isinstance(model, ZooModel):
+        return _run(model, state, (x,), train=True)
+    labels = torch.zeros(x.shape[0], dtype=torch.long, device=x.device)
+    step = TrainingStep(model, nn.functional.cross_entropy)
+    return _run(step, {f"model.{k}": v for k, v in state.items()}, (x, labels), train=True)
+
+
 def _saved_bytes(model: nn.Module, state: dict[str, torch.Tensor], x: torch.Tensor) -> int:
-    """Bytes autograd keeps for backward in one training-mode forward (weights excluded)."""
+    """Bytes autograd keeps for backward in one training step's forward (weights excluded)."""
     weights = {_storage(t) for t in state.values()}
     seen: set[int] = set()
     total = 0
@@ -625,7 +640,7 @@ def _saved_bytes(model: nn.Module, state: dict[str, torch.Tensor], x: torch.Tens
 
     hooks = torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t)
     with hooks, torch.enable_grad(), _FastMeta():
-        _run(model, state, x.requires_grad_(False), train=True)
+        _training_pass(model, state, x.requires_grad_(False))
     return total
 
 
@@ -667,7 +682,7 @@ def analyze(
     recorder = _Recorder(net)
     recorder.fields[x] = (Field(), Field())
     with torch.no_grad(), _hooks(net, recorder), recorder:
-        output = _run(net, state, x, train=False)
+        output = _run(net, state, (x,), train=False)
     layers = recorder.layers
     if recorder.misfits:
         message = (
@@ -686,12 +701,17 @@ def analyze(
     # The field of the last feature map: global pooling's 1x1 output sees the whole input.
     spatial = [r for r in layers if r.leaf and r.rf is not None and len(r.output_shape) >= 4]
     maps = [r.rf for r in spatial if r.output_shape[-1] * r.output_shape[-2] > 1]
-    trainable = [t for t in state.values() if t.requires_grad]
+    trainable = {k: t for k, t in state.items() if t.requires_grad}
+    extras = tuple(f"{m}." for m in net.training_only()) if isinstance(net, ZooModel) else ()
+    training_params = sum(
+        t.numel() for k, t in trainable.items() if extras and k.startswith(extras)
+    )
     totals = Totals(
-        params=sum(t.numel() for t in trainable),
+        params=sum(t.numel() for t in trainable.values()) - training_params,
         frozen_params=sum(p.numel() for p in net.parameters() if not p.requires_grad),
+        training_params=training_params,
         param_bytes=sum(t.numel() * t.element_size() for t in state.values()),
-        trainable_bytes=sum(t.numel() * t.element_size() for t in trainable),
+        trainable_bytes=sum(t.numel() * t.element_size() for t in trainable.values()),
         macs=sum(r.macs for r in top) // batch_size,
         ops={k: ops[k] for k in OP_KINDS if k in ops},
         input_bytes=x[0].numel() * x.element_size(),

@@ -79,6 +79,8 @@ def totals_lines(analysis: Analysis, memory: TrainingMemory | None = None) -> li
     rows = [
         ("params", f"{t.params:,} trainable ({human(t.params)})"
                    + (f" + {t.frozen_params:,} frozen" if t.frozen_params else "")
+                   + (f"; training adds {t.training_params:,} ({human(t.training_params)}) in "
+                      "modules inference drops" if t.training_params else "")
                    + f"; {human_bytes(t.param_bytes)} with buffers as {analysis.dtype}"),
         ("MACs", f"{t.macs:,} per image ({human(t.macs)}); FLOPs {human(t.flops)}"),
         ("element-wise", f"{human(t.elementwise)} ops per image: {ops}"),

@@ -6,7 +6,7 @@ import argparse
 import re
 import sys
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import torch
@@ -53,6 +53,16 @@ def parse_size(text: str) -> tuple[int, int, int]:
     return size
 
 
+def _params_text(model: ZooModel, style: Callable[[int], str]) -> str:
+    """The network's parameters, and apart from them those of the modules only training runs
+    (GoogLeNet's auxiliary heads), so no count mixes the two."""
+    params = model.num_params()
+    extra = model.num_params(training=True) - params
+    if not extra:
+        return style(params)
+    return f"{style(params)}; +{style(extra)} in training ({', '.join(model.training_only())})"
+
+
 def cmd_list(args: argparse.Namespace, console: Console) -> int:
     names = list_models(args.pattern or "*", family=args.family)
     if not names:
@@ -72,7 +82,7 @@ def cmd_list(args: argparse.Namespace, console: Console) -> int:
         build = "faithful" if info.faithful else f"variant ({len(info.deviations)})"
         c, h, w = info.input_size
         table.add_row(name, info.family, str(info.paper.year), f"{c}x{h}x{w}",
-                      human(model.num_params()), paper, build)  # fmt: skip
+                      _params_text(model, human), paper, build)  # fmt: skip
     console.print(table)
     return 0
 
@@ -90,8 +100,7 @@ def cmd_info(args: argparse.Namespace, console: Console) -> int:
     mh, mw = info.min_input_size
     fixed = " (fixed: the FC layers are sized for it)" if info.fixed_input_size else ""
     console.print(f"input      {c}x{h}x{w}{fixed}; smallest accepted {mh}x{mw}")
-    params = model.num_params()
-    line = f"params     {params:,} ({human(params)})"
+    line = f"params     {_params_text(model, lambda n: f'{n:,} ({human(n)})')}"
     if info.params:
         line += f"; the paper: {info.params.text} ({info.params.source})"
     console.print(line)
@@ -108,6 +117,10 @@ def cmd_info(args: argparse.Namespace, console: Console) -> int:
             console.print(f"  - {deviation}")
     else:
         console.print("deviations none: built as the paper describes")
+    if info.assumptions:
+        console.print("assumptions (what the paper leaves open, and where our choice comes from):")
+        for assumption in info.assumptions:
+            console.print(f"  - {assumption}")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", GeometryWarning)  # `cnnzoo summary` reports misfits
         analysis = analyze(model, size)

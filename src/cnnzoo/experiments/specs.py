@@ -198,8 +198,10 @@ EXPERIMENTS: dict[str, Experiment] = {
                     "test_error",
                     "LRN",
                     "none",
-                    "13% -> 11% on CIFAR-10 (AlexNet §3.3); VGG-A: 29.6% vs 29.7% top-1 with "
-                    "LRN, 'does not improve' (VGG Table 3)",
+                    "13% -> 11% on CIFAR-10 (AlexNet §3.3, for cuda-convnet's "
+                    "layers-conv-local-13pct/11pct, a net with locally-connected layers, not "
+                    "this one); VGG-A: 29.6% vs 29.7% top-1 with LRN, 'does not improve' "
+                    "(VGG Table 3)",
                 ),
                 Claim(
                     "batch normalisation lowers the test error more than LRN",

@@ -13,7 +13,14 @@ from cnnzoo.models import (
     vgg,
     zfnet,
 )
-from cnnzoo.models._base import FeatureInfo, FeatureNet, InputSizeError, ZooModel
+from cnnzoo.models._base import (
+    Criterion,
+    FeatureInfo,
+    FeatureNet,
+    InputSizeError,
+    TrainingStep,
+    ZooModel,
+)
 from cnnzoo.models._registry import (
     ModelInfo,
     Paper,
@@ -24,12 +31,14 @@ from cnnzoo.models._registry import (
 )
 
 __all__ = [
+    "Criterion",
     "FeatureInfo",
     "FeatureNet",
     "InputSizeError",
     "ModelInfo",
     "Paper",
     "Reported",
+    "TrainingStep",
     "UnknownModelError",
     "ZooModel",
     "alexnet",

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import torch
 from torch import nn
 
-__all__ = ["FeatureInfo", "FeatureNet", "InputSizeError", "ZooModel"]
+__all__ = ["Criterion", "FeatureInfo", "FeatureNet", "InputSizeError", "TrainingStep", "ZooModel"]
+
+# (logits, targets) -> scalar loss: the trainer's criterion (cross-entropy, label smoothing).
+Criterion = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
 
 @dataclass(frozen=True)
@@ -27,11 +30,14 @@ class InputSizeError(ValueError):
 
 
 class ZooModel(nn.Module, ABC):
-    """Base of the zoo: ``forward = forward_head(forward_features(x))``.
+    """Base of the zoo: ``forward = forward_head(forward_features(x))``, always logits.
 
     Subclasses implement ``_features`` (image to last feature map), ``forward_head`` and
-    ``reset_classifier``, and list their stages in ``feature_info``. The registry fills in the
-    name and the input sizes the paper's geometry allows.
+    ``reset_classifier``, and list their stages in ``feature_info``. A network whose paper
+    trains it on more than its logits' criterion says so in ``training_loss`` (GoogLeNet's
+    auxiliary heads, LeNet-5's eq. 9), and names the modules only training runs in
+    ``training_only``. The registry fills in the name and the input sizes the paper's
+    geometry allows.
     """
 
     model_name: str = ""
@@ -103,15 +109,48 @@ class ZooModel(nn.Module, ABC):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.forward_head(self.forward_features(x))
 
-    def num_params(self, norm: bool = True) -> int:
-        """Trainable parameters, as papers count them (fixed codes and BN statistics are
-        buffers); ``norm=False`` leaves out normalisation layers' scale and shift, as some
-        papers' counts do."""
+    def training_loss(
+        self, x: torch.Tensor, target: torch.Tensor, criterion: Criterion
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """The loss a training step minimises, and the logits it was computed from.
+
+        One place for what a paper adds to the plain criterion, so every trainer (the engine,
+        DDP, the experiments, the training-memory probe) trains the network the same way."""
+        logits = self(x)
+        return criterion(logits, target), logits
+
+    def training_only(self) -> list[str]:
+        """Names of the submodules only training runs (auxiliary classifiers): inference
+        drops them, so the network's counts leave them out and report them apart."""
+        return []
+
+    def num_params(self, norm: bool = True, training: bool = False) -> int:
+        """Trainable parameters of the network as inference runs it, as papers count them
+        (fixed codes and BN statistics are buffers); ``training=True`` adds the modules only
+        training runs; ``norm=False`` leaves out normalisation layers' scale and shift, as
+        some papers' counts do."""
         skip = set()
         if not norm:
             norms = (nn.BatchNorm2d, nn.GroupNorm, nn.LayerNorm)
             skip = {id(p) for m in self.modules() if isinstance(m, norms) for p in m.parameters()}
+        if not training:
+            for name in self.training_only():
+                skip |= {id(p) for p in self.get_submodule(name).parameters()}
         return sum(p.numel() for p in self.parameters() if p.requires_grad and id(p) not in skip)
+
+
+class TrainingStep(nn.Module):
+    """A zoo model and a criterion as one module whose ``forward(x, target)`` returns
+    ``model.training_loss``: what DistributedDataParallel and ``torch.compile`` wrap, since
+    DDP synchronises only the gradients of a forward it runs itself (auxiliary heads too)."""
+
+    def __init__(self, model: ZooModel, criterion: Criterion) -> None:
+        super().__init__()
+        self.model = model
+        self.criterion = criterion
+
+    def forward(self, x: torch.Tensor, target: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        return self.model.training_loss(x, target, self.criterion)
 
 
 def on_meta(model: nn.Module) -> bool:
@@ -248,7 +287,11 @@ def fc_head(
     ``named`` gives the papers' layer names (fc6, relu6, drop6, ...); otherwise the layers are
     numbered as in torchvision. ``dropout_first`` puts dropout before each hidden layer
     (torchvision's AlexNet) rather than after its ReLU (the papers, torchvision's VGG).
+    ``hidden`` is 4096 in every paper that uses this head; the builders take a smaller one
+    (``hidden=``) for small data sets and quick checks.
     """
+    if hidden < 1:
+        raise ValueError(f"hidden: the width of fc6 and fc7 must be >= 1, got {hidden}")
     layers: list[tuple[str, nn.Module]] = []
     width = in_features
     for i in (6, 7):

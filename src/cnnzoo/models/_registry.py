@@ -90,6 +90,7 @@ class ModelInfo:
     top5_error: Reported | None  # ILSVRC top-5 error, percent
     cifar10_error: Reported | None  # CIFAR-10 test error, percent
     deviations: tuple[str, ...]  # empty for a faithful build
+    assumptions: tuple[str, ...]  # what the paper leaves open, and where our choice comes from
     torchvision: str | None  # torchvision builder whose state_dict keys equal ours
     torchvision_equal: bool  # also the same network: same outputs for the same weights
     num_classes: int  # the paper's number of classes
@@ -117,12 +118,17 @@ def register_model(
     top5_error: Reported | None = None,
     cifar10_error: Reported | None = None,
     deviations: Iterable[str] = (),
+    assumptions: Iterable[str] = (),
     torchvision: str | None = None,
     torchvision_equal: bool = False,
     fixed_input_size: bool = False,
     num_classes: int = 1000,
 ) -> Callable[[F], F]:
-    """Register a builder under its function name; registering a name twice is an error."""
+    """Register a builder under its function name; registering a name twice is an error.
+
+    ``deviations`` are where the build departs from the paper (it is then a variant);
+    ``assumptions`` are what the paper leaves unsaid and the build had to choose, each with
+    its source: a faithful build may have them, and ``cnnzoo info`` lists both."""
 
     def wrap(fn: F) -> F:
         name = fn.__name__
@@ -154,6 +160,7 @@ def register_model(
             top5_error=top5_error,
             cifar10_error=cifar10_error,
             deviations=tuple(deviations),
+            assumptions=tuple(assumptions),
             torchvision=torchvision,
             torchvision_equal=torchvision_equal,
             num_classes=num_classes,

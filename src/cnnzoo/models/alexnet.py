@@ -102,10 +102,10 @@ def init_gaussian(model: nn.Module, std: float, bias_one: Sequence[str] = ()) ->
 
 
 def _alexnet(layers: Sequence[ConvLayer], paper: bool, num_classes: int, in_chans: int,
-             dropout: float) -> ConvFCNet:  # fmt: skip
+             dropout: float, hidden: int) -> ConvFCNet:  # fmt: skip
     features = make_features(layers, in_chans, named=paper)
     classifier = fc_head(
-        256 * 6 * 6, 4096, num_classes, dropout, named=paper, dropout_first=not paper
+        256 * 6 * 6, hidden, num_classes, dropout, named=paper, dropout_first=not paper
     )
     return ConvFCNet(features, classifier, 6, num_classes, in_chans,
                      pooling_stages(features, in_chans))  # fmt: skip
@@ -119,9 +119,10 @@ def _alexnet(layers: Sequence[ConvLayer], paper: bool, num_classes: int, in_chan
     params=reported("60M", "§1: 'The neural network ... has 60 million parameters'", 1e6),
     top5_error=reported("15.3%", "Table 2: ILSVRC-2012 test, 7 CNNs (one CNN: 18.2% val)"),
 )
-def alexnet(num_classes: int = 1000, in_chans: int = 3, dropout: float = 0.5) -> ConvFCNet:
+def alexnet(num_classes: int = 1000, in_chans: int = 3, dropout: float = 0.5,
+            hidden: int = 4096) -> ConvFCNet:  # fmt: skip
     """AlexNet as published: two GPU towers as grouped convolutions, LRN, overlapping pooling."""
-    model = _alexnet(PAPER_LAYERS, True, num_classes, in_chans, dropout)
+    model = _alexnet(PAPER_LAYERS, True, num_classes, in_chans, dropout, hidden)
     init_gaussian(model, 0.01, bias_one=("conv2", "conv4", "conv5", "fc6", "fc7"))
     return model
 
@@ -141,6 +142,7 @@ def alexnet(num_classes: int = 1000, in_chans: int = 3, dropout: float = 0.5) ->
     torchvision="alexnet",
     torchvision_equal=True,
 )
-def alexnet_owt(num_classes: int = 1000, in_chans: int = 3, dropout: float = 0.5) -> ConvFCNet:
+def alexnet_owt(num_classes: int = 1000, in_chans: int = 3, dropout: float = 0.5,
+            hidden: int = 4096) -> ConvFCNet:  # fmt: skip
     """torchvision's AlexNet: the single-tower 'one weird trick' widths, no LRN."""
-    return _alexnet(OWT_LAYERS, False, num_classes, in_chans, dropout)
+    return _alexnet(OWT_LAYERS, False, num_classes, in_chans, dropout, hidden)

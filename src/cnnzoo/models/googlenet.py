@@ -4,11 +4,13 @@ Table 1 of the paper, from a 224x224x3 input:
 conv 7x7/2 112x112x64 → max pool 3x3/2 56x56x64 → conv 1x1 + 3x3 56x56x192 → max pool 28x28x192
 → 3a 28x28x256 → 3b 28x28x480 → max pool 14x14x480 → 4a 512 → 4b 512 → 4c 512 → 4d 528 → 4e 832
 → max pool 7x7x832 → 5a 7x7x832 → 5b 7x7x1024 → avg pool 1x1x1024 → dropout 40% → linear 1000.
-Auxiliary classifiers on 4a and 4d add 0.3 × their loss in training and are dropped at inference.
+Auxiliary classifiers on 4a and 4d add 0.3 × their loss in training (§5) and are dropped at
+inference: ``forward`` returns the logits, ``training_loss`` adds the auxiliary losses.
 """
 
 from __future__ import annotations
 
+import math
 from collections import namedtuple
 from typing import Any
 
@@ -16,7 +18,13 @@ import torch
 from torch import nn
 
 from cnnzoo.layers import BasicConv2d, LocalResponseNorm
-from cnnzoo.models._base import FeatureInfo, PooledLinearNet, linear_or_identity, on_meta
+from cnnzoo.models._base import (
+    Criterion,
+    FeatureInfo,
+    PooledLinearNet,
+    linear_or_identity,
+    on_meta,
+)
 from cnnzoo.models._registry import Paper, register_model, reported
 
 __all__ = ["GoogLeNet", "GoogLeNetOutputs", "Inception", "googlenet", "googlenet_tv"]
@@ -29,8 +37,19 @@ PAPER = Paper(
     url="https://arxiv.org/abs/1409.4842",
 )
 
+# §5: "their loss is added to the total loss of the network with a discount weight"
+AUX_WEIGHT = 0.3
+
 # torchvision's name and field order, so code written for either model works with both
 GoogLeNetOutputs = namedtuple("GoogLeNetOutputs", ["logits", "aux_logits2", "aux_logits1"])
+
+
+def paper_lrn() -> LocalResponseNorm:
+    """The paper names local response normalisation but gives no constants. The public
+    reference, BVLC's bvlc_googlenet, uses Caffe's LRN: local_size 5, alpha 1e-4 averaged over
+    the window (1e-4 / 5 summed, as our layer takes it), beta 0.75 and Caffe's k = 1."""
+    return LocalResponseNorm(size=5, alpha=1e-4 / 5, beta=0.75, k=1.0)
+
 
 # Table 1: #1x1, #3x3 reduce, #3x3, #5x5 reduce, #5x5, pool proj
 INCEPTION: dict[str, tuple[int, int, int, int, int, int]] = {
@@ -134,10 +153,10 @@ class GoogLeNet(PooledLinearNet):
         self.transform_input = transform_input
         self.conv1 = BasicConv2d(in_chans, 64, 7, stride=2, padding=3, norm=norm)
         self.maxpool1 = nn.MaxPool2d(3, stride=2, ceil_mode=True)
-        self.lrn1: nn.Module = LocalResponseNorm() if paper else nn.Identity()
+        self.lrn1: nn.Module = paper_lrn() if paper else nn.Identity()
         self.conv2 = BasicConv2d(64, 64, 1, norm=norm)
         self.conv3 = BasicConv2d(64, 192, 3, padding=1, norm=norm)
-        self.lrn2: nn.Module = LocalResponseNorm() if paper else nn.Identity()
+        self.lrn2: nn.Module = paper_lrn() if paper else nn.Identity()
         self.maxpool2 = nn.MaxPool2d(3, stride=2, ceil_mode=True)
         large = 5 if paper else 3  # torchvision's long-standing 3x3 in the "5x5" branch
         channels = 192
@@ -171,17 +190,25 @@ class GoogLeNet(PooledLinearNet):
             FeatureInfo("inception4e", widths_out["4e"], 16),
             FeatureInfo("inception5b", channels, 32),
         ]
-        self._init_weights()
+        self._init_weights(paper)
 
-    def _init_weights(self) -> None:
-        """torchvision's truncated normal (std 0.01); the paper gives no initialisation."""
+    def _init_weights(self, paper: bool) -> None:
+        """The paper gives no initialisation. As published (no batch norm), BVLC's reference:
+        Caffe's "xavier" filler, uniform in ±√(3 / fan_in), biases 0.2 but the classifiers'
+        0; without it, std-0.01 weights shrink the signal until 4b-5b get no gradient at all.
+        torchvision's batch-norm build keeps its truncated normal (std 0.01)."""
         if on_meta(self):
             return
+        classifiers = {self.fc} | {aux.fc2 for aux in (self.aux1, self.aux2) if aux is not None}
         for m in self.modules():
             if isinstance(m, nn.Conv2d | nn.Linear):
-                nn.init.trunc_normal_(m.weight, mean=0.0, std=0.01, a=-2, b=2)
+                if paper:
+                    bound = math.sqrt(3 / m.weight[0].numel())
+                    nn.init.uniform_(m.weight, -bound, bound)
+                else:
+                    nn.init.trunc_normal_(m.weight, mean=0.0, std=0.01, a=-2, b=2)
                 if m.bias is not None:
-                    nn.init.zeros_(m.bias)
+                    nn.init.constant_(m.bias, 0.2 if paper and m not in classifiers else 0.0)
             elif isinstance(m, nn.BatchNorm2d):
                 nn.init.ones_(m.weight)
                 nn.init.zeros_(m.bias)
@@ -214,18 +241,31 @@ class GoogLeNet(PooledLinearNet):
     def _features(self, x: torch.Tensor) -> torch.Tensor:
         return self._4d_to_5b(self._4a_to_4d(self._stem_to_4a(x)))
 
-    def forward(self, x: torch.Tensor) -> Any:
-        """Logits; in training with auxiliary heads, ``GoogLeNetOutputs(logits, aux2, aux1)``."""
+    def forward_aux(self, x: torch.Tensor) -> GoogLeNetOutputs:
+        """The logits and both auxiliary heads' logits, as torchvision's GoogLeNet returns them
+        in training mode: ``GoogLeNetOutputs(logits, aux_logits2, aux_logits1)``."""
+        if self.aux1 is None or self.aux2 is None:
+            raise ValueError(f"{self.model_name or 'GoogLeNet'} was built with aux_logits=False: "
+                             "it has no auxiliary heads")  # fmt: skip
         self.check_input(x)
         x = self._stem_to_4a(x)
-        training_aux = self.training and self.aux1 is not None and self.aux2 is not None
-        aux1 = self.aux1(x) if training_aux and self.aux1 is not None else None
+        aux1 = self.aux1(x)
         x = self._4a_to_4d(x)
-        aux2 = self.aux2(x) if training_aux and self.aux2 is not None else None
-        logits = self.forward_head(self._4d_to_5b(x))
-        if training_aux:
-            return GoogLeNetOutputs(logits, aux2, aux1)
-        return logits
+        aux2 = self.aux2(x)
+        return GoogLeNetOutputs(self.forward_head(self._4d_to_5b(x)), aux2, aux1)
+
+    def training_loss(
+        self, x: torch.Tensor, target: torch.Tensor, criterion: Criterion
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """§5: the main loss plus 0.3 × each auxiliary head's loss."""
+        if self.aux1 is None:
+            return super().training_loss(x, target, criterion)
+        out = self.forward_aux(x)
+        aux = criterion(out.aux_logits1, target) + criterion(out.aux_logits2, target)
+        return criterion(out.logits, target) + AUX_WEIGHT * aux, out.logits
+
+    def training_only(self) -> list[str]:
+        return [name for name in ("aux1", "aux2") if getattr(self, name) is not None]
 
     def reset_classifier(self, num_classes: int) -> None:
         super().reset_classifier(num_classes)
@@ -241,6 +281,12 @@ class GoogLeNet(PooledLinearNet):
     input_size=(3, 224, 224),
     min_input_size=47,  # the auxiliary heads' 5x5/3 pooling needs 4a maps of 3x3
     top5_error=reported("6.67%", "Table 2: ILSVRC-2014 test, 7 models, 144 crops (one: 10.07%)"),
+    assumptions=(
+        "LRN constants, which the paper does not give: BVLC's bvlc_googlenet (Caffe's size 5, "
+        "α = 1e-4 averaged over the window, β = 0.75, k = 1)",
+        "initialisation, which the paper does not give: BVLC's (Caffe's Xavier filler, "
+        "uniform in ±√(3/fan_in); biases 0.2, the classifiers' 0)",
+    ),
 )
 def googlenet(**kwargs: Any) -> GoogLeNet:
     """GoogLeNet as published: Table 1's widths, LRN, true 5x5 branches, two auxiliary heads.

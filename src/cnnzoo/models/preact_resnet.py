@@ -30,8 +30,9 @@ PAPER = Paper(
 
 
 class PreActBottleneck(nn.Module):
-    """BN-ReLU-1x1, BN-ReLU-3x3, BN-ReLU-1x1 (Fig. 4e). Where the shape changes, the projection
-    shortcut reads the pre-activated input, as in the authors' code ("both_preact")."""
+    """BN-ReLU-1x1, BN-ReLU-3x3, BN-ReLU-1x1 (Fig. 4e), as in the authors' code
+    (``resnet-pre-act.lua``): a stride sits in the first 1x1 and the 3x3 runs at stride 1, and
+    where the shape changes the projection shortcut reads the pre-activated input."""
 
     expansion = 4
 
@@ -39,9 +40,9 @@ class PreActBottleneck(nn.Module):
         super().__init__()
         out_channels = planes * self.expansion
         self.bn1 = nn.BatchNorm2d(in_channels)
-        self.conv1 = nn.Conv2d(in_channels, planes, 1, bias=False)
+        self.conv1 = nn.Conv2d(in_channels, planes, 1, stride=stride, bias=False)
         self.bn2 = nn.BatchNorm2d(planes)
-        self.conv2 = nn.Conv2d(planes, planes, 3, stride=stride, padding=1, bias=False)
+        self.conv2 = nn.Conv2d(planes, planes, 3, padding=1, bias=False)
         self.bn3 = nn.BatchNorm2d(planes)
         self.conv3 = nn.Conv2d(planes, out_channels, 1, bias=False)
         self.relu = nn.ReLU(inplace=False)

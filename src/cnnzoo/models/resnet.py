@@ -222,7 +222,8 @@ def _entry(depth: int, params: str, macs: str, top5: str | None, v15: bool = Fal
         "input_size": (3, 224, 224),
         "min_input_size": 1,
         "params": reported(params, TV_PARAMS),
-        # Table 1 truncates rather than rounds (ResNet-34's 3.66G is printed 3.6): ±0.1G
+        # Table 1 neither rounds nor truncates throughout: 3.66G and 3.86G are printed 3.6 and
+        # 3.8 (truncated), 7.57G and 11.28G 7.6 and 11.3 (rounded): ±0.1G holds all five
         "macs": reported(macs, macs_source, tolerance=0.1e9),
         "top5_error": reported(top5, "Table 3: val, 10-crop") if top5 else None,
         "deviations": (V15,) if v15 else (),
@@ -283,9 +284,11 @@ def _cifar(depth: int, shortcut: Shortcut, block: str = "basic", **kwargs: Any) 
     """§4.2: 6n+2 layers; three stages of 2n 3x3 layers with 16, 32 and 64 filters on 32x32,
     16x16 and 8x8 maps; option A shortcuts, so no shortcut has parameters.
 
-    ``block="bottleneck"`` keeps the n blocks per stage but makes each a 1x1-3x3-1x1
-    bottleneck with 4x wider outputs (64, 128, 256), the CIFAR layout of He et al. (2016,
-    "Identity mappings") — 9n+2 layers, so resnet20's n=3 gives 29."""
+    ``block="bottleneck"`` keeps the n blocks per stage but makes each this paper's
+    post-activation 1x1-3x3-1x1 bottleneck with 4x wider outputs (64, 128, 256) and the same
+    parameter-free zero-padding shortcuts: 9n+2 layers, so resnet20's n=3 gives 29. The stage
+    widths are those of the CIFAR bottleneck nets of He et al. (2016, "Identity mappings"), but
+    their blocks are pre-activation with projection shortcuts: that is ``preact_resnet164``."""
     if (depth - 2) % 6:
         raise ValueError(f"CIFAR ResNets have 6n+2 layers (20, 32, 44, 56, 110, ...), got {depth}")
     blocks: dict[str, type[BasicBlock | Bottleneck]] = {

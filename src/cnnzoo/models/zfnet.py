@@ -39,12 +39,20 @@ LAYERS = (
     input_size=(3, 224, 224),
     min_input_size=47,
     top5_error=reported("14.8%", "Table 2: ILSVRC-2012 test, 6 convnets (one convnet: 16.5% val)"),
+    assumptions=(
+        "conv1 padding 1 and ceil-mode pooling, which the paper does not give: inferred to "
+        "reproduce Fig. 3's map sizes (110, 55, 26, 13)",
+        "the contrast normalisation's constants, which the paper does not give (§3: "
+        "'contrast normalized across feature maps'): AlexNet's LRN, k=2, n=5, α=1e-4, β=0.75",
+        "§3's 'all weights are initialized to 10^-2' read as N(0, 0.01²); biases 0",
+    ),
 )
-def zfnet(num_classes: int = 1000, in_chans: int = 3, dropout: float = 0.5) -> ConvFCNet:
+def zfnet(num_classes: int = 1000, in_chans: int = 3, dropout: float = 0.5,
+          hidden: int = 4096) -> ConvFCNet:  # fmt: skip
     """ZFNet: 7x7/2 conv1, stride-2 conv2, dense conv3-5; AlexNet's LRN as the contrast norm."""
     features = make_features(LAYERS, in_chans, named=True, ceil_mode=True)
-    classifier = fc_head(256 * 6 * 6, 4096, num_classes, dropout, named=True)
+    classifier = fc_head(256 * 6 * 6, hidden, num_classes, dropout, named=True)
     model = ConvFCNet(features, classifier, 6, num_classes, in_chans,
                       pooling_stages(features, in_chans))  # fmt: skip
-    init_gaussian(model, 0.01)  # §3: "weights are initialized to 10^-2 and biases set to 0"
+    init_gaussian(model, 0.01)  # §3: "All weights are initialized to 10^-2 and biases set to 0"
     return model

@@ -201,7 +201,8 @@ RECIPES: dict[str, Recipe] = {
             ),
             "the paper updates after every image with a diagonal Levenberg-Marquardt step over "
             "20 passes; this uses SGD with momentum on batches of 32 over 15, the rate divided "
-            "by 2.5 every 4 (its 5e-4 -> 1e-5 over 20 passes, in fewer steps)",
+            "by 2.5 every 4 (its 5e-4 -> 1e-5 over 20 passes, in fewer steps). The loss is the "
+            "model's own: eq. 9 for lenet5",
         ),
         Recipe(
             "alexnet",

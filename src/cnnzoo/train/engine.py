@@ -30,7 +30,7 @@ from cnnzoo.data.augment import Augment, Fit
 from cnnzoo.data.pipeline import DataBundle, build_data, is_folder
 from cnnzoo.data.sources import DATASETS
 from cnnzoo.factory import create_model
-from cnnzoo.models import ModelInfo, ZooModel, model_info
+from cnnzoo.models import ModelInfo, TrainingStep, ZooModel, model_info
 from cnnzoo.train.checkpoint import (
     CHECKPOINT,
     CheckpointError,
@@ -248,13 +248,19 @@ class _Run:
         self.schedule = Schedule(config, len(self.data.train))
         use_scaler = config.amp == "fp16" and self.device.type == "cuda"
         self.scaler = torch.amp.GradScaler(self.device.type, enabled=use_scaler)
-        self.net: nn.Module = model
+        cross_entropy = nn.CrossEntropyLoss(label_smoothing=config.label_smoothing)
+
+        def criterion(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+            return cross_entropy(logits.float(), labels)  # in float32 under autocast too
+
+        # The model's own training loss (GoogLeNet's auxiliary heads, LeNet-5's eq. 9), run as
+        # one module so DDP synchronises every gradient it produces.
+        self.net: nn.Module = TrainingStep(model, criterion)
         if dist.world_size > 1:
             ids = [self.device.index] if self.device.type == "cuda" else None
-            self.net = DistributedDataParallel(model, device_ids=ids)
+            self.net = DistributedDataParallel(self.net, device_ids=ids)
         if config.compile:
             self.net = torch.compile(self.net)  # type: ignore[assignment]
-        self.criterion = nn.CrossEntropyLoss(label_smoothing=config.label_smoothing)
         self.epoch, self.step, self.global_step = 0, 0, 0
         self.running = {"loss": 0.0, "correct": 0.0, "count": 0.0, "time": 0.0}
         self.history: list[dict[str, Any]] = []
@@ -359,8 +365,7 @@ class _Run:
         if self.config.channels_last:
             images = images.contiguous(memory_format=torch.channels_last)
         with self._autocast():
-            logits = self.net(images)
-            loss = self.criterion(logits.float(), labels)
+            loss, logits = self.net(images, labels)
         self.optimizer.zero_grad(set_to_none=True)
         self.scaler.scale(loss).backward()
         if self.config.clip_grad:
