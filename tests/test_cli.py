@@ -124,6 +124,8 @@ def test_compare_table_and_chart(tmp_path: pytest.TempPathFactory) -> None:
     image = plt.imread(png)
     assert image.shape[0] > 400 and image.shape[1] > 800
     assert image[..., :3].std() > 0.05  # not blank
+    out = run("compare", "alexnet", "googlenet")
+    assert "60.97M" in out.stdout and "7.00M +6.38M training" in out.stdout
 
 
 @pytest.mark.parametrize(

@@ -19,7 +19,8 @@ class Comparison:
     name: str
     year: int
     input_size: tuple[int, ...]  # (C, H, W)
-    params: int
+    params: int  # of the network that infers
+    training_params: int  # of the modules only training runs (GoogLeNet's auxiliary heads)
     macs: int  # per image
     depth: int  # weight layers on the longest path
     receptive_field: int | None  # of the last feature map, in input pixels
@@ -44,6 +45,7 @@ def compare(names: list[str], input_size: tuple[int, int, int] | None = None) ->
                 info.paper.year,
                 analysis.input_size,
                 t.params,
+                t.training_params,
                 t.macs,
                 t.depth,
                 None if rf is None else max(rf[0].size, rf[1].size),

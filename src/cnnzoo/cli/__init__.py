@@ -229,7 +229,9 @@ def cmd_compare(args: argparse.Namespace, console: Console) -> int:
             column, justify="left" if column in ("name", "as reported in") else "right"
         )
     for r in rows:
-        table.add_row(r.name, str(r.year), "x".join(map(str, r.input_size)), human(r.params),
+        params = human(r.params) + (f" +{human(r.training_params)} training"
+                                    if r.training_params else "")  # fmt: skip
+        table.add_row(r.name, str(r.year), "x".join(map(str, r.input_size)), params,
                       f"{r.macs / 1e9:.2f}", str(r.depth), str(r.receptive_field or "-"),
                       human_bytes(r.forward_bytes),
                       f"{r.top5_error:g}%" if r.top5_error is not None else "-",

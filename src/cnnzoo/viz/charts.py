@@ -9,14 +9,16 @@ from typing import Any
 import matplotlib.pyplot as plt
 
 from cnnzoo.anatomy.compare import Comparison
+from cnnzoo.anatomy.report import human
 from cnnzoo.viz._common import save
 
 __all__ = ["plot_comparison", "plot_measures"]
 
 
 def plot_comparison(rows: list[Comparison], path: str | Path) -> Path:
-    """Depth against ILSVRC top-5 error, and cost against error (marker area ∝ parameters):
-    the picture of the notes, from the papers' own figures."""
+    """Depth against ILSVRC top-5 error, and cost against error (marker area ∝ parameters of
+    the network that infers; training-only heads are named apart in the label): the picture of
+    the notes, from the papers' own figures."""
     rated = [r for r in rows if r.top5_error is not None]
     if not rated:
         raise ValueError(
@@ -27,10 +29,13 @@ def plot_comparison(rows: list[Comparison], path: str | Path) -> Path:
     biggest = max(r.params for r in rated)
     for r in rated:
         area = 40 + 600 * r.params / biggest
+        label = f"{r.name} ({r.year}), {human(r.params)} params" + (
+            f" (+{human(r.training_params)} in training)" if r.training_params else ""
+        )
         for axis, x in ((left, r.depth), (right, r.macs / 1e9)):
             axis.scatter(x, r.top5_error, s=area, alpha=0.6)
-            axis.annotate(f"{r.name} ({r.year})", (x, r.top5_error), fontsize=8,
-                          xytext=(4, 4), textcoords="offset points")  # fmt: skip
+            axis.annotate(label, (x, r.top5_error), fontsize=8, xytext=(4, 4),
+                          textcoords="offset points")  # fmt: skip
     left.set_xlabel("depth (weight layers on the longest path)")
     right.set_xlabel("multiply-accumulates per image (GMACs)")
     for axis in (left, right):
