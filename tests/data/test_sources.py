@@ -658,3 +658,55 @@ def test_folder_errors_say_what_is_wrong(tmp_path: Path) -> None:
         image_folder_split(tmp_path / "one")
     with pytest.raises(ValueError, match=r"val_fraction 1.0: expected a fraction in \[0, 1\)"):
         image_folder_split(tmp_path / "one", val_fraction=1.0)
+
+
+class _RawArray:
+    """Pickles as numpy's own ndarray reduction does, with a state the test chooses: the way a
+    crafted file builds an object array whose 'pointers' are bytes of the file."""
+
+    def __init__(self, shape: tuple[int, ...], dtype: np.dtype, raw: bytes) -> None:
+        self.state = (1, shape, dtype, False, raw)
+
+    def __reduce__(self) -> tuple[object, ...]:
+        from numpy.core.multiarray import _reconstruct  # type: ignore[attr-defined]
+
+        return (_reconstruct, (np.ndarray, (0,), b"b"), self.state)
+
+
+@subset_ok
+@pytest.mark.parametrize(
+    ("field", "value", "match"),
+    [
+        (b"labels", _RawArray((4,), np.dtype(object), b"\x41" * 32), r"dtype O8 .* not read"),
+        (b"data", _RawArray((4, 3072), np.dtype(object), b"\x41" * 32), r"dtype O8 .* not read"),
+        (b"data", _RawArray((4, 3072), np.dtype(np.uint8), b"\x00" * 100), r"100 bytes of data"),
+        (b"labels", _RawArray((4,), np.dtype(">i8"), b"\x00" * 32), r"dtype i8"),
+        (b"labels", [0, 1, "2", 3], r"expected a list of integer labels"),
+        (b"labels", np.array([1, 2, 3, 4], dtype=np.float32), r"dtype f4"),
+    ],
+)
+def test_a_crafted_cifar_array_is_refused_by_name_not_dereferenced(
+    tmp_path: Path, field: bytes, value: object, match: str
+) -> None:
+    """numpy would build an object array from raw bytes of the file and dereference them when
+    the labels are converted (a segfault under the file's control): arrays are parsed as data,
+    and only uint8 images and integer labels of the right size are accepted."""
+    make_cifar10(tmp_path)
+    path = tmp_path / "data_batch_1"
+    batch = pickle.loads(path.read_bytes(), encoding="bytes")
+    batch[field] = value
+    path.write_bytes(pickle.dumps(batch, protocol=2))
+    with pytest.raises(DataIntegrityError, match=match):
+        load_arrays("cifar10", data_dir=tmp_path)
+
+
+@subset_ok
+def test_cifar_labels_stored_as_an_integer_array_load(tmp_path: Path) -> None:
+    make_cifar10(tmp_path)
+    path = tmp_path / "data_batch_1"
+    batch = pickle.loads(path.read_bytes(), encoding="bytes")
+    labels = list(batch[b"labels"])
+    batch[b"labels"] = np.array(labels, dtype=np.int64)
+    for protocol in (2, 5):
+        path.write_bytes(pickle.dumps(batch, protocol=protocol))
+        assert load_arrays("cifar10", data_dir=tmp_path).labels[:4].tolist() == labels

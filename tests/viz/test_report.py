@@ -73,3 +73,31 @@ def test_headless_chromium_renders_every_image(page: Path, tmp_path: Path) -> No
 def test_a_folder_that_is_neither_run_nor_experiment_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="neither a run folder"):
         write_html_report([tmp_path], tmp_path / "r.html")
+
+
+MARK = '<script>alert("x")</script><img src=x onerror=alert(1)>'
+
+
+def test_every_field_is_escaped_and_only_files_inside_are_embedded(tmp_path: Path) -> None:
+    """A summary.json from someone else, with markup in every field it has; a PNG that links
+    to a file elsewhere. The page holds the markup as text and embeds no linked file."""
+    import json
+
+    folder = tmp_path / "experiment"
+    folder.mkdir()
+    claim = {"text": MARK, "paper": MARK, "measured": MARK, "verdict": MARK, "seeds": MARK}
+    arm = {"label": MARK, "model": MARK, "model_args": {MARK: MARK}, "stats": {}}
+    summary = {
+        "experiment": MARK, "title": MARK, "question": MARK, "paper": MARK, "source": MARK,
+        "scale": MARK, "data": MARK, "seeds": MARK, "recipe": MARK, "config": {MARK: MARK},
+        "note": MARK, "claims": [claim], "failed_runs": [MARK], "metrics": ["test_error"],
+        "arms": [arm],
+    }  # fmt: skip
+    (folder / "summary.json").write_text(json.dumps(summary))
+    secret = tmp_path / "passwd"
+    secret.write_bytes(b"root:x:0:0")
+    (folder / "curves.png").symlink_to(secret)
+    page = write_html_report([folder], tmp_path / "report.html").read_text()
+    assert "<script>alert" not in page and "<img src=x" not in page
+    assert page.count("&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;") >= 14
+    assert "base64" not in page  # the linked file was not copied in

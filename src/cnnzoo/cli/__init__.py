@@ -7,7 +7,6 @@ import re
 import sys
 import warnings
 from collections.abc import Callable, Sequence
-from pathlib import Path
 
 import torch
 from rich.console import Console
@@ -30,6 +29,7 @@ from cnnzoo.cli import lab, train
 from cnnzoo.data.sources import DataNotFoundError
 from cnnzoo.models import UnknownModelError, ZooModel
 from cnnzoo.train import NonFiniteLossError, TrainingInterrupted
+from cnnzoo.train.files import RunLockedError, write_file
 
 __all__ = ["main"]
 
@@ -152,7 +152,7 @@ def cmd_summary(args: argparse.Namespace, console: Console) -> int:
     memory = analysis.training_memory(optimizer=args.optimizer)
     text = render(analysis, args.format, args.depth, args.explain, memory)
     if args.output:
-        Path(args.output).write_text(text)
+        write_file(args.output, text)
         console.print(f"wrote {args.output}")
     elif args.format == "table":
         console.print(text, end="", highlight=False, markup=False)
@@ -322,7 +322,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     console = Console() if sys.stdout.isatty() else Console(width=200)
     try:
         return int(args.run(args, console))
-    except (UsageError, UnknownModelError, ValueError, DataNotFoundError) as error:
+    except (UsageError, UnknownModelError, ValueError, DataNotFoundError, RunLockedError) as error:
         print(f"cnnzoo {args.command}: error: {error}", file=sys.stderr)
         return 2
     except TrainingInterrupted as interrupted:

@@ -24,6 +24,7 @@ from cnnzoo.train import RECIPES, TrainConfig, resolve_config, train
 from cnnzoo.train.checkpoint import export_safetensors, find_checkpoint
 from cnnzoo.train.config import MOVABLE_FIELDS
 from cnnzoo.train.evaluate import evaluate
+from cnnzoo.train.files import write_file
 from cnnzoo.train.inference import export_onnx, load_trained, predict
 
 __all__ = ["add_commands", "add_eval_command"]
@@ -194,7 +195,8 @@ def cmd_eval(args: argparse.Namespace, console: Console) -> int:
     )
     print(f"confusion matrix: {plot}")
     if args.json:
-        Path(args.json).write_text(
+        write_file(
+            args.json,
             json.dumps(
                 {
                     "top1": result.top1,
@@ -206,7 +208,7 @@ def cmd_eval(args: argparse.Namespace, console: Console) -> int:
                 },
                 indent=2,
             )
-            + "\n"
+            + "\n",
         )
     return 0
 

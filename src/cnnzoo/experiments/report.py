@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from cnnzoo.experiments.spec import METRICS
+from cnnzoo.train.files import write_file
 from cnnzoo.viz.charts import plot_measures
 from cnnzoo.viz.curves import plot_curves
 
@@ -106,5 +107,5 @@ def write_report(summary: dict[str, Any], folder: Path, curves: bool = True) -> 
         for run in arm["runs"]:
             lines.append(f"- {arm['label']}, seed {run['seed']}: `{Path(run['run_dir']).name}`")
     path = folder / "report.md"
-    path.write_text("\n".join(lines) + "\n")
+    write_file(path, "\n".join(lines) + "\n")
     return path

@@ -29,6 +29,7 @@ from cnnzoo.models import model_info
 from cnnzoo.train.checkpoint import CHECKPOINT
 from cnnzoo.train.config import MOVABLE_FIELDS, TrainConfig, resolve_config
 from cnnzoo.train.engine import TrainingInterrupted, choose_fit, train
+from cnnzoo.train.files import write_file
 
 __all__ = ["ExperimentResult", "get_experiment", "judge", "measure_history", "run_experiment"]
 
@@ -275,7 +276,9 @@ def run_experiment(
             "cuda": torch.cuda.get_device_name() if torch.cuda.is_available() else None,
         },
     }
-    (folder / "summary.json").write_text(json.dumps(_finite(summary), indent=2) + "\n")
+    write_file(
+        folder / "summary.json", json.dumps(_finite(summary), indent=2) + "\n", inside=folder
+    )
     write_report(summary, folder, curves=experiment.curves)
     return ExperimentResult(folder, summary)
 

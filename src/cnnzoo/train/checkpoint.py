@@ -8,20 +8,23 @@ safetensors, with the model name, classes and input conversion in the metadata.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import torch
 from torch import nn
 
+from cnnzoo.train.files import replacing, write_file
+
 __all__ = [
     "CHECKPOINT",
     "FORMAT",
     "CheckpointError",
     "adapt_state_dict",
+    "check_finite",
     "export_safetensors",
     "find_checkpoint",
     "load_checkpoint",
@@ -36,21 +39,34 @@ class CheckpointError(ValueError):
     """A file that is not a usable checkpoint; the message says what it is and what would do."""
 
 
+def _digest(state: Any) -> str:
+    """BLAKE2 of every tensor's bytes and every key on the way to it, in stored order: flipped
+    bits in tensor data, which the file format does not check, change it."""
+    digest = hashlib.blake2b(digest_size=16)
+
+    def visit(obj: Any) -> None:
+        if isinstance(obj, torch.Tensor):
+            digest.update(f"{obj.dtype}{tuple(obj.shape)}".encode())
+            flat = obj.detach().cpu().contiguous().reshape(-1)
+            digest.update(flat.view(torch.uint8).numpy().data)
+        elif isinstance(obj, dict):
+            for key, value in obj.items():
+                digest.update(repr(key).encode())
+                visit(value)
+        elif isinstance(obj, list | tuple):
+            for value in obj:
+                visit(value)
+
+    visit({k: v for k, v in state.items() if k not in ("format", "digest")})
+    return digest.hexdigest()
+
+
 def save_checkpoint(state: dict[str, Any], path: str | os.PathLike[str]) -> Path:
-    """Write ``state`` atomically: a temporary file, flushed to disk, then renamed."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            torch.save({"format": FORMAT, **state}, handle)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    """Write ``state`` atomically (a temporary file, flushed to disk, then renamed), with a
+    digest of its tensors that :func:`load_checkpoint` checks."""
+    with replacing(path) as handle:
+        torch.save({"format": FORMAT, "digest": _digest(state), **state}, handle)
+    return Path(path)
 
 
 def _reason(error: Exception) -> str:
@@ -91,7 +107,25 @@ def load_checkpoint(
             f"{path} is not a cnnzoo checkpoint (no format tag {FORMAT!r}); "
             "to start from plain weights use --init-from"
         )
+    if state.get("digest") != _digest(state):
+        raise CheckpointError(
+            f"{path} is damaged: its tensors no longer match the digest written with them "
+            "(flipped bits on the disk or in a copy); no older checkpoint is kept, so train "
+            "again, or copy the run folder again from where it came"
+        )
     return state
+
+
+def check_finite(weights: dict[str, torch.Tensor], source: str | os.PathLike[str]) -> None:
+    """Refuse weights with NaN or infinite values: evaluating or exporting them would report
+    numbers (or ship a model) that mean nothing."""
+    bad = [k for k, v in weights.items() if v.is_floating_point() and not torch.isfinite(v).all()]
+    if bad:
+        raise CheckpointError(
+            f"{source}: {len(bad)} of {len(weights)} weight tensors hold NaN or infinite values "
+            f"({', '.join(bad[:3])}): the run diverged before this checkpoint; train again "
+            "with a lower --lr or --clip-grad 1.0"
+        )
 
 
 def read_state_dict(path: str | os.PathLike[str]) -> dict[str, torch.Tensor]:
@@ -162,9 +196,7 @@ def export_safetensors(
     model: nn.Module, path: str | os.PathLike[str], metadata: dict[str, Any]
 ) -> Path:
     """Write the weights as safetensors; metadata values are stored as JSON strings."""
-    from safetensors.torch import save_file
+    from safetensors.torch import save
 
-    path = Path(path)
     tensors = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
-    save_file(tensors, str(path), metadata={k: json.dumps(v) for k, v in metadata.items()})
-    return path
+    return write_file(path, save(tensors, metadata={k: json.dumps(v) for k, v in metadata.items()}))

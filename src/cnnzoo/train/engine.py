@@ -44,6 +44,7 @@ from cnnzoo.train.checkpoint import (
 from cnnzoo.train.config import MOVABLE_FIELDS, TrainConfig
 from cnnzoo.train.distributed import Distributed, setup_distributed
 from cnnzoo.train.evaluate import EvalResult, evaluate
+from cnnzoo.train.files import RunLock, remove_leftovers, write_file
 from cnnzoo.train.inference import weights_metadata
 from cnnzoo.train.metrics import MetricsLog, Progress, topk_correct
 from cnnzoo.train.schedule import Schedule
@@ -521,11 +522,15 @@ def train(
     dist = setup_distributed(config.device)
     restore_settings = _global_settings()
     started = time.perf_counter()
+    lock = RunLock(run_dir)
     try:
+        if dist.main:  # one writer a run folder; a killed run's lock is the kernel's, gone
+            lock.acquire()
+            remove_leftovers(run_dir)  # temporary files of writes a kill interrupted
         run = _Run(config, state, dist, run_dir)
         if dist.main:
-            run.run_dir.mkdir(parents=True, exist_ok=True)
-            (run.run_dir / "config.json").write_text(json.dumps(config.to_dict(), indent=2) + "\n")
+            config_text = json.dumps(config.to_dict(), indent=2) + "\n"
+            write_file(run.run_dir / "config.json", config_text, inside=run.run_dir)
         log = MetricsLog(run.run_dir, run.history) if dist.main else None
         bar = Progress(config.epochs, len(run.data.train), enabled=progress and dist.main)
         for note in run.notes:
@@ -566,8 +571,10 @@ def train(
                 "world_size": dist.world_size,
                 "device": str(dist.device),
             }
-            (run.run_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+            summary_text = json.dumps(summary, indent=2) + "\n"
+            write_file(run.run_dir / "summary.json", summary_text, inside=run.run_dir)
         return RunResult(run.run_dir, run.epoch, test, time.perf_counter() - started, run.history)
     finally:
+        lock.release()
         dist.close()
         restore_settings()

@@ -8,6 +8,7 @@ alone is enough; no data set is needed for prediction or export.
 from __future__ import annotations
 
 import os
+import tempfile
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,8 +20,9 @@ from torch import nn
 from cnnzoo.data.pipeline import InputSpec
 from cnnzoo.data.sources import read_image
 from cnnzoo.factory import create_model
-from cnnzoo.train.checkpoint import load_checkpoint
+from cnnzoo.train.checkpoint import check_finite, find_checkpoint, load_checkpoint
 from cnnzoo.train.config import TrainConfig
+from cnnzoo.train.files import write_file
 
 __all__ = ["Prediction", "Trained", "export_onnx", "load_trained", "predict", "weights_metadata"]
 
@@ -69,6 +71,7 @@ def load_trained(run_or_file: str | os.PathLike[str], ema: bool = True) -> Train
         weights = {
             k.removeprefix("module."): v for k, v in state["ema"].items() if k.startswith("module.")
         }
+    check_finite(weights, find_checkpoint(run_or_file))
     model.load_state_dict(weights)
     model.eval()
     return Trained(model, classes, spec, config, int(state["epoch"]))
@@ -104,19 +107,23 @@ def export_onnx(
     inputs and return the largest difference from PyTorch's output."""
     path = Path(path)
     example = trained.example_input(2)
-    with warnings.catch_warnings():
+    # Exported to a scratch folder, then written by replacing ``path``: a link there is not
+    # followed.
+    with tempfile.TemporaryDirectory() as scratch, warnings.catch_warnings():
+        graph = Path(scratch) / "model.onnx"
         # The model's input checks read the channels and size, which the export fixes anyway;
         # only the batch is dynamic.
         warnings.simplefilter("ignore", torch.jit.TracerWarning)
         torch.onnx.export(
             trained.model,
             (example,),
-            str(path),
+            str(graph),
             input_names=["image"],
             output_names=["logits"],
             dynamic_axes={"image": {0: "batch"}, "logits": {0: "batch"}},
             dynamo=False,
         )
+        write_file(path, graph.read_bytes())
     report: dict[str, Any] = {"path": str(path)}
     if check:
         import onnxruntime

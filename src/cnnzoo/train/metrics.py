@@ -4,12 +4,15 @@ progress display (a rich bar with ETA on a terminal, one plain line per epoch el
 from __future__ import annotations
 
 import csv
+import io
 import json
 import sys
 from pathlib import Path
 from typing import Any
 
 import torch
+
+from cnnzoo.train.files import write_file
 
 __all__ = ["MetricsLog", "Progress", "topk_correct"]
 
@@ -22,42 +25,43 @@ def topk_correct(logits: torch.Tensor, labels: torch.Tensor, k: int) -> torch.Te
 
 
 class MetricsLog:
-    """Appends one row per epoch to ``metrics.jsonl`` and ``metrics.csv`` in the run folder."""
+    """One row per epoch in ``metrics.jsonl`` and ``metrics.csv`` in the run folder, both
+    rewritten whole each epoch by replacing the files (a link planted there is not followed)."""
 
     def __init__(self, run_dir: Path, history: list[dict[str, Any]] | None = None) -> None:
-        self.jsonl = run_dir / "metrics.jsonl"
-        self.csv = run_dir / "metrics.csv"
+        self.run_dir = run_dir
         self.history: list[dict[str, Any]] = list(history or [])
         # A resumed run rewrites the files from the checkpoint's history: no duplicate epochs.
-        self.jsonl.write_text("".join(json.dumps(row) + "\n" for row in self.history))
-        self._rewrite_csv()
+        self._rewrite()
         self.tensorboard: Any = None
         try:
             from torch.utils.tensorboard import SummaryWriter
 
-            self.tensorboard = SummaryWriter(str(run_dir / "tensorboard"))
+            logs = run_dir / "tensorboard"
+            if logs.is_symlink():  # ours to make: a planted link is removed, not written through
+                logs.unlink()
+            self.tensorboard = SummaryWriter(str(logs))
         except ImportError:
             pass
 
     def write(self, row: dict[str, Any]) -> None:
         self.history.append(row)
-        with self.jsonl.open("a") as handle:
-            handle.write(json.dumps(row) + "\n")
-        self._rewrite_csv()
+        self._rewrite()
         if self.tensorboard is not None:
             for key, value in row.items():
                 if isinstance(value, float | int) and key != "epoch":
                     self.tensorboard.add_scalar(key, value, row["epoch"])
             self.tensorboard.flush()
 
-    def _rewrite_csv(self) -> None:
-        if not self.history:
-            self.csv.write_text("")
-            return
-        with self.csv.open("w", newline="") as handle:
-            writer = csv.DictWriter(handle, fieldnames=list(self.history[0]))
+    def _rewrite(self) -> None:
+        jsonl = "".join(json.dumps(row) + "\n" for row in self.history)
+        write_file(self.run_dir / "metrics.jsonl", jsonl, inside=self.run_dir)
+        table = io.StringIO()
+        if self.history:
+            writer = csv.DictWriter(table, fieldnames=list(self.history[0]))
             writer.writeheader()
             writer.writerows(self.history)
+        write_file(self.run_dir / "metrics.csv", table.getvalue(), inside=self.run_dir)
 
     def close(self) -> None:
         if self.tensorboard is not None:

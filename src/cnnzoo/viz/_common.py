@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import math
 import os
 from pathlib import Path
@@ -10,6 +11,8 @@ import matplotlib
 
 matplotlib.use("Agg")  # files only: no display needed
 import matplotlib.pyplot as plt
+
+from cnnzoo.train.files import write_file
 
 __all__ = ["grid", "save"]
 
@@ -21,9 +24,11 @@ def grid(count: int) -> tuple[int, int]:
 
 
 def save(fig: plt.Figure, path: str | os.PathLike[str], dpi: int = 110) -> Path:
-    """Write ``fig`` as a PNG (folders made as needed) and free it."""
-    out = Path(path)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, dpi=dpi)
-    plt.close(fig)
-    return out
+    """Write ``fig`` as a PNG (folders made as needed) and free it; the file is replaced, so a
+    link planted at ``path`` (in a run folder someone else made) is not written through."""
+    image = io.BytesIO()
+    try:
+        fig.savefig(image, dpi=dpi, format="png")
+    finally:
+        plt.close(fig)
+    return write_file(path, image.getvalue())

@@ -12,6 +12,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from cnnzoo.train.files import safe_member, write_file
+
 __all__ = ["write_html_report"]
 
 _STYLE = """
@@ -50,9 +52,24 @@ def _image(path: Path, caption: str) -> str:
     )
 
 
+class _Markup(str):
+    """HTML this module wrote itself around escaped values; every other value is escaped."""
+
+
+def _cell(value: Any) -> str:
+    return value if isinstance(value, _Markup) else html.escape(str(value))
+
+
+def _number(value: Any, spec: str) -> str:
+    """A figure from a file someone else may have written: formatted if it is a number."""
+    return format(value, spec) if isinstance(value, int | float) else str(value)
+
+
 def _table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
-    head = "".join(f"<th>{html.escape(str(h))}</th>" for h in header)
-    body = "".join("<tr>" + "".join(f"<td>{cell}</td>" for cell in row) + "</tr>" for row in rows)
+    head = "".join(f"<th>{_cell(h)}</th>" for h in header)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{_cell(cell)}</td>" for cell in row) + "</tr>" for row in rows
+    )
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
@@ -66,7 +83,7 @@ def _experiment(folder: Path, summary: dict[str, Any]) -> str:
         f"<p><b>Question.</b> {e(summary['question'])}</p>",
         f"<p><b>Paper.</b> {e(summary['paper'])} ({e(summary['source'])})</p>",
         f"<p><b>Setup.</b> {e(summary['scale'])} scale on {e(summary['data'])}, "
-        f"{summary['seeds']} seed(s), recipe {e(summary['recipe'])}: "
+        f"{e(str(summary['seeds']))} seed(s), recipe {e(summary['recipe'])}: "
         + e(", ".join(f"{k}={v}" for k, v in summary["config"].items()))
         + "</p>",
     ]
@@ -75,8 +92,8 @@ def _experiment(folder: Path, summary: dict[str, Any]) -> str:
     claims = []
     for claim in summary["claims"]:
         css = "held" if claim["verdict"].startswith("held") else "not"
-        claims.append([e(claim["text"]), e(claim["paper"]), e(claim["measured"]),
-                       f'<span class="{css}">{e(claim["verdict"])}</span>',
+        claims.append([claim["text"], claim["paper"], claim["measured"],
+                       _Markup(f'<span class="{css}">{e(claim["verdict"])}</span>'),
                        claim["seeds"] or "exact"])  # fmt: skip
     parts.append(_table(["claim", "paper", "measured", "verdict", "seeds"], claims))
     if summary.get("failed_runs"):
@@ -86,11 +103,11 @@ def _experiment(folder: Path, summary: dict[str, Any]) -> str:
     rows = []
     for arm in summary["arms"]:
         args = ", ".join(f"{k}={v}" for k, v in arm["model_args"].items())
-        cells = [e(format_stat(arm["stats"].get(k), k)) for k in summary["metrics"]]
-        rows.append([e(arm["label"]), f"<code>{e(arm['model'])}({e(args)})</code>", *cells])
+        cells = [format_stat(arm["stats"].get(k), k) for k in summary["metrics"]]
+        rows.append([arm["label"], _Markup(f"<code>{e(arm['model'])}({e(args)})</code>"), *cells])
     parts.append(_table(header, rows))
     for name, caption in (("curves.png", "training curves"), ("measures.png", "measured figures")):
-        if (folder / name).exists():
+        if safe_member(folder / name, folder):
             parts.append(_image(folder / name, f"{summary['title']}: {caption}"))
     return "\n".join(parts)
 
@@ -104,8 +121,7 @@ def _run(folder: Path, scratch: Path) -> str:
     summary_path = folder / "summary.json"
     if summary_path.exists():
         summary = json.loads(summary_path.read_text())
-        rows = [[e(k), e(f"{v:.2f}" if isinstance(v, float) else str(v))]
-                for k, v in summary.items()]  # fmt: skip
+        rows = [[k, f"{v:.2f}" if isinstance(v, float) else v] for k, v in summary.items()]
         parts.append(_table(["result", "value"], rows))
     else:
         parts.append("<p class='meta'>not finished: no summary.json yet</p>")
@@ -113,9 +129,9 @@ def _run(folder: Path, scratch: Path) -> str:
     curves = plot_curves({folder.name: [history]}, scratch / f"{folder.name}-curves.png",
                          f"{config['model']} on {config['data']}: training curves")  # fmt: skip
     parts.append(_image(curves, "training curves: error, loss and learning rate per epoch"))
-    epochs = [[row["epoch"], f"{row['train_loss']:.4f}", f"{row['train_top1']:.2f}",
-               f"{row['test_loss']:.4f}", f"{row['test_top1']:.2f}", f"{row['lr']:.4g}",
-               f"{row['epoch_time_s']:.1f}"] for row in history]  # fmt: skip
+    columns = (("epoch", ""), ("train_loss", ".4f"), ("train_top1", ".2f"), ("test_loss", ".4f"),
+               ("test_top1", ".2f"), ("lr", ".4g"), ("epoch_time_s", ".1f"))  # fmt: skip
+    epochs = [[_number(row.get(key, ""), spec) for key, spec in columns] for row in history]
     parts.append(_table(["epoch", "train loss", "train top-1 (%)", "test loss",
                          "test top-1 (%)", "lr", "time (s)"], epochs))  # fmt: skip
     if (folder / "checkpoint.pt").exists():
@@ -127,8 +143,9 @@ def _run(folder: Path, scratch: Path) -> str:
                             f"{config['model']} after {trained.epoch} epochs")  # fmt: skip
         parts.append(_image(path, "first-layer filters of the trained weights"))
     for png in sorted(set(folder.glob("*.png")) - {folder / "curves.png", folder / "filters.png"}):
-        parts.append(_image(png, png.stem.replace("_", " ").replace("-", " ")))
-    rows = [[e(k), e(str(v))] for k, v in config.items()]
+        if safe_member(png, folder):  # a link to a file elsewhere is never copied in
+            parts.append(_image(png, png.stem.replace("_", " ").replace("-", " ")))
+    rows = [[k, v] for k, v in config.items()]
     parts.append("<details><summary>config.json</summary>" + _table(["field", "value"], rows)
                  + "</details>")  # fmt: skip
     return "\n".join(parts)
@@ -171,7 +188,4 @@ def write_html_report(
             + "\n".join(sections)
             + "</body></html>\n"
         )
-    out = Path(output)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(page, encoding="utf-8")
-    return out
+    return write_file(output, page)
