@@ -57,7 +57,9 @@ def test_info_at_another_input(capsys: pytest.CaptureFixture[str]) -> None:
     [(["info", "resnt50"], "Did you mean: resnet50"),
      (["info", "alexnet", "--input", "3x32x32"], "at least 67x67"),
      (["info", "alexnet", "--input", "3by224"], "write CxHxW like 3x224x224"),
-     (["list", "zz*"], "no model matches 'zz*'")],
+     (["list", "zz*"], "no model matches 'zz*'"),
+     (["compare", "alexnet", "nosuchnet"], "unknown model 'nosuchnet'"),
+     (["list", "--family", "Foo"], "no family 'Foo'; the families: AlexNet, ConvNet-4")],
 )  # fmt: skip
 def test_mistakes_get_one_line_and_exit_2(args: list[str], message: str) -> None:
     out = run(*args)

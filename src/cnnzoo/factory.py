@@ -9,7 +9,12 @@ import torch
 
 from cnnzoo.models import FeatureNet, ZooModel, model_info
 
-__all__ = ["create_model"]
+__all__ = ["ModelArgumentError", "create_model"]
+
+
+class ModelArgumentError(TypeError, ValueError):
+    """An option a model's builder does not take: a TypeError, as Python's own, and a
+    ValueError, as the command line's other refused values."""
 
 
 def create_model(
@@ -43,8 +48,9 @@ def create_model(
     except TypeError as error:
         if "unexpected keyword argument" not in str(error):
             raise
-        raise TypeError(f"{name}: {error}. Every model takes num_classes= and in_chans=; "
-                        f"see `cnnzoo info {name}` for its own options.") from error  # fmt: skip
+        raise ModelArgumentError(f"{name}: {error}. Every model takes num_classes= and "
+                                 f"in_chans=; see `cnnzoo info {name}` for its own options."
+                                 ) from error  # fmt: skip
     if features_only:
         return FeatureNet(model, out_indices)
     return model

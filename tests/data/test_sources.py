@@ -233,8 +233,20 @@ def test_data_dir_comes_before_the_environment(
     assert fill_of(load_arrays("fashion-mnist", data_dir=mine)) == 1
     assert locate("fashion-mnist", data_dir=mine) == mine
     assert fill_of(load_arrays("fashion-mnist")) == 2
-    # A data_dir without the files falls through to the next place.
-    assert fill_of(load_arrays("fashion-mnist", data_dir=tmp_path / "empty")) == 2
+    # A data_dir without the files is an error: the data asked for, or none.
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(DataNotFoundError, match=r"not in the folder given by data_dir"):
+        load_arrays("fashion-mnist", data_dir=tmp_path / "empty")
+
+
+@subset_ok
+def test_a_data_dir_missing_one_file_is_an_error_naming_it(tmp_path: Path) -> None:
+    """It used to fall back to the system's copy without a word: 60,000 images for a folder
+    of 1,000, while config.json named the user's folder."""
+    mine = make_idx(tmp_path / "mine", fill=1)
+    next(mine.glob("train-labels*")).unlink()
+    with pytest.raises(DataNotFoundError, match=r"lacks train-labels-idx1-ubyte\[\.gz\]"):
+        load_arrays("fashion-mnist", data_dir=mine)
 
 
 @subset_ok
@@ -297,13 +309,18 @@ def test_not_found_lists_every_place_and_the_remedies(
 ) -> None:
     monkeypatch.setenv("CNNZOO_DATA", str(tmp_path / "env"))
     (tmp_path / "env").mkdir()
-    with pytest.raises(DataNotFoundError) as caught:
-        load_arrays("fashion-mnist", data_dir=tmp_path / "mine", download=False)
+    with pytest.raises(DataNotFoundError) as caught:  # a folder named: only it is searched
+        load_arrays("fashion-mnist", download=False)
     message = str(caught.value)
-    places = ("mine", "env", "env/fashion-mnist", "env/FashionMNIST/raw",
-              "env/fashion-mnist/FashionMNIST/raw", "debian/fashion-mnist",
-              "cache/cnnzoo/fashion-mnist")  # fmt: skip
-    for place in places:
+    for place in ("env", "env/fashion-mnist", "env/FashionMNIST/raw",
+                  "env/fashion-mnist/FashionMNIST/raw"):  # fmt: skip
+        assert str(tmp_path / place) in message
+    assert "debian" not in message and "given by $CNNZOO_DATA" in message
+    monkeypatch.delenv("CNNZOO_DATA")
+    with pytest.raises(DataNotFoundError) as caught:
+        load_arrays("fashion-mnist", download=False)
+    message = str(caught.value)
+    for place in ("debian/fashion-mnist", "cache/cnnzoo/fashion-mnist"):
         assert str(tmp_path / place) in message
     assert "sudo apt-get install dataset-fashion-mnist" in message
     assert "CNNZOO_DATA=DIR" in message and "--data-dir DIR" in message
@@ -710,3 +727,30 @@ def test_cifar_labels_stored_as_an_integer_array_load(tmp_path: Path) -> None:
     for protocol in (2, 5):
         path.write_bytes(pickle.dumps(batch, protocol=protocol))
         assert load_arrays("cifar10", data_dir=tmp_path).labels[:4].tolist() == labels
+
+
+@pytest.mark.parametrize("packed", [True, False])
+def test_a_file_larger_than_its_format_allows_is_refused_before_it_is_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, packed: bool
+) -> None:
+    """A 1 MB .gz that inflates to 60 MB used to be inflated whole (2.6 GB of memory for a
+    47 MB promise) before any check: it is now stopped within one 16 MiB chunk of the limit,
+    16 + 60,000·784 bytes for Fashion-MNIST's training images."""
+    import gzip
+    import tracemalloc
+
+    make_idx(tmp_path)
+    images = tmp_path / "train-images-idx3-ubyte.gz"
+    bomb = idx_bytes(np.zeros((80_000, 28, 28), dtype=np.uint8))  # 62.7 MB of zeros
+    if packed:
+        images.write_bytes(gzip.compress(bomb))
+        assert images.stat().st_size < 200_000
+    else:
+        images.unlink()
+        images.with_suffix("").write_bytes(bomb)
+    tracemalloc.start()
+    with pytest.raises(DataIntegrityError, match=r"more than the 47,040,016 bytes the format"):
+        load_arrays("fashion-mnist", data_dir=tmp_path)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 120e6 if packed else peak < 10e6  # never the whole file, nor more

@@ -143,3 +143,36 @@ def test_flipped_bits_in_tensor_data_and_nan_weights_are_refused(
     for command in (["eval", str(run)], ["export", str(run)], ["predict", str(run), "x.png"]):
         assert main(command) == 2, command
         assert "hold NaN or infinite values (features.c1.weight)" in capsys.readouterr().err
+
+
+# --- the data asked for -----------------------------------------------------------------------
+
+
+def _folder(root: Path, shade: int = 0) -> Path:
+    """Two classes of six small grey images each."""
+    import numpy as np
+    from PIL import Image
+
+    for c, name in enumerate(("dark", "light")):
+        (root / name).mkdir(parents=True, exist_ok=True)
+        for i in range(6):
+            pixels = np.full((32, 32), 40 + 150 * c + 5 * i + shade, dtype=np.uint8)
+            Image.fromarray(pixels).save(root / name / f"{i}.png")
+    return root
+
+
+def test_a_resume_on_other_data_is_refused_unless_asked_for(tmp_path: Path) -> None:
+    """The run keeps a fingerprint of its images and labels; the folder changed since."""
+    from cnnzoo.train import DataMismatchError, load_checkpoint, resolve_config
+
+    images = _folder(tmp_path / "images")
+    config = resolve_config("lenet5_modern", "fast", data=str(images), out=str(tmp_path),
+                            name="run", epochs=1, batch_size=4, val_fraction=0.25,
+                            threads=1)  # fmt: skip
+    run = train(config, progress=False).run_dir
+    assert train(resume=run, epochs=1, progress=False).epochs == 1  # the same data: fine
+    _folder(images, shade=1)  # every image one grey level lighter
+    with pytest.raises(DataMismatchError, match="other data than"):
+        train(resume=run, epochs=2, progress=False)
+    assert int(load_checkpoint(run)["epoch"]) == 1  # nothing was trained or written
+    assert train(resume=run, epochs=2, other_data=True, progress=False).epochs == 2

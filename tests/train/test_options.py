@@ -33,6 +33,8 @@ def _other_value(f: dataclasses.Field[Any], default: Any) -> tuple[list[str], An
         }
     if f.name in CHOICES:
         value = next(choice for choice in CHOICES[f.name] if choice != default)
+    elif f.name == "device":  # a device the config accepts (whether it exists is the run's)
+        value = "cuda:1"
     elif isinstance(default, str):
         value = f"{f.name}-x"
     else:
@@ -85,6 +87,23 @@ def test_options_given_override_the_recipe_and_only_those(configs: list[TrainCon
         (["--milestones", "2"], "milestones (2.0,): fractions of training, each in (0, 1)"),
         (["--ema", "1.5"], "ema 1.5: a decay per step, expected 0 <= value < 1"),
         (["--lr", "-0.1"], "lr must be positive, got -0.1"),
+        # accepted before, or a traceback
+        (["--lr", "nan"], "lr must be a finite number, got nan"),
+        (["--lr", "inf"], "lr must be a finite number, got inf"),
+        (["--train-subset", "-5"], "train_subset must be 0 or more, got -5"),
+        (["--checkpoint-every", "-1"], "checkpoint_every must be 0 or more, got -1"),
+        (["--threads", "-3"], "threads must be 0 or more, got -3"),
+        (["--step-epochs", "0"], "step_epochs must be at least 1, got 0"),
+        (["--erasing", "2"], "erasing 2.0: a probability, expected 0 <= value <= 1"),
+        (["--val-fraction", "1.5"], "val_fraction 1.5: the share held out"),
+        (["--milestones", "0.9,0.1"], "milestones (0.9, 0.1): expected in increasing order"),
+        (["--device", "tpu"], "device 'tpu': expected cpu, cuda, cuda:N, mps or auto"),
+        (["--model-args", "num_classes=3"], "model_args num_classes: set by the run itself"),
+        (["--model-args", "device=meta"], "model_args device: set by the run itself"),
+        (
+            ["--model-args", "foo=1", "--batch-size", "16", "--train-subset", "32"],
+            "unexpected keyword argument 'foo'",
+        ),
     ],
 )
 def test_bad_values_exit_2_with_one_line(

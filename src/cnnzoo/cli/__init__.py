@@ -66,8 +66,11 @@ def _params_text(model: ZooModel, style: Callable[[int], str]) -> str:
 def cmd_list(args: argparse.Namespace, console: Console) -> int:
     names = list_models(args.pattern or "*", family=args.family)
     if not names:
+        families = sorted({model_info(n).family for n in list_models()})
+        if args.family and args.family.lower() not in {f.lower() for f in families}:
+            raise UsageError(f"no family {args.family!r}; the families: {', '.join(families)}")
         raise UsageError(
-            f"no model matches {args.pattern!r}"
+            f"no model matches {args.pattern or '*'!r}"
             + (f" in family {args.family!r}" if args.family else "")
             + "; patterns are shell wildcards, e.g. 'resnet*' or '*_bn'"
         )
@@ -219,7 +222,9 @@ def cmd_design(args: argparse.Namespace, console: Console) -> int:
 
 
 def cmd_compare(args: argparse.Namespace, console: Console) -> int:
-    names = [n for pattern in args.names for n in list_models(pattern)] or args.names
+    names = []
+    for pattern in args.names:  # a name matching nothing is an error, not dropped
+        names += list_models(pattern) or [model_info(pattern).name]
     rows = compare(list(dict.fromkeys(names)))
     table = Table(title="the networks side by side (each at its paper's input size)",
                   title_justify="left")  # fmt: skip

@@ -119,7 +119,8 @@ def cmd_train(args: argparse.Namespace, console: Console) -> int:
                 f"--resume keeps the run's model and config; only --epochs and where it runs "
                 f"({options}) may change (got {', '.join(given)})"
             )
-        result = train(resume=args.resume, epochs=overrides.get("epochs"), runtime=runtime)
+        result = train(resume=args.resume, epochs=overrides.get("epochs"), runtime=runtime,
+                       other_data=args.other_data)  # fmt: skip
     else:
         if not args.model:
             raise ValueError("name a model (e.g. `cnnzoo train lenet5`) or give --resume RUN")
@@ -266,6 +267,9 @@ def add_commands(sub: Any) -> None:
     p.add_argument("model", nargs="?", help="zoo model name, e.g. lenet5, resnet20")
     p.add_argument("--recipe", choices=list(RECIPES), help="paper recipe (default: fast)")
     p.add_argument("--resume", metavar="RUN", help="continue a run folder or checkpoint")
+    p.add_argument("--other-data", action="store_true",
+                   help="with --resume: go on although the data differs from what the run began "
+                   "with (warned, not refused)")  # fmt: skip
     _add_config_options(p)
     p.set_defaults(run=cmd_train)
 

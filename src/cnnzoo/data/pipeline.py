@@ -8,6 +8,7 @@ exactly as training did.
 from __future__ import annotations
 
 import functools
+import hashlib
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -74,6 +75,20 @@ class DataBundle:
     # The training images as the test set is read (no augmentation, each once): the error the
     # weights make on what they were fitted to, for train/test gaps.
     train_eval: InMemoryLoader | StreamLoader
+    # What the data was, to tell a resumed run that it is given other data: a digest of the
+    # images and labels (in memory), or of the files' names and sizes (streamed folders).
+    fingerprint: str
+
+
+def _fingerprint(*parts: torch.Tensor | str) -> str:
+    digest = hashlib.blake2b(digest_size=12)
+    for part in parts:
+        if isinstance(part, str):
+            digest.update(part.encode())
+        else:
+            flat = part.contiguous().reshape(-1)
+            digest.update(flat.view(torch.uint8).numpy().data)
+    return digest.hexdigest()
 
 
 def is_folder(data: str) -> bool:
@@ -161,6 +176,7 @@ def _in_memory(
         train.classes,
         spec,
         make(train.images, train.labels, spec.transform(), train=False),
+        _fingerprint(train.images, train.labels, test.images, test.labels, *train.classes),
     )
 
 
@@ -204,4 +220,5 @@ def _folder_data(
         split.classes,
         spec,
         make(FolderImages(train_samples, side, fit.channels), spec.transform(), train=False),
+        _fingerprint(*(f"{p.name}:{p.stat().st_size}:{y}" for p, y in train_samples + val_samples)),
     )

@@ -21,7 +21,6 @@ with PIL to the same uint8 tensors.
 from __future__ import annotations
 
 import difflib
-import gzip
 import hashlib
 import io
 import math
@@ -388,6 +387,21 @@ def _find(
         (debian, _DEBIAN_ROOT / spec.name),
         ("user cache", cache),
     ]
+    # A folder the user names is the data asked for: without its files that is an error, not
+    # a reason to train on the system's copy while the run records the user's folder.
+    asked = [(label, root) for label, root in places[:2] if root is not None]
+    if asked:
+        label, named = asked[0]
+        assert named is not None
+        found, seen = _search(spec, named, needed)
+        if found is not None:
+            return found
+        files = ", ".join(_display(spec, n) for n in needed)
+        raise DataNotFoundError(
+            f"{spec.title} ({files}) is not in the folder given by {label}, {named}: {seen}. "
+            "Only that folder is read when one is named; put the files there, or name none "
+            "to use the system's copy or the user cache"
+        )
     tried = []
     for label, root in places:
         if root is None:
@@ -447,16 +461,53 @@ class _Blob:
     packed: bytes | None = field(default=None, repr=False)
 
 
-def _read_blob(path: Path) -> _Blob:
+_CHUNK = 1 << 24  # bytes inflated at a time: a bomb is caught within 16 MiB of its limit
+
+
+def _too_big(path: Path, size: str, limit: int) -> DataIntegrityError:
+    return DataIntegrityError(
+        f"{path}: {size}, more than the {limit:,} bytes the format allows for this file: not the "
+        "data set's file (or a decompression bomb); it was not read"
+    )
+
+
+def _inflate(path: Path, packed: bytes, limit: int | None) -> bytearray:
+    """gzip members inflated a chunk at a time, refused as soon as they pass ``limit``."""
+    out, data = bytearray(), packed
+    while data:
+        stream = zlib.decompressobj(wbits=31)  # gzip wrapper: header, CRC and size checked
+        pending = data
+        while not stream.eof:
+            chunk = stream.decompress(pending, _CHUNK)
+            out += chunk
+            if limit is not None and len(out) > limit:
+                raise _too_big(path, f"inflates to over {limit:,} bytes", limit)
+            pending = stream.unconsumed_tail
+            if not chunk and not pending:
+                raise EOFError("the stream ends before its last block")
+        data = stream.unused_data
+        if data and not data.startswith(b"\x1f\x8b"):
+            if data.strip(b"\0"):
+                raise zlib.error(f"{len(data)} bytes of trailing garbage")
+            break  # zero padding after the last member, as gzip allows
+    return out
+
+
+def _read_blob(path: Path, limit: int | None = None) -> _Blob:
+    """A file's bytes, inflated if gzipped; ``limit`` bounds what the format allows, checked
+    before reading (or while inflating) rather than after."""
     if path.suffix != ".gz":
         with path.open("rb") as f:
-            content = bytearray(os.fstat(f.fileno()).st_size)
+            size = os.fstat(f.fileno()).st_size
+            if limit is not None and size > limit:
+                raise _too_big(path, f"{size:,} bytes", limit)
+            content = bytearray(size)
             read = f.readinto(content)
         return _Blob(path, content[:read] if read < len(content) else content)
     packed = path.read_bytes()
     try:
-        content = bytearray(gzip.decompress(packed))
-    except (EOFError, gzip.BadGzipFile, zlib.error, OSError) as error:
+        content = _inflate(path, packed, limit)
+    except (EOFError, zlib.error, OSError) as error:
         raise DataIntegrityError(
             f"{path}: not a whole gzip stream ({error}) in its {len(packed):,} bytes: the file is "
             "truncated or corrupt; delete it and fetch it again"
@@ -553,7 +604,9 @@ def read_idx(path: str | os.PathLike[str]) -> torch.Tensor:
 def _load_idx(spec: DatasetSpec, directory: Path, split: str) -> tuple[torch.Tensor, torch.Tensor]:
     image_file, label_file = spec.files(split)
     _, height, width = spec.image_shape
-    blob = _read_blob(_required(spec, directory, image_file.name))
+    # IDX: a 16-byte header, then the images; 8 bytes, then one byte a label
+    limit = 16 + image_file.records * height * width
+    blob = _read_blob(_required(spec, directory, image_file.name), limit)
     images = _parse_idx(blob)  # (N, H, W)
     if images.dim() != 3 or tuple(images.shape[1:]) != (height, width):
         raise DataIntegrityError(
@@ -561,7 +614,7 @@ def _load_idx(spec: DatasetSpec, directory: Path, split: str) -> tuple[torch.Ten
             f"{image_file.records}x{height}x{width} (0x00000803, images of {height}x{width})"
         )
     _verify(blob, image_file, images.shape[0], "images")
-    blob = _read_blob(_required(spec, directory, label_file.name))
+    blob = _read_blob(_required(spec, directory, label_file.name), 8 + label_file.records)
     labels = _parse_idx(blob)  # (N,)
     if labels.dim() != 1:
         raise DataIntegrityError(
@@ -706,6 +759,9 @@ def _cifar_array(value: object, what: str, kinds: tuple[str, ...]) -> np.ndarray
     return np.frombuffer(bytes(raw), dtype=kind).reshape(shape)
 
 
+_META_LIMIT = 1 << 20  # a CIFAR meta file: class names and a few numbers
+
+
 def _unpickle(blob: _Blob) -> dict[bytes, Any]:
     try:
         # encoding="bytes": the batches were pickled by Python 2, whose str keys become bytes.
@@ -731,7 +787,7 @@ def _load_cifar(
     spec: DatasetSpec, directory: Path, split: str
 ) -> tuple[torch.Tensor, torch.Tensor, tuple[str, ...]]:
     assert spec.meta is not None
-    blob = _read_blob(_required(spec, directory, spec.meta))
+    blob = _read_blob(_required(spec, directory, spec.meta), _META_LIMIT)
     meta = _unpickle(blob)
     names = meta.get(spec.class_key.encode())
     classes: tuple[str, ...] = ()
@@ -747,7 +803,9 @@ def _load_cifar(
     pixels = channels * height * width
     images, labels = [], []
     for file in spec.files(split):
-        blob = _read_blob(_required(spec, directory, file.name))
+        # a pickled batch: the images, then a name and a label per image, some bytes each
+        limit = file.records * (pixels + 256) + _META_LIMIT
+        blob = _read_blob(_required(spec, directory, file.name), limit)
         batch = _unpickle(blob)
         key = spec.label_key
         data = _cifar_array(batch.get(b"data"), f"{blob.path}: 'data'", ("u1",))

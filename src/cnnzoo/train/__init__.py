@@ -8,6 +8,7 @@ from cnnzoo.train.checkpoint import (
 )
 from cnnzoo.train.config import RECIPES, Recipe, TrainConfig, resolve_config
 from cnnzoo.train.engine import (
+    DataMismatchError,
     NonFiniteLossError,
     RunResult,
     TrainingInterrupted,
@@ -19,6 +20,7 @@ from cnnzoo.train.evaluate import EvalResult, evaluate
 __all__ = [
     "RECIPES",
     "CheckpointError",
+    "DataMismatchError",
     "EvalResult",
     "NonFiniteLossError",
     "Recipe",

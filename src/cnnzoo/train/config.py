@@ -7,6 +7,7 @@ the run (``config.json``) and inside every checkpoint.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field, fields
 from typing import Any
 
@@ -29,6 +30,9 @@ def _doc(text: str, default: Any) -> Any:
 RUNTIME_FIELDS = frozenset({"data_dir", "workers", "device", "threads", "out", "checkpoint_every"})
 # Those a resumed run may change: all but the run folder, which is where its checkpoint is.
 MOVABLE_FIELDS = RUNTIME_FIELDS - {"out"}
+# create_model's own arguments, which a run sets from its data and device
+MODEL_ARGS_SET_BY_RUN = frozenset({"num_classes", "in_chans", "device", "features_only",
+                                   "out_indices"})  # fmt: skip
 
 
 @dataclass
@@ -116,11 +120,33 @@ class TrainConfig:
             value = getattr(self, key)
             if value not in allowed:
                 raise ValueError(f"{key} {value!r}: expected one of {', '.join(allowed)}")
-        for key in ("epochs", "batch_size"):
+        for key in ("epochs", "batch_size", "step_epochs"):
             if getattr(self, key) < 1:
                 raise ValueError(f"{key} must be at least 1, got {getattr(self, key)}")
+        for key in ("train_subset", "test_subset", "image_size", "crop_padding", "patience",
+                    "workers", "threads", "checkpoint_every"):  # fmt: skip
+            if getattr(self, key) < 0:
+                raise ValueError(f"{key} must be 0 or more, got {getattr(self, key)}")
+        for key in ("lr", "momentum", "weight_decay", "gamma", "warmup_epochs", "clip_grad",
+                    "lighting"):  # fmt: skip
+            if not math.isfinite(getattr(self, key)):
+                raise ValueError(f"{key} must be a finite number, got {getattr(self, key)}")
         if self.lr <= 0:
             raise ValueError(f"lr must be positive, got {self.lr}")
+        if not 0 <= self.erasing <= 1:
+            raise ValueError(f"erasing {self.erasing}: a probability, expected 0 <= value <= 1")
+        if not 0 < self.val_fraction < 1:
+            raise ValueError(
+                f"val_fraction {self.val_fraction}: the share held out, expected 0 < value < 1"
+            )
+        if self.device.split(":")[0] not in ("auto", "cpu", "cuda", "mps"):
+            raise ValueError(f"device {self.device!r}: expected cpu, cuda, cuda:N, mps or auto")
+        reserved = sorted(set(self.model_args) & MODEL_ARGS_SET_BY_RUN)
+        if reserved:
+            raise ValueError(
+                f"model_args {', '.join(reserved)}: set by the run itself (the data's classes and "
+                "channels, where it trains); give the builder's own options only"
+            )
         if not 0 <= self.label_smoothing < 1:
             raise ValueError(f"label_smoothing {self.label_smoothing}: expected 0 <= value < 1")
         if not 0 <= self.ema < 1:
@@ -129,6 +155,8 @@ class TrainConfig:
             )
         if self.milestones and not all(0 < m < 1 for m in self.milestones):
             raise ValueError(f"milestones {self.milestones}: fractions of training, each in (0, 1)")
+        if list(self.milestones) != sorted(self.milestones):
+            raise ValueError(f"milestones {self.milestones}: expected in increasing order")
         self.milestones = tuple(float(m) for m in self.milestones)
         self.model_args = dict(self.model_args)
 

@@ -61,7 +61,7 @@ def pick_device(name: str, local_rank: int = 0) -> torch.device:
     device = torch.device(name)
     if device.type == "cuda":
         if not torch.cuda.is_available():
-            raise RuntimeError(
+            raise ValueError(  # the user's choice, refused in one line like the others
                 "--device cuda was asked for, but PyTorch sees no GPU; use --device cpu"
             )
         if device.index is None:

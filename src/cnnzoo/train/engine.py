@@ -44,12 +44,19 @@ from cnnzoo.train.checkpoint import (
 from cnnzoo.train.config import MOVABLE_FIELDS, TrainConfig
 from cnnzoo.train.distributed import Distributed, setup_distributed
 from cnnzoo.train.evaluate import EvalResult, evaluate
-from cnnzoo.train.files import RunLock, remove_leftovers, write_file
+from cnnzoo.train.files import LOCK, RunLock, remove_leftovers, write_file
 from cnnzoo.train.inference import weights_metadata
 from cnnzoo.train.metrics import MetricsLog, Progress, topk_correct
 from cnnzoo.train.schedule import Schedule
 
-__all__ = ["NonFiniteLossError", "RunResult", "TrainingInterrupted", "choose_fit", "train"]
+__all__ = [
+    "DataMismatchError",
+    "NonFiniteLossError",
+    "RunResult",
+    "TrainingInterrupted",
+    "choose_fit",
+    "train",
+]
 
 
 class NonFiniteLossError(RuntimeError):
@@ -57,6 +64,10 @@ class NonFiniteLossError(RuntimeError):
 
 
 _REMEDY = "Train again with a lower --lr, --clip-grad 1.0 or --amp off"
+
+
+class DataMismatchError(ValueError):
+    """A resumed run was given other data than it was trained on."""
 
 
 class TrainingInterrupted(KeyboardInterrupt):
@@ -202,7 +213,12 @@ class _Run:
     """State of one training run; methods are the steps of :func:`train`."""
 
     def __init__(
-        self, config: TrainConfig, resume: dict[str, Any] | None, dist: Distributed, run_dir: Path
+        self,
+        config: TrainConfig,
+        resume: dict[str, Any] | None,
+        dist: Distributed,
+        run_dir: Path,
+        other_data: bool = False,
     ) -> None:
         self.config = config
         self.dist = dist
@@ -224,15 +240,18 @@ class _Run:
         if config.amp == "fp16" and self.device.type != "cuda":
             raise ValueError("fp16 mixed precision needs a GPU; on the CPU use --amp bf16")
         self.data = self._data()
+        self.notes: list[str] = []
+        if resume is not None:
+            self._check_same_data(resume.get("data_fingerprint"), other_data)
         fit = Fit(self.data.spec.size, self.data.spec.channels, self.data.spec.mode)
         model = _build_model(config, fit, len(self.data.classes)).to(self.device)
         if config.channels_last:
             model = model.to(memory_format=torch.channels_last)
         self.model = model
-        self.notes: list[str] = []
         if config.init_from and resume is None:
             given = read_state_dict(config.init_from)
-            weights, self.notes = adapt_state_dict(model, given)
+            weights, notes = adapt_state_dict(model, given)
+            self.notes += [f"init-from: {note}" for note in notes]
             if not weights:
                 raise CheckpointError(
                     f"--init-from {config.init_from}: none of its {len(given)} tensors "
@@ -291,6 +310,23 @@ class _Run:
             workers=config.workers,
         )
 
+    def _check_same_data(self, saved: str | None, other_data: bool) -> None:
+        """A resumed run on other data than it began with trains on a mix without a word:
+        refused, or with ``other_data`` noted loudly."""
+        if saved is None or saved == self.data.fingerprint:
+            return
+        where = self.config.data_dir or self.config.data
+        if not other_data:
+            raise DataMismatchError(
+                f"the run was trained on other data than {where} gives now (fingerprint "
+                f"{saved}, now {self.data.fingerprint}): resume it on the data it began with, "
+                "or pass --other-data to go on with this data knowingly"
+            )
+        self.notes.append(
+            f"WARNING: resuming on other data than the run began with ({saved} -> "
+            f"{self.data.fingerprint}); its results mix both"
+        )
+
     def _stored_shape(self) -> tuple[int, int, int]:
         if self.config.data in DATASETS:
             return DATASETS[self.config.data].image_shape
@@ -317,6 +353,7 @@ class _Run:
             "best_top1": self.best_top1,
             "classes": list(self.data.classes),
             "input": self.data.spec.to_dict(),
+            "data_fingerprint": self.data.fingerprint,
         }
 
     def save(self) -> None:
@@ -489,12 +526,14 @@ def train(
     epochs: int | None = None,
     runtime: Mapping[str, Any] | None = None,
     progress: bool = True,
+    other_data: bool = False,
 ) -> RunResult:
     """Train as ``config`` says, or continue the run folder (or checkpoint) ``resume``.
 
     A resumed run keeps its saved config; ``epochs`` may extend it, and ``runtime`` may move
     it (device, threads, workers, data_dir, checkpoint_every): a run checkpointed on a GPU
-    can finish on a CPU. Raises
+    can finish on a CPU. A resumed run refuses data other than it began with
+    (:class:`DataMismatchError`) unless ``other_data``, which warns instead. Raises
     :class:`TrainingInterrupted` after Ctrl-C (a checkpoint was saved first) and
     :class:`NonFiniteLossError` when the loss diverges (the last good checkpoint is kept).
     """
@@ -523,18 +562,19 @@ def train(
     restore_settings = _global_settings()
     started = time.perf_counter()
     lock = RunLock(run_dir)
+    created = not run_dir.exists()
     try:
         if dist.main:  # one writer a run folder; a killed run's lock is the kernel's, gone
             lock.acquire()
             remove_leftovers(run_dir)  # temporary files of writes a kill interrupted
-        run = _Run(config, state, dist, run_dir)
+        run = _Run(config, state, dist, run_dir, other_data)
         if dist.main:
             config_text = json.dumps(config.to_dict(), indent=2) + "\n"
             write_file(run.run_dir / "config.json", config_text, inside=run.run_dir)
         log = MetricsLog(run.run_dir, run.history) if dist.main else None
         bar = Progress(config.epochs, len(run.data.train), enabled=progress and dist.main)
         for note in run.notes:
-            bar.message(f"init-from: {note}")
+            bar.message(note)
         try:
             with _Signals().installed() as signals:
                 while run.epoch < config.epochs:
@@ -576,5 +616,8 @@ def train(
         return RunResult(run.run_dir, run.epoch, test, time.perf_counter() - started, run.history)
     finally:
         lock.release()
+        if created and dist.main and {p.name for p in run_dir.iterdir()} <= {LOCK}:
+            (run_dir / LOCK).unlink(missing_ok=True)  # refused before it began: leave nothing
+            run_dir.rmdir()
         dist.close()
         restore_settings()

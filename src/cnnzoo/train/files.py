@@ -22,7 +22,7 @@ try:
 except ImportError:  # Windows
     fcntl = None  # type: ignore[assignment]
 
-__all__ = ["RunLock", "RunLockedError", "UnsafePathError", "remove_leftovers", "replacing",
+__all__ = ["LOCK", "RunLock", "RunLockedError", "UnsafePathError", "remove_leftovers", "replacing",
            "safe_member", "write_file"]  # fmt: skip
 
 LOCK = ".lock"
