@@ -176,3 +176,12 @@ def test_a_resume_on_other_data_is_refused_unless_asked_for(tmp_path: Path) -> N
         train(resume=run, epochs=2, progress=False)
     assert int(load_checkpoint(run)["epoch"]) == 1  # nothing was trained or written
     assert train(resume=run, epochs=2, other_data=True, progress=False).epochs == 2
+
+
+@needs_data
+def test_a_run_refused_before_it_began_leaves_no_folder(tmp_path: Path) -> None:
+    from cnnzoo.factory import ModelArgumentError
+
+    with pytest.raises(ModelArgumentError, match="unexpected keyword argument 'foo'"):
+        train(small_config(tmp_path, "run", model_args={"foo": 1}), progress=False)
+    assert not (tmp_path / "run").exists()

@@ -616,7 +616,12 @@ def train(
         return RunResult(run.run_dir, run.epoch, test, time.perf_counter() - started, run.history)
     finally:
         lock.release()
-        if created and dist.main and {p.name for p in run_dir.iterdir()} <= {LOCK}:
+        if (
+            created
+            and dist.main
+            and run_dir.is_dir()
+            and {p.name for p in run_dir.iterdir()} <= {LOCK}
+        ):
             (run_dir / LOCK).unlink(missing_ok=True)  # refused before it began: leave nothing
             run_dir.rmdir()
         dist.close()
