@@ -59,13 +59,21 @@ def test_info_at_another_input(capsys: pytest.CaptureFixture[str]) -> None:
      (["info", "alexnet", "--input", "3by224"], "write CxHxW like 3x224x224"),
      (["list", "zz*"], "no model matches 'zz*'"),
      (["compare", "alexnet", "nosuchnet"], "unknown model 'nosuchnet'"),
-     (["list", "--family", "Foo"], "no family 'Foo'; the families: AlexNet, ConvNet-4")],
+     (["list", "--family", "Foo"], "no family 'Foo'; the families: AlexNet, ConvNet-4"),
+     (["predict", "RUN", "x.png", "--top-k", "0"], "--top-k 0: show at least"),
+     (["report", "RUN", "--output", "r.pdf"], "the report is an HTML page")],
 )  # fmt: skip
 def test_mistakes_get_one_line_and_exit_2(args: list[str], message: str) -> None:
     out = run(*args)
     assert out.returncode == 2
     assert message in out.stderr
     assert "Traceback" not in out.stderr and len(out.stderr.strip().splitlines()) == 1
+
+
+def test_an_image_and_a_test_index_together_are_refused() -> None:
+    """Both name the input: one would silently win."""
+    out = run("viz", "cam", "RUN", "--index", "3", "--image", "x.png")
+    assert out.returncode == 2 and "--image: not allowed with argument --index" in out.stderr
 
 
 def test_parse_size() -> None:

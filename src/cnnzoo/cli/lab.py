@@ -153,13 +153,16 @@ def cmd_report(args: argparse.Namespace, console: Console) -> int:
     from cnnzoo.viz.html import write_html_report
 
     output = args.output or str(Path(args.paths[0]) / "report.html")
+    if Path(output).suffix.lower() not in (".html", ".htm"):
+        raise ValueError(f"--output {output}: the report is an HTML page; name a .html file")
     print(f"wrote {write_html_report(args.paths, output)}")
     return 0
 
 
 def _add_image_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--image", help="an image file (default: a test image of the run's data)")
-    parser.add_argument("--index", type=int, default=0, help="which test image (default: 0)")
+    which = parser.add_mutually_exclusive_group()  # one input: neither silently wins
+    which.add_argument("--image", help="an image file (default: a test image of the run's data)")
+    which.add_argument("--index", type=int, default=0, help="which test image (default: 0)")
     parser.add_argument("--data-dir", help="where the run's data set's files are")
 
 

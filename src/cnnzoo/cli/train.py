@@ -215,6 +215,8 @@ def cmd_eval(args: argparse.Namespace, console: Console) -> int:
 
 
 def cmd_predict(args: argparse.Namespace, console: Console) -> int:
+    if args.top_k < 1:
+        raise ValueError(f"--top-k {args.top_k}: show at least the most likely class (1 or more)")
     trained = load_trained(args.run_path)
     for prediction in predict(trained, args.images, args.top_k):
         ranked = ", ".join(f"{name} {100 * p:.1f}%" for name, p in prediction.top)
