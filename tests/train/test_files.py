@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -185,3 +186,48 @@ def test_a_run_refused_before_it_began_leaves_no_folder(tmp_path: Path) -> None:
     with pytest.raises(ModelArgumentError, match="unexpected keyword argument 'foo'"):
         train(small_config(tmp_path, "run", model_args={"foo": 1}), progress=False)
     assert not (tmp_path / "run").exists()
+
+
+@needs_data
+def test_damaged_checkpoints_and_a_shorter_resume_are_refused_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A missing key, a tensor of another shape, a step beyond the epoch, an empty or zeroed
+    file: each a one-line error naming what is wrong (they were tracebacks, or a message about
+    a "legacy .tar format"); a resume to fewer epochs than done would rewrite config.json."""
+    import torch
+
+    from cnnzoo.train import CheckpointError, load_checkpoint
+    from cnnzoo.train.checkpoint import CHECKPOINT, save_checkpoint
+
+    run = train(small_config(tmp_path, "run", epochs=2), progress=False).run_dir
+    config = (run / "config.json").read_text()
+    with pytest.raises(ValueError, match="has trained 2 epochs already"):
+        train(resume=run, epochs=1, progress=False)
+    assert (run / "config.json").read_text() == config
+    whole = load_checkpoint(run)
+    good = (run / CHECKPOINT).read_bytes()
+
+    def damaged(**change: object) -> None:
+        state = {k: v for k, v in whole.items() if k not in ("format", "digest")}
+        state.update(change)
+        for key in [k for k, v in change.items() if v is None]:
+            del state[key]
+        save_checkpoint(state, run / CHECKPOINT)
+
+    cases = [
+        (dict(optimizer=None), "cannot be resumed (no 'optimizer')"),
+        (dict(model={**whole["model"], "f6.weight": torch.zeros(3, 3)}), "size mismatch"),
+        (dict(step=10**9), "position (epoch 2, step 1000000000)"),
+    ]
+    for change, message in cases:
+        damaged(**change)
+        with pytest.raises(CheckpointError, match=re.escape(message)):
+            train(resume=run, epochs=3, progress=False)
+    for content, message in ((b"", "is empty (0 bytes)"), (b"\0" * 4096, "all zero bytes")):
+        (run / CHECKPOINT).write_bytes(content)
+        assert main(["eval", str(run)]) == 2
+        err = capsys.readouterr().err
+        assert message in err and err.count("\n") == 1 and "legacy" not in err
+    (run / CHECKPOINT).write_bytes(good)
+    assert main(["eval", str(run)]) == 0

@@ -29,6 +29,7 @@ __all__ = [
     "find_checkpoint",
     "load_checkpoint",
     "save_checkpoint",
+    "unusable",
 ]
 
 FORMAT = "cnnzoo-checkpoint-1"
@@ -80,6 +81,25 @@ def _reason(error: Exception) -> str:
     return " ".join(text.split()).split(". ")[0]
 
 
+def _container_problem(path: Path) -> str | None:
+    """What is wrong with a file that is empty or not the zip archive ``torch.save`` writes
+    (torch's own errors say nothing there, or speak of a legacy format); None if it is one."""
+    with path.open("rb") as handle:
+        head = handle.read(4)
+    if not head:
+        return "it is empty (0 bytes): a write was cut off, or it is not a checkpoint"
+    if head != b"PK\x03\x04":
+        kind = "all zero bytes" if head == b"\0" * 4 else f"it starts with {head!r}"
+        return f"not a file of plain tensors ({kind}, not the zip archive torch.save writes)"
+    return None
+
+
+def unusable(error: Exception) -> str:
+    """Why saved state did not fit, in one line: a missing key by name, else the error's
+    first sentence (``load_state_dict`` lists every mismatch over several lines)."""
+    return f"no {error}" if isinstance(error, KeyError) else _reason(error)
+
+
 def find_checkpoint(run_or_file: str | os.PathLike[str]) -> Path:
     """A run folder means its last checkpoint; a file is taken as it is."""
     path = Path(run_or_file).expanduser()
@@ -98,6 +118,8 @@ def load_checkpoint(
 ) -> dict[str, Any]:
     """Read a cnnzoo checkpoint with ``weights_only=True``."""
     path = find_checkpoint(run_or_file)
+    if problem := _container_problem(path):
+        raise CheckpointError(f"cannot read {path} as a checkpoint: {problem}")
     try:
         state = torch.load(path, map_location=map_location, weights_only=True)
     except Exception as error:
@@ -135,6 +157,8 @@ def read_state_dict(path: str | os.PathLike[str]) -> dict[str, torch.Tensor]:
         path = find_checkpoint(path)
     if not path.is_file():
         raise CheckpointError(f"{path} does not exist")
+    if path.suffix != ".safetensors" and (problem := _container_problem(path)):
+        raise CheckpointError(f"cannot read weights from {path}: {problem}")
     try:
         if path.suffix == ".safetensors":
             from safetensors.torch import load_file

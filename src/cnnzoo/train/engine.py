@@ -40,6 +40,7 @@ from cnnzoo.train.checkpoint import (
     load_checkpoint,
     read_state_dict,
     save_checkpoint,
+    unusable,
 )
 from cnnzoo.train.config import MOVABLE_FIELDS, TrainConfig
 from cnnzoo.train.distributed import Distributed, setup_distributed
@@ -371,6 +372,23 @@ class _Run:
         return f"the last good checkpoint, {when}, is kept in {self.run_dir}"
 
     def _restore(self, state: dict[str, Any]) -> None:
+        """Every piece of the saved state, or a :class:`CheckpointError` naming what does not
+        fit (a missing key, a tensor of another shape, a step beyond the epoch)."""
+        try:
+            self._load_state(state)
+        except (KeyError, TypeError, ValueError, RuntimeError) as error:
+            raise CheckpointError(
+                f"{self.run_dir}: the checkpoint cannot be resumed ({unusable(error)}); it was "
+                "written by another version or damaged: train again"
+            ) from error
+        steps = len(self.data.train)
+        if self.epoch < 0 or not 0 <= self.step < steps or self.global_step < 0:
+            raise CheckpointError(
+                f"{self.run_dir}: the checkpoint's position (epoch {self.epoch}, step "
+                f"{self.step}) is not one of this run's ({steps} steps an epoch): damaged"
+            )
+
+    def _load_state(self, state: dict[str, Any]) -> None:
         self.model.load_state_dict(state["model"])
         if self.ema is not None and state.get("ema") is not None:
             self.ema.load_state_dict(state["ema"])
@@ -557,6 +575,12 @@ def train(
             )
         config = TrainConfig.from_dict({**config.to_dict(), **runtime})
     if epochs is not None:
+        done = int(state["epoch"]) if state is not None else 0
+        if epochs < done:
+            raise ValueError(
+                f"--epochs {epochs}: the run has trained {done} epochs already; a resumed run "
+                f"can only be extended (give {done} or more)"
+            )
         config = TrainConfig.from_dict({**config.to_dict(), "epochs": epochs})
     dist = setup_distributed(config.device)
     restore_settings = _global_settings()

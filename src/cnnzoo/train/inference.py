@@ -20,7 +20,13 @@ from torch import nn
 from cnnzoo.data.pipeline import InputSpec
 from cnnzoo.data.sources import read_image
 from cnnzoo.factory import create_model
-from cnnzoo.train.checkpoint import check_finite, find_checkpoint, load_checkpoint
+from cnnzoo.train.checkpoint import (
+    CheckpointError,
+    check_finite,
+    find_checkpoint,
+    load_checkpoint,
+    unusable,
+)
 from cnnzoo.train.config import TrainConfig
 from cnnzoo.train.files import write_file
 
@@ -60,19 +66,21 @@ class Trained:
 def load_trained(run_or_file: str | os.PathLike[str], ema: bool = True) -> Trained:
     """The final weights of a run (the EMA when the run kept one and ``ema``), in eval mode."""
     state = load_checkpoint(run_or_file)
-    config = TrainConfig.from_dict(state["config"])
-    spec = InputSpec.from_dict(state["input"])
-    classes = tuple(state["classes"])
-    model = create_model(
-        state["model_name"], num_classes=len(classes), in_chans=spec.channels, **config.model_args
-    )
-    weights = state["model"]
-    if ema and state.get("ema") is not None:
-        weights = {
-            k.removeprefix("module."): v for k, v in state["ema"].items() if k.startswith("module.")
-        }
-    check_finite(weights, find_checkpoint(run_or_file))
-    model.load_state_dict(weights)
+    path = find_checkpoint(run_or_file)
+    try:
+        config = TrainConfig.from_dict(state["config"])
+        spec = InputSpec.from_dict(state["input"])
+        classes = tuple(state["classes"])
+        model = create_model(state["model_name"], num_classes=len(classes),
+                             in_chans=spec.channels, **config.model_args)  # fmt: skip
+        weights = state["model"]
+        if ema and state.get("ema") is not None:
+            weights = {k.removeprefix("module."): v for k, v in state["ema"].items()
+                       if k.startswith("module.")}  # fmt: skip
+        check_finite(weights, path)
+        model.load_state_dict(weights)
+    except (KeyError, TypeError, AttributeError, RuntimeError) as error:
+        raise CheckpointError(f"{path}: not a usable cnnzoo run ({unusable(error)})") from error
     model.eval()
     return Trained(model, classes, spec, config, int(state["epoch"]))
 
