@@ -231,3 +231,10 @@ def test_damaged_checkpoints_and_a_shorter_resume_are_refused_in_one_line(
         assert message in err and err.count("\n") == 1 and "legacy" not in err
     (run / CHECKPOINT).write_bytes(good)
     assert main(["eval", str(run)]) == 0
+
+
+def test_class_names_reach_the_terminal_written_out() -> None:
+    from cnnzoo.cli.train import printable
+
+    assert printable("\x1b[2Jcoat\x07") == "\\x1b[2Jcoat\\x07"
+    assert printable("T-shirt/top") == "T-shirt/top"

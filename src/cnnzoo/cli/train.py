@@ -16,6 +16,7 @@ from typing import Any
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from cnnzoo.data.augment import Augment, Fit
 from cnnzoo.data.loader import InMemoryLoader
@@ -150,6 +151,12 @@ def cmd_recipes(args: argparse.Namespace, console: Console) -> int:
     return 0
 
 
+def printable(text: str) -> str:
+    """A name from someone else's files (a class folder, a checkpoint) as a terminal should get
+    it: control characters, escape sequences among them, written out rather than sent."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
 def cmd_eval(args: argparse.Namespace, console: Console) -> int:
     from cnnzoo.viz.evaluation import plot_confusion  # matplotlib: slow to import, needed here
 
@@ -184,7 +191,7 @@ def cmd_eval(args: argparse.Namespace, console: Console) -> int:
     for name, accuracy, total in zip(
         trained.classes, result.per_class, result.confusion.sum(1).tolist(), strict=True
     ):
-        table.add_row(name, f"{accuracy:.2f}%", str(total))
+        table.add_row(Text(printable(name)), f"{accuracy:.2f}%", str(total))  # no markup
     console.print(table)
     run_dir = find_checkpoint(args.run_path).parent
     plot = Path(args.confusion) if args.confusion else run_dir / "confusion.png"
@@ -219,8 +226,8 @@ def cmd_predict(args: argparse.Namespace, console: Console) -> int:
         raise ValueError(f"--top-k {args.top_k}: show at least the most likely class (1 or more)")
     trained = load_trained(args.run_path)
     for prediction in predict(trained, args.images, args.top_k):
-        ranked = ", ".join(f"{name} {100 * p:.1f}%" for name, p in prediction.top)
-        print(f"{prediction.path}: {ranked}")
+        ranked = ", ".join(f"{printable(name)} {100 * p:.1f}%" for name, p in prediction.top)
+        print(f"{printable(prediction.path)}: {ranked}")
     return 0
 
 
