@@ -7,7 +7,8 @@ import sys
 import matplotlib.pyplot as plt
 import pytest
 
-from cnnzoo.cli import main, parse_size
+from cnnzoo.cli import main
+from cnnzoo.cli.commands import parse_size
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
@@ -170,6 +171,13 @@ def test_compare_table_and_chart(tmp_path: pytest.TempPathFactory) -> None:
         (["summary", "resnet5"], "Did you mean"),
         (["design", "stack", "--kernel", "4"], "odd kernel of 5 or more"),
         (["design", "head", "--input", "512x7x5"], "square inputs"),
+        (["summary", "lenet5", "--input", "1x99999999999999999999x32"], "at most 65,536"),
+        (
+            ["conv", "--input", "3x99999999999999999999x5", "--filters", "3", "--kernel", "3"],
+            "at most 65,536",
+        ),
+        (["summary", "resnet50", "--batch-size", "99999999999999999999"], "at most 1,048,576"),
+        (["viz", "curves", "."], "has no metrics.jsonl"),
         (["compare", "lenet5", "--plot", "x.png"], "has a published ILSVRC top-5"),
     ],
 )
@@ -178,3 +186,43 @@ def test_bad_arguments_get_one_line(args: list[str], message: str) -> None:
     assert out.returncode == 2
     assert message in out.stderr and "Traceback" not in out.stderr
     assert len(out.stderr.strip().splitlines()) == 1
+
+
+def test_design_options_belong_to_their_comparison() -> None:
+    out = run("design", "head", "--kernel", "5")  # was silently ignored
+    assert out.returncode == 2 and "unrecognized arguments: --kernel 5" in out.stderr
+
+
+def test_a_reader_that_stops_early_ends_the_command_quietly() -> None:
+    """`cnnzoo info densenet264 --depth 9 | head -1`: 90 KB in several writes into a pipe closed
+    after the first line. rich exited with status 1 (a traceback without it); now silence and
+    141, as shells report a writer stopped by SIGPIPE."""
+    command = [sys.executable, "-m", "cnnzoo.cli", "info", "densenet264", "--depth", "9"]
+    reader = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert reader.stdout is not None and reader.stderr is not None
+    assert reader.stdout.readline().startswith(b"densenet264")
+    reader.stdout.close()  # the reader goes away while the command still writes
+    err = reader.stderr.read().decode()
+    assert reader.wait() == 141 and err == ""
+
+
+def test_ctrl_c_while_the_commands_load_is_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A Ctrl-C during `import torch` (the first second of every command) was a traceback."""
+
+    class Interrupting:
+        def find_spec(self, name: str, *args: object) -> None:
+            if name == "cnnzoo.cli.commands":
+                raise KeyboardInterrupt
+
+    monkeypatch.delitem(sys.modules, "cnnzoo.cli.commands")
+    monkeypatch.setattr(sys, "meta_path", [Interrupting(), *sys.meta_path])
+    assert main(["list"]) == 130
+    assert capsys.readouterr().err == "cnnzoo: interrupted (nothing was half-written)\n"
+
+
+def test_the_command_line_starts_without_loading_torch() -> None:
+    code = "import sys, cnnzoo.cli; print('torch' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

@@ -6,17 +6,23 @@
 ['vgg11', 'vgg11_lrn', 'vgg19', 'vgg11_bn', 'vgg19_bn']
 """
 
-from cnnzoo.factory import create_model
-from cnnzoo.models import (
-    FeatureInfo,
-    FeatureNet,
-    InputSizeError,
-    ModelInfo,
-    UnknownModelError,
-    ZooModel,
-    list_models,
-    model_info,
-)
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from cnnzoo.factory import create_model
+    from cnnzoo.models import (
+        FeatureInfo,
+        FeatureNet,
+        InputSizeError,
+        ModelInfo,
+        UnknownModelError,
+        ZooModel,
+        list_models,
+        model_info,
+    )
 
 __version__ = "0.1.0"
 
@@ -32,3 +38,15 @@ __all__ = [
     "list_models",
     "model_info",
 ]
+
+# Loaded on first use, so `import cnnzoo` (and the command line's start) is quick and a Ctrl-C
+# while PyTorch loads is the command's to report.
+_HOMES = {name: "cnnzoo.models" for name in __all__} | {"create_model": "cnnzoo.factory"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _HOMES and name != "__version__":
+        value = getattr(importlib.import_module(_HOMES[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'cnnzoo' has no attribute {name!r}")

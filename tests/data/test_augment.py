@@ -159,3 +159,16 @@ def test_rank_parts_equal_the_whole_batch(world: int) -> None:
         for r in range(world)
     ]
     assert torch.equal(torch.cat(parts), whole)
+
+
+def test_constant_images_are_centred_not_divided_by_zero() -> None:
+    """All-constant images have std 0 (and a single pixel NaN): the inputs were NaN, and the
+    run's advice was to lower the learning rate."""
+    grey = torch.full((4, 3, 8, 8), 77, dtype=torch.uint8)
+    mean, std = channel_stats(grey)
+    assert mean.tolist() == pytest.approx([77 / 255] * 3) and std.tolist() == [1.0] * 3
+    x = InputTransform(Fit((8, 8), 3), mean, std)(grey)
+    assert torch.isfinite(x).all() and x.abs().max() < 1e-6  # centred: all zero
+    assert channel_stats(torch.full((1, 1, 1, 1), 5, dtype=torch.uint8))[1].tolist() == [1.0]
+    varied = channel_stats(_images())[1]
+    assert 0.25 < varied.item() < 0.35  # uniform noise keeps its own std (255/sqrt(12)/255)

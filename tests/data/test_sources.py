@@ -658,6 +658,61 @@ def test_read_image_converts_values_faithfully(tmp_path: Path) -> None:
         FolderImages([], 8, 2)
 
 
+def test_float_images_keep_their_values(tmp_path: Path) -> None:
+    """A float TIFF (mode F) in [0, 1] became black: PIL's convert clips it to 0 and 1."""
+    half = Image.fromarray(np.full((6, 6), 0.5, dtype=np.float32))
+    assert half.mode == "F"
+    assert read_image(save(tmp_path / "half.tiff", half), 4, 1).unique().tolist() == [128]
+    assert read_image(tmp_path / "half.tiff", 4, 3)[:, 0, 0].tolist() == [128, 128, 128]
+    # Values outside [0, 1] (counts, Kelvin) are stretched over their own range.
+    ramp = np.zeros((4, 8), dtype=np.float32)
+    ramp[:, 4:] = 1000.0
+    ramp[0, 0] = np.nan  # as black
+    stretched = read_image(save(tmp_path / "counts.tiff", Image.fromarray(ramp)), 4, 1)
+    assert stretched[0, :, 0].tolist() == [0, 0, 0, 0] and stretched[0, :, 3].tolist() == [255] * 4
+
+
+def _png_header(width: int, height: int) -> bytes:
+    """A PNG whose header promises ``width`` x ``height`` 1-bit pixels, in well under 1 KB: a
+    decompression bomb's shape (its pixels would take width x height bytes once decoded)."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        )
+
+    header = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)
+    rows = zlib.compress(b"\0" * (1 + (width + 7) // 8) * 8)
+    return (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", rows) + chunk(b"IEND", b"")
+    )
+
+
+def test_decompression_bombs_are_refused_from_their_header(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A 100,000 x 100,000 PNG of a few hundred bytes was a traceback (PIL's error); one between
+    PIL's limit and twice it decoded with a warning."""
+    bomb = tmp_path / "bomb" / "a" / "bomb.png"
+    bomb.parent.mkdir(parents=True)
+    bomb.write_bytes(_png_header(100_000, 100_000))
+    assert bomb.stat().st_size < 1024
+    with pytest.raises(DataIntegrityError, match=f"{bomb}: refused, .*decompression bomb"):
+        read_image(bomb, 8, 1)
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 10_000)
+    near = save(tmp_path / "near.png", Image.new("L", (150, 100)))  # 1.5x the limit: PIL warns
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # nothing escapes as a warning
+        with pytest.raises(DataIntegrityError, match=r"150x100 = 15,000 pixels is more than"):
+            read_image(near, 8, 1)
+        samples = [(near, 0), (save(tmp_path / "ok.png", Image.new("L", (90, 100))), 0)]
+        with pytest.raises(DataIntegrityError, match=r"near\.png: refused"):
+            load_folder_arrays(samples, 8, 1)  # decoded on threads
+    assert read_image(samples[1][0], 8, 1).shape == (1, 8, 8)
+
+
 def test_folder_errors_say_what_is_wrong(tmp_path: Path) -> None:
     with pytest.raises(DataNotFoundError, match="does not exist"):
         image_folder_split(tmp_path / "nowhere")

@@ -68,6 +68,6 @@ def test_two_processes_match_one(tmp_path: Path, reference: RunResult) -> None:
         assert got == pytest.approx(want, rel=1e-4)
     assert done.stdout.count("test top-1") == 1 and done.stdout.count("epoch 3/3") == 1
     files = {p.name for p in run.iterdir()} - {"tensorboard"}  # when installed
-    assert files == {".lock", "checkpoint.pt", "config.json", "metrics.csv", "metrics.jsonl",
-                     "model.safetensors", "summary.json"}  # fmt: skip
+    assert files == {".lock", "checkpoint.pt", "checkpoint.prev.pt", "config.json", "metrics.csv",
+                     "metrics.jsonl", "model.safetensors", "summary.json"}  # fmt: skip
     assert (run / ".lock").read_text() == ""  # released: it names no holder

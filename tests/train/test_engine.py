@@ -322,3 +322,18 @@ def test_train_leaves_torch_settings_as_it_found_them(tmp_path: Path) -> None:
         assert not torch.are_deterministic_algorithms_enabled()
     finally:
         torch.set_num_threads(threads)
+
+
+@needs_data
+def test_a_warm_up_that_fills_the_run_is_warned_of(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`--recipe fast --epochs 1` spent the whole run in the fast recipe's one-epoch warm-up and
+    ended below chance without a word."""
+    args = ["train", "lenet5_modern", "--recipe", "fast", "--out", str(tmp_path), "--epochs",
+            "1", "--train-subset", "256", "--test-subset", "64", "--threads", "1"]  # fmt: skip
+    assert main([*args, "--name", "long"]) == 0
+    out = capsys.readouterr().out
+    assert "WARNING: the warm-up takes 1 of 1 epochs" in out and "--warmup-epochs 0.1" in out
+    assert main([*args, "--name", "short", "--warmup-epochs", "0.1"]) == 0
+    assert "WARNING" not in capsys.readouterr().out

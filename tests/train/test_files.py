@@ -238,3 +238,136 @@ def test_class_names_reach_the_terminal_written_out() -> None:
 
     assert printable("\x1b[2Jcoat\x07") == "\\x1b[2Jcoat\\x07"
     assert printable("T-shirt/top") == "T-shirt/top"
+
+
+# --- an older checkpoint, a full disk ---------------------------------------------------------
+
+
+def _flip_a_weight_bit(path: Path, key: str = "features.c1.weight") -> None:
+    from cnnzoo.train import load_checkpoint
+
+    probe = load_checkpoint(path)["model"][key].flatten()[:4].numpy().tobytes()
+    raw = path.read_bytes()
+    at = raw.index(probe)  # tensor data is stored uncompressed: find the first values
+    path.write_bytes(raw[:at] + bytes([raw[at] ^ 0x10]) + raw[at + 1 :])
+
+
+@needs_data
+def test_a_damaged_checkpoint_offers_the_intact_one_before_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Each save keeps the checkpoint it replaces; when the newest is damaged the error names
+    the older one, and resuming from it repeats the lost epoch exactly."""
+    from cnnzoo.train import load_checkpoint
+    from cnnzoo.train.checkpoint import CHECKPOINT, previous_of
+    from tests.train.conftest import assert_same_weights, weights
+
+    run = train(small_config(tmp_path, "run", epochs=2), progress=False).run_dir
+    older = previous_of(run / CHECKPOINT)
+    assert older.name == "checkpoint.prev.pt" and int(load_checkpoint(older)["epoch"]) == 1
+    final = weights(run)
+    _flip_a_weight_bit(run / CHECKPOINT)
+    capsys.readouterr()
+    assert main(["eval", str(run)]) == 2
+    err = capsys.readouterr().err
+    assert "is damaged" in err and err.count("\n") == 1
+    assert "The checkpoint before it, after epoch 1, is intact: continue from it with " in err
+    assert f"`cnnzoo train --resume {older}`" in err
+    resumed = train(resume=older, epochs=2, progress=False)
+    assert resumed.epochs == 2 and resumed.run_dir == run
+    assert_same_weights(weights(run), final)  # epoch 2 again, bit for bit
+    # The damaged checkpoint was replaced without being kept: the older one is still epoch 1.
+    assert int(load_checkpoint(older)["epoch"]) == 1
+    _flip_a_weight_bit(older)
+    _flip_a_weight_bit(run / CHECKPOINT)
+    assert main(["eval", str(run)]) == 2
+    assert "no intact older checkpoint is kept" in capsys.readouterr().err
+
+
+@needs_data
+def test_a_full_disk_keeps_the_last_checkpoint_and_says_how_to_go_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """ENOSPC while the second epoch's checkpoint is written: a traceback before; now one line
+    naming the file, the checkpoint kept and the command that continues, and the continued run
+    equals one never interrupted."""
+    import errno
+
+    from cnnzoo.train import engine, load_checkpoint
+    from tests.train.conftest import assert_same_weights, weights
+
+    whole = train(small_config(tmp_path, "whole", epochs=2), progress=False).run_dir
+    real = engine.save_checkpoint
+    calls = []
+
+    def full_disk(state: dict[str, object], path: Path, **options: object) -> Path:
+        calls.append(path)
+        if len(calls) == 2:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
+        return real(state, path, **options)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(engine, "save_checkpoint", full_disk)
+    args = ["train", "lenet5_modern", "--recipe", "fast", "--out", str(tmp_path), "--name",
+            "run", "--epochs", "2", "--train-subset", "512", "--test-subset", "255",
+            "--batch-size", "64", "--lr", "0.05", "--deterministic", "--threads", "1"]  # fmt: skip
+    capsys.readouterr()
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    run = tmp_path / "run"
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert f"{run / 'checkpoint.pt'}: No space left on device; free some space" in err
+    assert f"after epoch 1, is kept in {run}" in err
+    assert f"continue with `cnnzoo train --resume {run}`" in err
+    assert int(load_checkpoint(run)["epoch"]) == 1
+    monkeypatch.setattr(engine, "save_checkpoint", real)
+    assert main(["train", "--resume", str(run)]) == 0
+    assert_same_weights(weights(run), weights(whole))
+
+
+def test_a_read_only_folder_is_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import errno
+    import tempfile
+
+    def read_only(*args: object, dir: str, **kwargs: object) -> None:
+        raise OSError(errno.EROFS, os.strerror(errno.EROFS), dir)
+
+    monkeypatch.setattr(tempfile, "mkstemp", read_only)
+    out = tmp_path / "summary.md"
+    assert main(["summary", "lenet5", "--format", "md", "--output", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err == (
+        f"cnnzoo summary: error: {tmp_path}: Read-only file system; the folder is not "
+        "writable, choose another\n"
+    )
+
+
+@needs_data
+def test_an_input_spec_beyond_bounds_is_refused_before_anything_is_allocated(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A crafted checkpoint whose spec says 100,000 x 100,000 pixels: predict tried to allocate
+    40 GB. Its digest is recomputed, as a forger would."""
+    from cnnzoo.train import load_checkpoint
+    from cnnzoo.train.checkpoint import CHECKPOINT, save_checkpoint
+
+    run = train(small_config(tmp_path, "run", epochs=1), progress=False).run_dir
+    state = load_checkpoint(run)
+    image = tmp_path / "x.png"
+    from PIL import Image
+
+    Image.new("L", (28, 28)).save(image)
+    for change, message in (
+        ({"stored_size": [100_000, 100_000]}, "more than the 67,108,864 pixels"),
+        ({"std": [0.0]}, "expected positive numbers"),
+        ({"mean": [0.1, 0.2]}, "expected 1 finite numbers"),
+        ({"mode": "stretch"}, "expected 'resize' or 'pad'"),
+        ({"extra": 1}, "expected the keys"),
+    ):
+        crafted = {k: v for k, v in state.items() if k not in ("format", "digest")}
+        crafted["input"] = {**state["input"], **change}
+        save_checkpoint(crafted, run / CHECKPOINT)
+        assert main(["predict", str(run), str(image)]) == 2
+        err = capsys.readouterr().err
+        assert message in err and "not a usable cnnzoo run" in err and err.count("\n") == 1

@@ -53,9 +53,13 @@ class Augment:
 def channel_stats(
     images: torch.Tensor, max_images: int = 10_000
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Per-channel mean and std of uint8 images scaled to [0, 1] (the normalisation constants)."""
+    """Per-channel mean and std of uint8 images scaled to [0, 1] (the normalisation constants).
+
+    A channel with no spread (all-constant images, or a single pixel) gets std 1: it is centred
+    and not divided by zero, which would feed the network NaN."""
     sample = images[:max_images].float().div_(255)
-    return sample.mean((0, 2, 3)), sample.std((0, 2, 3))
+    std = sample.std((0, 2, 3), correction=int(sample[:, 0].numel() > 1))
+    return sample.mean((0, 2, 3)), torch.where(std > 0, std, torch.ones_like(std))
 
 
 def pca_lighting_basis(images: torch.Tensor, max_images: int = 10_000) -> torch.Tensor:

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import functools
 import hashlib
-from dataclasses import asdict, dataclass
+import math
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,9 @@ __all__ = ["DataBundle", "InputSpec", "build_data", "is_folder"]
 
 # An image folder whose decoded images fit in this many bytes is held in memory.
 IN_MEMORY_BYTES = 2 * 1024**3
+# The most pixels a model input or stored image may have (8192 x 8192): far beyond any zoo
+# model's input, and a bound on what a prediction allocates per image.
+MAX_PIXELS = 8192 * 8192
 
 
 @dataclass(frozen=True)
@@ -43,6 +47,34 @@ class InputSpec:
     std: tuple[float, ...]
     stored_size: tuple[int, int]  # (H, W) of the images as loaded (folders: after decoding)
     stored_channels: int
+
+    def __post_init__(self) -> None:
+        # A spec is read back from checkpoints someone else may have made: every value is
+        # checked, so a crafted one cannot ask for 40 GB per image or divide by zero.
+        for name in ("size", "stored_size"):
+            h, w = getattr(self, name)
+            if not (isinstance(h, int) and isinstance(w, int) and min(h, w) >= 1):
+                raise ValueError(f"input {name} {(h, w)}: expected two whole numbers of pixels")
+            if h * w > MAX_PIXELS:
+                raise ValueError(
+                    f"input {name} {h}x{w}: more than the {MAX_PIXELS:,} pixels an image may have"
+                )
+        if self.channels not in (1, 3) or self.stored_channels not in (1, 3):
+            raise ValueError(
+                f"input channels {self.channels} (stored {self.stored_channels}): expected 1 or 3"
+            )
+        if self.mode not in ("resize", "pad"):
+            raise ValueError(f"input mode {self.mode!r}: expected 'resize' or 'pad'")
+        for name in ("mean", "std"):
+            values = getattr(self, name)
+            if len(values) != self.stored_channels or not all(
+                isinstance(v, float | int) and math.isfinite(v) for v in values
+            ):
+                raise ValueError(
+                    f"input {name} {values}: expected {self.stored_channels} finite numbers"
+                )
+        if min(self.std) <= 0:
+            raise ValueError(f"input std {self.std}: expected positive numbers")
 
     def transform(
         self, augment: Augment | None = None, lighting_basis: torch.Tensor | None = None
@@ -60,6 +92,10 @@ class InputSpec:
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> InputSpec:
+        names = {f.name for f in fields(cls)}
+        if not isinstance(values, dict) or set(values) != names:
+            given = sorted(values) if isinstance(values, dict) else type(values).__name__
+            raise ValueError(f"input spec {given}: expected the keys {sorted(names)}")
         values = dict(values)
         for key in ("size", "mean", "std", "stored_size"):
             values[key] = tuple(values[key])

@@ -20,6 +20,7 @@ with PIL to the same uint8 tensors.
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import hashlib
 import io
@@ -28,9 +29,10 @@ import os
 import pickle
 import random
 import struct
+import threading
 import warnings
 import zlib
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -933,6 +935,15 @@ _DEEP_MODES = ("I;16", "I;16L", "I;16B", "I;16N", "I")
 
 def _to_mode(image: Image.Image, mode: str) -> Image.Image:
     """Any PIL mode as "L" or "RGB" with 8-bit values."""
+    if image.mode == "F":
+        # Float images (TIFF, scientific cameras): [0, 1] as most tools write them, else their
+        # own range stretched over 0..255; PIL's convert would clip [0, 1] to black.
+        values = np.nan_to_num(np.asarray(image, dtype=np.float64), nan=0.0, posinf=0.0,
+                               neginf=0.0)  # fmt: skip
+        low, high = float(values.min(initial=0.0)), float(values.max(initial=0.0))
+        if low < 0.0 or high > 1.0:
+            values = (values - low) / (high - low)
+        image = Image.fromarray(np.rint(values * 255).astype(np.uint8))
     if image.mode in _DEEP_MODES:
         # PIL's convert clips 16-bit values at 255 instead of scaling: a 16-bit PNG turns white.
         # Deep integer images are read as 16-bit, PNG's and TIFF's deep greyscale.
@@ -943,6 +954,31 @@ def _to_mode(image: Image.Image, mode: str) -> Image.Image:
         image = image.convert("RGBA")
         image = Image.alpha_composite(Image.new("RGBA", image.size, (0, 0, 0, 255)), image)
     return image.convert(mode)
+
+
+@contextlib.contextmanager
+def _no_bomb_warning() -> Iterator[None]:
+    """Silence PIL's warning for images over its pixel limit: :func:`_check_pixels` refuses
+    them instead. Warning filters are global and not thread-safe, so only the main thread sets
+    them; threads that decode for it run inside its setting (:func:`load_folder_arrays`)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        yield
+
+
+def _check_pixels(path: str | os.PathLike[str], size: tuple[int, int]) -> None:
+    """Refuse an image larger than PIL's limit from its header, before its pixels are inflated
+    (a small file can promise gigabytes: a decompression bomb)."""
+    limit = Image.MAX_IMAGE_PIXELS
+    width, height = size
+    if limit is not None and width * height > limit:
+        raise DataIntegrityError(
+            f"{path}: refused, {width}x{height} = {width * height:,} pixels is more than the "
+            f"{limit:,} PIL allows (PIL.Image.MAX_IMAGE_PIXELS; a decompression bomb?)"
+        )
 
 
 def read_image(path: str | os.PathLike[str], size: int, channels: int) -> torch.Tensor:
@@ -958,11 +994,16 @@ def read_image(path: str | os.PathLike[str], size: int, channels: int) -> torch.
         raise ValueError(f"size {size}: expected a side of at least 1 pixel")
     mode = "L" if channels == 1 else "RGB"
     try:
-        with Image.open(path) as opened:
+        with _no_bomb_warning(), Image.open(path) as opened:
+            _check_pixels(path, opened.size)
             # JPEG decodes at 1/2, 1/4 or 1/8 scale when that still covers size x size: faster.
             opened.draft(mode, (size, size))
             image = ImageOps.exif_transpose(opened)
             image = _to_mode(image, mode)
+    except DataIntegrityError:
+        raise
+    except Image.DecompressionBombError as error:
+        raise DataIntegrityError(f"{path}: refused, {error}") from error
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as error:
         raise DataIntegrityError(f"{path}: not a readable image ({error})") from error
     width, height = image.size
@@ -1018,7 +1059,7 @@ def load_folder_arrays(
     images = torch.empty(len(samples), channels, size, size, dtype=torch.uint8)
     # PIL decodes and resizes outside the GIL, so threads decode in parallel.
     workers = min(8, os.cpu_count() or 1)
-    with ThreadPoolExecutor(max_workers=workers) as pool:
+    with _no_bomb_warning(), ThreadPoolExecutor(max_workers=workers) as pool:
         decoded = pool.map(lambda s: read_image(s[0], size, channels), samples)
         for i, pixels in enumerate(decoded):
             images[i] = pixels

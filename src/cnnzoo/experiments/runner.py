@@ -28,6 +28,7 @@ from cnnzoo.factory import create_model
 from cnnzoo.models import model_info
 from cnnzoo.train.checkpoint import CHECKPOINT
 from cnnzoo.train.config import MOVABLE_FIELDS, TrainConfig, resolve_config
+from cnnzoo.train.distributed import pick_device
 from cnnzoo.train.engine import TrainingInterrupted, choose_fit, train
 from cnnzoo.train.files import write_file
 
@@ -200,6 +201,8 @@ def run_experiment(
     n_seeds = setup.seeds if seeds is None else seeds
     if n_seeds < 1:
         raise ValueError(f"seeds must be at least 1, got {n_seeds}")
+    if "device" in overrides:
+        pick_device(str(overrides["device"]))  # a GPU that is not there: refused before a run
     folder = Path(out) / f"{experiment.name}-{scale}"
     folder.mkdir(parents=True, exist_ok=True)
     say = log or (lambda _text: None)

@@ -1,7 +1,9 @@
 """Checkpoints that survive crashes and load without running pickled code.
 
 A checkpoint is written to a temporary file in the same folder and renamed over the old one, so a
-crash mid-write leaves the previous checkpoint whole. It holds plain containers of tensors and
+crash mid-write leaves the previous checkpoint whole; the one before is kept beside it
+(``checkpoint.prev.pt``), so a checkpoint damaged later, on the disk or in a copy, is not the end
+of the run. It holds plain containers of tensors and
 numbers only, so ``torch.load(weights_only=True)`` reads it. Final weights also go out as
 safetensors, with the model name, classes and input conversion in the metadata.
 """
@@ -17,7 +19,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from cnnzoo.train.files import replacing, write_file
+from cnnzoo.train.files import keep_copy, replacing, write_file
 
 __all__ = [
     "CHECKPOINT",
@@ -28,6 +30,7 @@ __all__ = [
     "export_safetensors",
     "find_checkpoint",
     "load_checkpoint",
+    "previous_of",
     "save_checkpoint",
     "unusable",
 ]
@@ -62,12 +65,24 @@ def _digest(state: Any) -> str:
     return digest.hexdigest()
 
 
-def save_checkpoint(state: dict[str, Any], path: str | os.PathLike[str]) -> Path:
+def previous_of(path: Path) -> Path:
+    """Where the checkpoint before ``path`` is kept: ``checkpoint.pt`` -> ``checkpoint.prev.pt``."""
+    return path.with_name(f"{path.stem}.prev{path.suffix}")
+
+
+def save_checkpoint(
+    state: dict[str, Any], path: str | os.PathLike[str], keep_previous: bool = False
+) -> Path:
     """Write ``state`` atomically (a temporary file, flushed to disk, then renamed), with a
-    digest of its tensors that :func:`load_checkpoint` checks."""
+    digest of its tensors that :func:`load_checkpoint` checks. With ``keep_previous`` the
+    checkpoint it replaces stays as :func:`previous_of` names it (give it only when that one is
+    known to be good: the caller wrote it or loaded it)."""
+    path = Path(path)
     with replacing(path) as handle:
         torch.save({"format": FORMAT, "digest": _digest(state), **state}, handle)
-    return Path(path)
+        if keep_previous and path.is_file() and not path.is_symlink():
+            keep_copy(path, previous_of(path))
+    return path
 
 
 def _reason(error: Exception) -> str:
@@ -113,11 +128,7 @@ def find_checkpoint(run_or_file: str | os.PathLike[str]) -> Path:
     return path
 
 
-def load_checkpoint(
-    run_or_file: str | os.PathLike[str], map_location: str | torch.device = "cpu"
-) -> dict[str, Any]:
-    """Read a cnnzoo checkpoint with ``weights_only=True``."""
-    path = find_checkpoint(run_or_file)
+def _read(path: Path, map_location: str | torch.device) -> dict[str, Any]:
     if problem := _container_problem(path):
         raise CheckpointError(f"cannot read {path} as a checkpoint: {problem}")
     try:
@@ -132,10 +143,39 @@ def load_checkpoint(
     if state.get("digest") != _digest(state):
         raise CheckpointError(
             f"{path} is damaged: its tensors no longer match the digest written with them "
-            "(flipped bits on the disk or in a copy); no older checkpoint is kept, so train "
-            "again, or copy the run folder again from where it came"
+            "(flipped bits on the disk or in a copy)"
         )
     return state
+
+
+def _position(state: dict[str, Any]) -> str:
+    epoch, step = int(state.get("epoch", 0)), int(state.get("step", 0))
+    return f"after epoch {epoch}" if step == 0 else f"at epoch {epoch + 1}, step {step}"
+
+
+def load_checkpoint(
+    run_or_file: str | os.PathLike[str], map_location: str | torch.device = "cpu"
+) -> dict[str, Any]:
+    """Read a cnnzoo checkpoint with ``weights_only=True``; a damaged one is refused, and the
+    error names the older checkpoint kept beside it when that one is intact."""
+    path = find_checkpoint(run_or_file)
+    try:
+        return _read(path, map_location)
+    except CheckpointError as error:
+        older = previous_of(path)
+        try:
+            state = _read(older, map_location) if older.is_file() else None
+        except CheckpointError:
+            state = None
+        if state is None:
+            raise CheckpointError(
+                f"{error}; no intact older checkpoint is kept, so train again, or copy the run "
+                "folder again from where it came"
+            ) from error
+        raise CheckpointError(
+            f"{error}. The checkpoint before it, {_position(state)}, is intact: continue from "
+            f"it with `cnnzoo train --resume {older}` (or `cnnzoo eval {older}`)"
+        ) from error
 
 
 def check_finite(weights: dict[str, torch.Tensor], source: str | os.PathLike[str]) -> None:

@@ -133,6 +133,9 @@ class TrainConfig:
                 raise ValueError(f"{key} must be a finite number, got {getattr(self, key)}")
         if self.lr <= 0:
             raise ValueError(f"lr must be positive, got {self.lr}")
+        for key in ("momentum", "weight_decay", "warmup_epochs", "clip_grad", "lighting"):
+            if getattr(self, key) < 0:
+                raise ValueError(f"{key} must be 0 or more, got {getattr(self, key)}")
         if not 0 <= self.erasing <= 1:
             raise ValueError(f"erasing {self.erasing}: a probability, expected 0 <= value <= 1")
         if not 0 < self.val_fraction < 1:

@@ -45,7 +45,14 @@ from cnnzoo.train.checkpoint import (
 from cnnzoo.train.config import MOVABLE_FIELDS, TrainConfig
 from cnnzoo.train.distributed import Distributed, setup_distributed
 from cnnzoo.train.evaluate import EvalResult, evaluate
-from cnnzoo.train.files import LOCK, RunLock, remove_leftovers, write_file
+from cnnzoo.train.files import (
+    LOCK,
+    RunLock,
+    cannot_write,
+    os_error_text,
+    remove_leftovers,
+    write_file,
+)
 from cnnzoo.train.inference import weights_metadata
 from cnnzoo.train.metrics import MetricsLog, Progress, topk_correct
 from cnnzoo.train.schedule import Schedule
@@ -69,6 +76,10 @@ _REMEDY = "Train again with a lower --lr, --clip-grad 1.0 or --amp off"
 
 class DataMismatchError(ValueError):
     """A resumed run was given other data than it was trained on."""
+
+
+class RunStorageError(OSError):
+    """The disk refused a write of the run (full, read-only): what was kept, and how to go on."""
 
 
 class TrainingInterrupted(KeyboardInterrupt):
@@ -242,6 +253,12 @@ class _Run:
             raise ValueError("fp16 mixed precision needs a GPU; on the CPU use --amp bf16")
         self.data = self._data()
         self.notes: list[str] = []
+        if config.warmup_epochs > config.epochs / 2:
+            self.notes.append(
+                f"WARNING: the warm-up takes {config.warmup_epochs:g} of {config.epochs} epochs: "
+                "the rate is near its peak when training ends, and the weights are poor; give "
+                f"--warmup-epochs {config.epochs / 10:g} or more --epochs"
+            )
         if resume is not None:
             self._check_same_data(resume.get("data_fingerprint"), other_data)
         fit = Fit(self.data.spec.size, self.data.spec.channels, self.data.spec.mode)
@@ -288,6 +305,9 @@ class _Run:
         self.best_top1 = 0.0
         self.last_test: EvalResult | None = None  # of the weights as they are now
         self.saved: tuple[int, int] | None = None  # (epoch, step) of the last checkpoint
+        # Whether the run folder's checkpoint was written or checked by this process: only
+        # such a one is kept as the previous checkpoint when the next replaces it.
+        self.known_good = False
         if resume is not None:
             self._restore(resume)
 
@@ -359,14 +379,15 @@ class _Run:
 
     def save(self) -> None:
         if self.dist.main:
-            save_checkpoint(self.state(), self.run_dir / CHECKPOINT)
+            save_checkpoint(self.state(), self.run_dir / CHECKPOINT, keep_previous=self.known_good)
+            self.known_good = True
         self.saved = (self.epoch, self.step)
         self.dist.barrier()
 
     def kept(self) -> str:
         """Which checkpoint survives a divergence, for the error message."""
         if self.saved is None:
-            return "it diverged before the first checkpoint, so there is no checkpoint to resume"
+            return "there is no checkpoint yet to resume from"
         epoch, step = self.saved
         when = f"after epoch {epoch}" if step == 0 else f"at epoch {epoch + 1}, step {step}"
         return f"the last good checkpoint, {when}, is kept in {self.run_dir}"
@@ -587,11 +608,13 @@ def train(
     started = time.perf_counter()
     lock = RunLock(run_dir)
     created = not run_dir.exists()
+    run: _Run | None = None
     try:
         if dist.main:  # one writer a run folder; a killed run's lock is the kernel's, gone
             lock.acquire()
             remove_leftovers(run_dir)  # temporary files of writes a kill interrupted
         run = _Run(config, state, dist, run_dir, other_data)
+        run.known_good = resume is not None and find_checkpoint(resume) == run_dir / CHECKPOINT
         if dist.main:
             config_text = json.dumps(config.to_dict(), indent=2) + "\n"
             write_file(run.run_dir / "config.json", config_text, inside=run.run_dir)
@@ -606,8 +629,9 @@ def train(
                         run.run_epoch(bar, signals)
                     except (NonFiniteLossError, TrainingInterrupted):
                         raise
-                    except Exception:
-                        run.save()  # a crash keeps the steps done so far
+                    except Exception as error:
+                        if not cannot_write(error):
+                            run.save()  # a crash keeps the steps done so far
                         raise
                     row = run.end_epoch()
                     if log is not None:
@@ -638,6 +662,17 @@ def train(
             summary_text = json.dumps(summary, indent=2) + "\n"
             write_file(run.run_dir / "summary.json", summary_text, inside=run.run_dir)
         return RunResult(run.run_dir, run.epoch, test, time.perf_counter() - started, run.history)
+    except OSError as error:
+        if not cannot_write(error):
+            raise
+        resume_with = f"then continue with `cnnzoo train --resume {run_dir}`"
+        if run is not None and run.saved is not None:
+            kept = f"{run.kept()}; {resume_with}"
+        elif state is not None:
+            kept = f"the checkpoint in {run_dir} is as it was; {resume_with}"
+        else:
+            kept = "nothing was trained yet"
+        raise RunStorageError(f"{os_error_text(error)}. {kept[0].upper()}{kept[1:]}") from error
     finally:
         lock.release()
         if (

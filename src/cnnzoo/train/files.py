@@ -10,6 +10,7 @@ run folder is held by one process at a time (:class:`RunLock`).
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import socket
 import tempfile
@@ -22,8 +23,19 @@ try:
 except ImportError:  # Windows
     fcntl = None  # type: ignore[assignment]
 
-__all__ = ["LOCK", "RunLock", "RunLockedError", "UnsafePathError", "remove_leftovers", "replacing",
-           "safe_member", "write_file"]  # fmt: skip
+__all__ = [
+    "LOCK",
+    "RunLock",
+    "RunLockedError",
+    "UnsafePathError",
+    "cannot_write",
+    "keep_copy",
+    "os_error_text",
+    "remove_leftovers",
+    "replacing",
+    "safe_member",
+    "write_file",
+]
 
 LOCK = ".lock"
 _TEMPORARY = ".tmp"
@@ -35,6 +47,27 @@ class UnsafePathError(ValueError):
 
 class RunLockedError(RuntimeError):
     """Another process is writing to the run folder."""
+
+
+_FULL = {errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC), errno.EFBIG}
+_NOT_WRITABLE = {errno.EROFS, errno.EACCES, errno.EPERM}
+
+
+def cannot_write(error: BaseException) -> bool:
+    """Whether ``error`` is the disk refusing a write (full, over quota, read-only, no right)."""
+    return isinstance(error, OSError) and error.errno in _FULL | _NOT_WRITABLE
+
+
+def os_error_text(error: OSError) -> str:
+    """A failed read or write in one line: which file, what happened, what would help."""
+    if not error.strerror:
+        return str(error)  # raised with a message of its own
+    name = f"{error.filename}: " if error.filename else ""
+    if error.errno in _FULL:
+        return f"{name}{error.strerror}; free some space and run the command again"
+    if error.errno in _NOT_WRITABLE:
+        return f"{name}{error.strerror}; the folder is not writable, choose another"
+    return f"{name}{error.strerror}"
 
 
 def _inside(path: Path, folder: Path) -> Path:
@@ -92,6 +125,29 @@ def write_file(path: str | os.PathLike[str], data: bytes | str, inside: Path | N
     with replacing(path, "wb" if isinstance(data, bytes) else "w", inside) as handle:
         handle.write(data)
     return Path(path)
+
+
+def keep_copy(path: Path, copy: Path) -> None:
+    """Make ``copy`` the file ``path`` is now, atomically: before ``path`` is replaced, so the
+    older version survives. A hard link costs no space until ``path`` is replaced; where links
+    are not allowed the bytes are copied."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{copy.name}.", suffix=_TEMPORARY, dir=copy.parent)
+    os.close(fd)
+    try:
+        os.unlink(tmp)
+        try:
+            os.link(path, tmp, follow_symlinks=False)
+        except OSError as error:
+            if error.errno in _FULL:
+                raise
+            with open(path, "rb") as source, replacing(tmp) as target:
+                while chunk := source.read(1 << 20):
+                    target.write(chunk)
+        os.replace(tmp, copy)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    _fsync_folder(copy.parent)
 
 
 def safe_member(path: Path, folder: Path) -> bool:

@@ -79,7 +79,9 @@ def load_trained(run_or_file: str | os.PathLike[str], ema: bool = True) -> Train
                        if k.startswith("module.")}  # fmt: skip
         check_finite(weights, path)
         model.load_state_dict(weights)
-    except (KeyError, TypeError, AttributeError, RuntimeError) as error:
+    except (KeyError, TypeError, AttributeError, RuntimeError, ValueError) as error:
+        if isinstance(error, CheckpointError):
+            raise
         raise CheckpointError(f"{path}: not a usable cnnzoo run ({unusable(error)})") from error
     model.eval()
     return Trained(model, classes, spec, config, int(state["epoch"]))
