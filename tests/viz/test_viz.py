@@ -106,3 +106,32 @@ def test_grad_cam_is_the_gradient_weighted_sum_of_the_maps() -> None:
     assert heat.shape == (28, 28)
     assert torch.allclose(heat, expected, atol=1e-5)
     assert heat.max() == 1 and heat.min() >= 0
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        (
+            '{"epoch": 1, "lr": 0.1, "train_top1": 50, "test_top1": 40, "test_loss": 1}',
+            "line 2: no number for train_loss",
+        ),
+        (
+            '{"epoch": 1, "lr": 0.1, "train_loss": "x", "train_top1": 50, "test_top1": 40, '
+            '"test_loss": NaN}',
+            "no number for test_loss, train_loss",
+        ),
+        ("[1, 2]", "no number for epoch"),
+        ('{"epoch": 1, "lr', "line 2: not JSON"),
+    ],
+)
+def test_a_damaged_metrics_log_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], line: str, message: str
+) -> None:
+    """The soak's fuzz found rows missing a field drawn as a KeyError traceback."""
+    good = ('{"epoch": 0, "lr": 0.1, "train_loss": 2.0, "train_top1": 10, "test_loss": 2.0, '
+            '"test_top1": 10}')  # fmt: skip
+    (tmp_path / "metrics.jsonl").write_text(f"{good}\n{line}\n")
+    assert main(["viz", "curves", str(tmp_path), "--output", str(tmp_path / "c.png")]) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1
+    assert not (tmp_path / "c.png").exists()

@@ -342,8 +342,15 @@ def run(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     # Tables keep their columns when piped or captured: no terminal, no width limit.
     console = _Console() if sys.stdout.isatty() else _Console(width=200)
+
+    def show(message: Warning | str, category: type[Warning], *_: object, **__: object) -> None:
+        # One line a warning, as the errors are: not Python's file, line and source code.
+        print(f"cnnzoo {args.command}: warning: {message}", file=sys.stderr)
+
     try:
-        return int(args.run(args, console))
+        with warnings.catch_warnings():
+            warnings.showwarning = show
+            return int(args.run(args, console))
     except (UsageError, UnknownModelError, ValueError, DataNotFoundError, RunLockedError) as error:
         print(f"cnnzoo {args.command}: error: {error}", file=sys.stderr)
         return 2

@@ -150,7 +150,7 @@ def cmd_viz(args: argparse.Namespace, console: Console) -> int:
 
 
 def cmd_report(args: argparse.Namespace, console: Console) -> int:
-    from cnnzoo.viz.html import write_html_report
+    from cnnzoo.experiments.html import write_html_report
 
     output = args.output or str(Path(args.paths[0]) / "report.html")
     if Path(output).suffix.lower() not in (".html", ".htm"):

@@ -6,7 +6,7 @@ import math
 from pathlib import Path
 from typing import Any
 
-from cnnzoo.experiments.spec import METRICS
+from cnnzoo.experiments.spec import FAILED_RUNS, METRICS
 from cnnzoo.train.files import write_file
 from cnnzoo.viz.charts import plot_measures
 from cnnzoo.viz.curves import plot_curves
@@ -68,8 +68,8 @@ def write_report(summary: dict[str, Any], folder: Path, curves: bool = True) -> 
     if summary["failed_runs"]:
         lines += [
             "",
-            f"**Runs that did not learn** (training accuracy within 5 points of "
-            f"chance; counted in the figures above): {'; '.join(summary['failed_runs'])}.",
+            f"**{FAILED_RUNS}**, counted in the figures above: "
+            f"{'; '.join(summary['failed_runs'])}.",
         ]
     lines += ["", "## Figures per arm (mean ± standard deviation over seeds)", ""]
     header = ["arm", "model", *(METRICS[key].label for key in summary["metrics"])]

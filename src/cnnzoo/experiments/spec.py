@@ -13,7 +13,23 @@ from typing import Any
 
 from cnnzoo.models import Paper
 
-__all__ = ["METRICS", "Arm", "Claim", "Experiment", "Metric", "Scale"]
+__all__ = [
+    "FAILED_RUNS",
+    "LEARNED_MARGIN",
+    "METRICS",
+    "Arm",
+    "Claim",
+    "Experiment",
+    "Metric",
+    "Scale",
+]
+
+# A run whose final training accuracy is no more than this many points above chance did not
+# learn: a failed run (a seed that collapsed), not a property of its arm. Reports name them.
+LEARNED_MARGIN = 5.0
+FAILED_RUNS = (
+    f"Runs that did not learn (training accuracy within {LEARNED_MARGIN:g} points of chance)"
+)
 
 
 @dataclass(frozen=True)

@@ -26,10 +26,33 @@ def load_history(run: str | os.PathLike[str]) -> History:
         raise FileNotFoundError(
             f"{run} has no metrics.jsonl: give a run folder that `cnnzoo train` wrote"
         )
-    rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    rows = []
+    for number, line in enumerate(path.read_text(errors="replace").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as error:
+            raise ValueError(f"{path}, line {number}: not JSON ({error.msg})") from None
+        missing = sorted(k for k in _PLOTTED if not _finite_number(row, k))
+        if missing:
+            raise ValueError(
+                f"{path}, line {number}: no number for {', '.join(missing)}: not a row that "
+                "`cnnzoo train` writes (edited or damaged)"
+            )
+        rows.append(row)
     if not rows:
         raise ValueError(f"{path} is empty: the run has not finished an epoch yet")
     return rows
+
+
+# The fields of a metrics row that the curves plot.
+_PLOTTED = ("epoch", "lr", "train_loss", "test_loss", "train_top1", "test_top1")
+
+
+def _finite_number(row: object, key: str) -> bool:
+    value = row.get(key) if isinstance(row, dict) else None
+    return isinstance(value, int | float) and not isinstance(value, bool) and np.isfinite(value)
 
 
 def _band(histories: Sequence[History], key: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -12,7 +12,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from cnnzoo.experiments.report import format_stat
+from cnnzoo.experiments.spec import FAILED_RUNS, METRICS
 from cnnzoo.train.files import safe_member, write_file
+from cnnzoo.train.inference import load_trained
+from cnnzoo.viz.curves import load_history, plot_curves
+from cnnzoo.viz.filters import plot_filters
 
 __all__ = ["write_html_report"]
 
@@ -74,9 +79,6 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
 
 
 def _experiment(folder: Path, summary: dict[str, Any]) -> str:
-    from cnnzoo.experiments.report import format_stat
-    from cnnzoo.experiments.spec import METRICS
-
     e = html.escape
     parts = [
         f"<h2>Experiment: {e(summary['title'])}</h2>",
@@ -97,8 +99,7 @@ def _experiment(folder: Path, summary: dict[str, Any]) -> str:
                        claim["seeds"] or "exact"])  # fmt: skip
     parts.append(_table(["claim", "paper", "measured", "verdict", "seeds"], claims))
     if summary.get("failed_runs"):
-        parts.append(f"<p class='not'>Runs that did not learn (training accuracy within 5 "
-                     f"points of chance): {e('; '.join(summary['failed_runs']))}</p>")  # fmt: skip
+        parts.append(f"<p class='not'>{e(FAILED_RUNS)}: {e('; '.join(summary['failed_runs']))}</p>")
     header = ["arm", "model", *(METRICS[k].label for k in summary["metrics"])]
     rows = []
     for arm in summary["arms"]:
@@ -113,8 +114,6 @@ def _experiment(folder: Path, summary: dict[str, Any]) -> str:
 
 
 def _run(folder: Path, scratch: Path) -> str:
-    from cnnzoo.viz.curves import load_history, plot_curves
-
     e = html.escape
     config = json.loads((folder / "config.json").read_text())
     parts = [f"<h2>Run: {e(folder.name)}</h2>"]
@@ -135,9 +134,6 @@ def _run(folder: Path, scratch: Path) -> str:
     parts.append(_table(["epoch", "train loss", "train top-1 (%)", "test loss",
                          "test top-1 (%)", "lr", "time (s)"], epochs))  # fmt: skip
     if (folder / "checkpoint.pt").exists():
-        from cnnzoo.train.inference import load_trained
-        from cnnzoo.viz.filters import plot_filters
-
         trained = load_trained(folder)
         path = plot_filters(trained.model, scratch / f"{folder.name}-filters.png",
                             f"{config['model']} after {trained.epoch} epochs")  # fmt: skip
@@ -156,8 +152,6 @@ def write_html_report(
 ) -> Path:
     """Gather run folders (``cnnzoo train``'s) and experiment folders (``cnnzoo experiment``'s)
     into one page; several runs also get one plot of all their curves."""
-    from cnnzoo.viz.curves import load_history, plot_curves
-
     folders = [Path(p) for p in paths]
     if not folders:
         raise ValueError("name at least one run or experiment folder")

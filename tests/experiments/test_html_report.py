@@ -13,7 +13,7 @@ from PIL import Image
 
 from cnnzoo.cli import main
 from cnnzoo.experiments import run_experiment
-from cnnzoo.viz.html import write_html_report
+from cnnzoo.experiments.html import write_html_report
 from tests.experiments.test_run import TINY
 from tests.train.conftest import needs_data
 from tests.viz.test_viz import runs  # noqa: F401  (the module's trained runs, as a fixture)
