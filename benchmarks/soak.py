@@ -8,7 +8,8 @@ Three probes, on a small copy of Fashion-MNIST (the first 640 training and 128 t
   passes when the final weights equal the reference's bit for bit and no temporary file is left.
 - **fuzz**: images (PNG, JPEG, GIF, BMP, TIFF), the IDX files, a checkpoint and a metrics log,
   each damaged at random (flipped bytes, cut short, a run of zeros, junk appended), are given to
-  the command that reads them (``predict``, ``train --data-dir``, ``eval``, ``viz curves``).
+  the command that reads them (``predict``, ``train --data-dir``, ``eval``, ``viz curves``), and
+  a run folder's config, summary or metrics to ``report``.
   Each answer is a success (the damage left a valid file), a clear error (exit 2 or 3 with one
   line on stderr) or a failure (anything else, a traceback above all).
 - **malicious pickles**: checkpoints, weights and CIFAR batches whose pickles call ``open`` to
@@ -261,11 +262,19 @@ def fuzz(work: Path, data: Path, cases: int, rng: random.Random) -> tuple[str, b
         log.write_bytes(damaged(log.read_bytes(), rng))
         return ["viz", "curves", str(folder), "--output", str(folder / "curves.png")]
 
-    share = max(1, cases // 4)
+    def report_case(i: int) -> list[str]:
+        folder = work / f"report-{i}"
+        shutil.copytree(run, folder, dirs_exist_ok=True)
+        victim = folder / rng.choice(["config.json", "summary.json", "metrics.jsonl"])
+        victim.write_bytes(damaged(victim.read_bytes(), rng))
+        return ["report", str(folder), "--output", str(folder / "report.html")]
+
+    share = max(1, cases // 5)
     attempt("image", image_case, share)
     attempt("idx", idx_case, share)
     attempt("checkpoint", checkpoint_case, share)
     attempt("metrics", metrics_case, share)
+    attempt("report", report_case, share)
     total = sum(results.values())
     line = (
         f"fuzz: {total} damaged files, {results['accepted']} still valid and accepted, "

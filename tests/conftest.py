@@ -1,7 +1,10 @@
 import os
+from pathlib import Path
 
 import pytest
 import torch
+
+from cnnzoo.train import resolve_config, train
 
 # `make test` runs two pytest workers on two cores: one thread each, or four OpenMP threads
 # would spin on two cores (the slowdown the README warns of on busy machines).
@@ -38,3 +41,15 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             f"CI=true, but {'; '.join(sorted(missing))}: .ci/run installs them (Debian's "
             "dataset-fashion-mnist and chromium-headless-shell)"
         )
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """A LeNet-5 and a ResNet-20 trained for one short epoch, for the tests that read runs."""
+    out = tmp_path_factory.mktemp("runs")
+    folders = {}
+    for model in ("lenet5", "resnet20"):
+        config = resolve_config(model, None, out=str(out), epochs=1, train_subset=512,
+                                test_subset=128, batch_size=64, lr=0.02, threads=1)  # fmt: skip
+        folders[model] = train(config, progress=False).run_dir
+    return folders

@@ -226,3 +226,50 @@ def test_the_command_line_starts_without_loading_torch() -> None:
     code = "import sys, cnnzoo.cli; print('torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_mistakes_are_one_line_and_bugs_are_tracebacks(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Every ValueError was printed as a user's mistake, hiding bugs; now only CnnzooError."""
+    from cnnzoo.cli import commands
+    from cnnzoo.errors import CnnzooError, ConfigError
+
+    def buggy(args: object, console: object) -> int:
+        raise ValueError("a bug")
+
+    monkeypatch.setattr(commands, "cmd_list", buggy)
+    with pytest.raises(ValueError, match="a bug"):
+        main(["list"])
+
+    def mistaken(args: object, console: object) -> int:
+        raise ConfigError("--x 3: give 1 or 2")
+
+    monkeypatch.setattr(commands, "cmd_list", mistaken)
+    assert main(["list"]) == 2
+    assert capsys.readouterr().err == "cnnzoo list: error: --x 3: give 1 or 2\n"
+    assert issubclass(ConfigError, ValueError) and issubclass(ConfigError, CnnzooError)
+
+
+def test_every_error_a_user_can_cause_is_a_cnnzoo_error() -> None:
+    import cnnzoo.anatomy.geometry as geometry
+    import cnnzoo.data.sources as sources
+    import cnnzoo.factory as factory
+    import cnnzoo.train.checkpoint as checkpoint
+    import cnnzoo.train.engine as engine
+    import cnnzoo.train.files as files
+    from cnnzoo import InputSizeError, UnknownModelError
+    from cnnzoo.cli.commands import UsageError
+    from cnnzoo.errors import CnnzooError
+
+    expected = {
+        UnknownModelError: ValueError, InputSizeError: ValueError, UsageError: ValueError,
+        geometry.GeometryError: ValueError, factory.ModelArgumentError: TypeError,
+        sources.DataNotFoundError: FileNotFoundError, sources.DataIntegrityError: ValueError,
+        engine.DataMismatchError: ValueError, engine.NonFiniteLossError: RuntimeError,
+        engine.RunStorageError: OSError, files.UnsafePathError: ValueError,
+        files.RunLockedError: RuntimeError, files.RunFileError: ValueError,
+        checkpoint.CheckpointError: ValueError,
+    }  # fmt: skip
+    for error, builtin in expected.items():
+        assert issubclass(error, CnnzooError) and issubclass(error, builtin), error

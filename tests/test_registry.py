@@ -45,6 +45,18 @@ def test_bad_arguments_are_explained() -> None:
         cnnzoo.create_model("resnet20", widht=3, device="meta")
 
 
+def test_options_are_read_from_the_builders_and_their_classes() -> None:
+    """A wrong option is named from the signatures before the build, not recognised in the
+    text of the TypeError the build raises."""
+    for name in cnnzoo.list_models():
+        options = cnnzoo.model_info(name).options
+        assert {"num_classes", "in_chans"} <= set(options), name
+    assert set(cnnzoo.model_info("lenet5").options) == {"in_chans", "modern", "num_classes"}
+    assert "aux_logits" in cnnzoo.model_info("googlenet").options
+    with pytest.raises(TypeError, match=r"unexpected keyword argument 'bar', 'foo'\."):
+        cnnzoo.create_model("lenet5", foo=1, bar=2)
+
+
 def test_a_name_registers_once() -> None:
     def lenet5() -> cnnzoo.ZooModel:  # the name is taken
         raise AssertionError("never built")

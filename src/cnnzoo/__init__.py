@@ -11,6 +11,8 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from cnnzoo.errors import CnnzooError
+
 if TYPE_CHECKING:
     from cnnzoo.factory import create_model
     from cnnzoo.models import (
@@ -27,6 +29,7 @@ if TYPE_CHECKING:
 __version__ = "0.1.0"
 
 __all__ = [
+    "CnnzooError",
     "FeatureInfo",
     "FeatureNet",
     "InputSizeError",
@@ -41,11 +44,21 @@ __all__ = [
 
 # Loaded on first use, so `import cnnzoo` (and the command line's start) is quick and a Ctrl-C
 # while PyTorch loads is the command's to report.
-_HOMES = {name: "cnnzoo.models" for name in __all__} | {"create_model": "cnnzoo.factory"}
+_MODELS = (
+    "FeatureInfo",
+    "FeatureNet",
+    "InputSizeError",
+    "ModelInfo",
+    "UnknownModelError",
+    "ZooModel",
+    "list_models",
+    "model_info",
+)
+_HOMES = {name: "cnnzoo.models" for name in _MODELS} | {"create_model": "cnnzoo.factory"}
 
 
 def __getattr__(name: str) -> Any:
-    if name in _HOMES and name != "__version__":
+    if name in _HOMES:
         value = getattr(importlib.import_module(_HOMES[name]), name)
         globals()[name] = value
         return value

@@ -7,12 +7,13 @@ from typing import Any
 
 import torch
 
+from cnnzoo.errors import ConfigError
 from cnnzoo.models import FeatureNet, ZooModel, model_info
 
 __all__ = ["ModelArgumentError", "create_model"]
 
 
-class ModelArgumentError(TypeError, ValueError):
+class ModelArgumentError(ConfigError, TypeError):
     """An option a model's builder does not take: a TypeError, as Python's own, and a
     ValueError, as the command line's other refused values."""
 
@@ -39,18 +40,19 @@ def create_model(
         kwargs["num_classes"] = num_classes
     if in_chans is not None:
         kwargs["in_chans"] = in_chans
-    try:
-        if device is None:
+    unknown = sorted(set(kwargs) - set(info.options))
+    if unknown:
+        raise ModelArgumentError(
+            f"{name}() got an unexpected keyword argument "
+            + ", ".join(map(repr, unknown))
+            + f". Every model takes num_classes= and in_chans=; see `cnnzoo info {name}` for "
+            "its own options."
+        )
+    if device is None:
+        model = info.builder(**kwargs)
+    else:
+        with torch.device(device):
             model = info.builder(**kwargs)
-        else:
-            with torch.device(device):
-                model = info.builder(**kwargs)
-    except TypeError as error:
-        if "unexpected keyword argument" not in str(error):
-            raise
-        raise ModelArgumentError(f"{name}: {error}. Every model takes num_classes= and "
-                                 f"in_chans=; see `cnnzoo info {name}` for its own options."
-                                 ) from error  # fmt: skip
     if features_only:
         return FeatureNet(model, out_indices)
     return model

@@ -14,9 +14,7 @@ from PIL import Image
 from cnnzoo.cli import main
 from cnnzoo.experiments import run_experiment
 from cnnzoo.experiments.html import write_html_report
-from tests.experiments.test_run import TINY
-from tests.train.conftest import needs_data
-from tests.viz.test_viz import runs  # noqa: F401  (the module's trained runs, as a fixture)
+from tests.helpers import TINY, needs_data
 
 CHROMIUM = shutil.which("chromium-headless-shell") or shutil.which("chromium")
 needs_chromium = pytest.mark.skipif(CHROMIUM is None, reason="no headless Chromium installed")
@@ -30,7 +28,7 @@ def _chromium(*args: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def page(runs: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) -> Path:  # noqa: F811
+def page(runs: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("report")
     experiment = run_experiment("relu-vs-tanh", out=out, seeds=1, overrides=TINY).folder
     path = out / "report.html"

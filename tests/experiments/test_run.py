@@ -5,24 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import numpy as np
 import pytest
-from PIL import Image
 
 from cnnzoo.cli import main
 from cnnzoo.experiments import EXPERIMENTS, run_experiment
-from tests.train.conftest import needs_data
-
-TINY = dict(train_subset=64, test_subset=64, epochs=2, batch_size=32, threads=1)
-
-
-def assert_picture(path: Path, min_width: int = 400) -> None:
-    """A PNG of a readable size with something drawn on it (not one flat colour)."""
-    with Image.open(path) as image:
-        assert image.format == "PNG"
-        assert image.width >= min_width and image.height >= 200
-        pixels = np.asarray(image.convert("L"), dtype=float)
-    assert pixels.std() > 5, f"{path} looks blank"
+from tests.helpers import TINY, assert_picture, needs_data
 
 
 @needs_data

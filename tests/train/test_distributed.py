@@ -14,7 +14,7 @@ import torch
 import torch.distributed
 
 from cnnzoo.train import RunResult, load_checkpoint
-from tests.train.conftest import SMALL, needs_data, options, weights, without_timing
+from tests.helpers import SMALL, needs_data, options, weights, without_timing
 
 pytestmark = [
     needs_data,

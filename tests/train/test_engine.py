@@ -29,7 +29,7 @@ from cnnzoo.train import (
     train,
 )
 from cnnzoo.train.checkpoint import CHECKPOINT, FORMAT
-from tests.train.conftest import (
+from tests.helpers import (
     SMALL,
     assert_same_weights,
     needs_data,
@@ -165,13 +165,13 @@ def test_ctrl_c_on_the_command_line(tmp_path: Path, capsys: pytest.CaptureFixtur
          "--out", str(tmp_path), "--name", "cli"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
-    deadline = time.monotonic() + 60
+    # Waits on events, not a clock (a busy machine may be 40x slower): the first checkpoint
+    # written, then the process gone.
     while not (run / CHECKPOINT).exists():
         assert child.poll() is None, "the run ended before its first checkpoint"
-        assert time.monotonic() < deadline, "no checkpoint within 60 s"
         time.sleep(0.005)
     child.send_signal(signal.SIGINT)
-    _, err = child.communicate(timeout=60)
+    _, err = child.communicate()
     assert child.returncode == 130, err
     assert err.count("\n") == 1 and f"cnnzoo train --resume {run}" in err
     state = torch.load(run / CHECKPOINT, weights_only=True)

@@ -20,7 +20,7 @@ import torch
 
 import cnnzoo
 from cnnzoo.train import engine, load_checkpoint, resolve_config, train
-from tests.train.conftest import needs_data
+from tests.helpers import needs_data
 
 ALL = cnnzoo.list_models()
 NARROW = {"hidden": 64}  # where the builder takes a width: the 4096-wide FC heads

@@ -19,7 +19,7 @@ from cnnzoo.train.files import (
     remove_leftovers,
     write_file,
 )
-from tests.train.conftest import needs_data, small_config
+from tests.helpers import needs_data, small_config
 
 PRECIOUS = "a user's file\n"
 
@@ -260,7 +260,7 @@ def test_a_damaged_checkpoint_offers_the_intact_one_before_it(
     the older one, and resuming from it repeats the lost epoch exactly."""
     from cnnzoo.train import load_checkpoint
     from cnnzoo.train.checkpoint import CHECKPOINT, previous_of
-    from tests.train.conftest import assert_same_weights, weights
+    from tests.helpers import assert_same_weights, weights
 
     run = train(small_config(tmp_path, "run", epochs=2), progress=False).run_dir
     older = previous_of(run / CHECKPOINT)
@@ -294,7 +294,7 @@ def test_a_full_disk_keeps_the_last_checkpoint_and_says_how_to_go_on(
     import errno
 
     from cnnzoo.train import engine, load_checkpoint
-    from tests.train.conftest import assert_same_weights, weights
+    from tests.helpers import assert_same_weights, weights
 
     whole = train(small_config(tmp_path, "whole", epochs=2), progress=False).run_dir
     real = engine.save_checkpoint

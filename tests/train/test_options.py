@@ -10,6 +10,7 @@ import pytest
 
 from cnnzoo.cli import main
 from cnnzoo.cli import train as cli_train
+from cnnzoo.errors import ConfigError
 from cnnzoo.train import RECIPES, RunResult, TrainConfig, resolve_config
 from cnnzoo.train.config import CHOICES
 
@@ -50,7 +51,7 @@ def configs(monkeypatch: pytest.MonkeyPatch) -> list[TrainConfig]:
     def fake_train(config: TrainConfig | None = None, **kwargs: Any) -> RunResult:
         assert config is not None
         seen.append(config)
-        raise ValueError("not trained in this test")
+        raise ConfigError("not trained in this test")
 
     monkeypatch.setattr(cli_train, "train", fake_train)
     return seen

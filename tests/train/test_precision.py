@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from cnnzoo.train import resolve_config, train
-from tests.train.conftest import needs_data, small_config, weights
+from tests.helpers import needs_data, small_config, weights
 
 
 @needs_data

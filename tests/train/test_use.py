@@ -19,7 +19,7 @@ from cnnzoo.data.pipeline import InputSpec
 from cnnzoo.data.sources import DATASETS, load_arrays
 from cnnzoo.train import RunResult, TrainConfig, train
 from cnnzoo.train.inference import Trained, export_onnx, load_trained
-from tests.train.conftest import needs_data, small_config
+from tests.helpers import needs_data, small_config
 
 pytestmark = needs_data
 CLASSES = DATASETS["fashion-mnist"].classes

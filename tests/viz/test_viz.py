@@ -13,21 +13,8 @@ from PIL import Image
 
 import cnnzoo
 from cnnzoo.cli import main
-from cnnzoo.train import resolve_config, train
 from cnnzoo.viz import activation_maps, cam_layer, first_conv, grad_cam, plot_filters
-from tests.experiments.test_run import assert_picture
-from tests.train.conftest import needs_data
-
-
-@pytest.fixture(scope="module")
-def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    out = tmp_path_factory.mktemp("runs")
-    folders = {}
-    for model in ("lenet5", "resnet20"):
-        config = resolve_config(model, None, out=str(out), epochs=1, train_subset=512,
-                                test_subset=128, batch_size=64, lr=0.02, threads=1)  # fmt: skip
-        folders[model] = train(config, progress=False).run_dir
-    return folders
+from tests.helpers import assert_picture, needs_data
 
 
 @needs_data
@@ -135,3 +122,21 @@ def test_a_damaged_metrics_log_is_one_line(
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1
     assert not (tmp_path / "c.png").exists()
+
+
+def test_pictures_leave_matplotlib_as_they_found_it(tmp_path: Path) -> None:
+    """The viz modules called matplotlib.use("Agg") on import, switching a notebook's backend,
+    and drew through pyplot's global figure list."""
+    import subprocess
+    import sys
+
+    code = (
+        "import matplotlib; matplotlib.use('svg'); import matplotlib.pyplot as plt\n"
+        "import cnnzoo.viz, cnnzoo, sys\n"
+        "model = cnnzoo.create_model('lenet5_modern', num_classes=10, in_chans=1)\n"
+        f"cnnzoo.viz.plot_filters(model, {str(tmp_path / 'f.png')!r}, 'filters')\n"
+        "print(matplotlib.get_backend(), plt.get_fignums())\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["svg", "[]"]
+    assert (tmp_path / "f.png").read_bytes()[:4] == b"\x89PNG"

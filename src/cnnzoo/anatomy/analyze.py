@@ -36,6 +36,7 @@ from cnnzoo.anatomy.geometry import (
     describe_misfit,
     pool_formula,
 )
+from cnnzoo.errors import ConfigError
 
 __all__ = ["CONVENTION", "OPTIMIZER_STATES", "Analysis", "LayerStats", "Totals", "analyze"]
 
@@ -190,12 +191,12 @@ class Analysis:
         """Weights, gradients, optimizer state and the activations autograd keeps for backward,
         measured by one training-mode pass on the meta device (made on first use)."""
         if optimizer not in OPTIMIZER_STATES:
-            raise ValueError(
+            raise ConfigError(
                 f"unknown optimizer {optimizer!r}; choose one of {', '.join(OPTIMIZER_STATES)}"
             )
         batch = batch_size or self.batch_size
         if batch < 1:
-            raise ValueError(f"batch_size must be >= 1, got {batch}")
+            raise ConfigError(f"batch_size must be >= 1, got {batch}")
         grads = self.totals.trainable_bytes
         return TrainingMemory(
             batch_size=batch,
@@ -591,7 +592,7 @@ def _meta_state(model: nn.Module, dtype: torch.dtype) -> dict[str, torch.Tensor]
     state: dict[str, torch.Tensor] = {}
     for name, tensor in [*model.named_parameters(), *model.named_buffers()]:
         if is_lazy(tensor):
-            raise ValueError(
+            raise ConfigError(
                 f"{name} is a lazy parameter with no shape yet: run one forward pass on a real "
                 "input first, or build the model without lazy layers"
             )
@@ -662,7 +663,7 @@ def analyze(
     from cnnzoo.models import ZooModel, model_info
 
     if batch_size < 1:
-        raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+        raise ConfigError(f"batch_size must be >= 1, got {batch_size}")
     if isinstance(model, str):
         info = model_info(model)
         size = tuple(input_size or info.input_size)
@@ -673,7 +674,7 @@ def analyze(
         name = getattr(model, "model_name", "") or type(model).__name__
         if input_size is None:
             if not isinstance(model, ZooModel):
-                raise ValueError("give input_size=(C, H, W) for a model that is not from the zoo")
+                raise ConfigError("give input_size=(C, H, W) for a model that is not from the zoo")
             input_size = (model.in_chans, *model.default_input_size)
         size = tuple(input_size)
     state = _meta_state(net, dtype)

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from cnnzoo.errors import ConfigError
+
 __all__ = [
     "ConvArithmetic",
     "Field",
@@ -23,7 +25,7 @@ __all__ = [
 ]
 
 
-class GeometryError(ValueError):
+class GeometryError(ConfigError):
     """A window that does not fit its input: the message names the numbers and what would fit."""
 
 

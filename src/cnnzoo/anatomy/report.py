@@ -12,6 +12,7 @@ from rich.text import Text
 
 from cnnzoo.anatomy.analyze import Analysis, LayerStats, TrainingMemory
 from cnnzoo.anatomy.geometry import Field
+from cnnzoo.errors import ConfigError
 
 __all__ = ["FORMATS", "auto_depth", "human", "human_bytes", "render", "totals_lines"]
 
@@ -174,10 +175,10 @@ def render(
 ) -> str:
     """The analysis as text in one of :data:`FORMATS`; ``depth`` collapses modules below it."""
     if fmt not in FORMATS:
-        raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
+        raise ConfigError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
     depth = depth or auto_depth(analysis)
     if depth < 1:
-        raise ValueError(f"depth must be >= 1 (1: the model's direct children), got {depth}")
+        raise ConfigError(f"depth must be >= 1 (1: the model's direct children), got {depth}")
     if fmt == "json":
         data = analysis.to_dict()
         if memory is not None:

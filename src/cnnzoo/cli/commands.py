@@ -26,10 +26,10 @@ from cnnzoo.anatomy.design import (
 )
 from cnnzoo.anatomy.report import FORMATS, auto_depth, human, human_bytes, render
 from cnnzoo.cli import lab, train
-from cnnzoo.data.sources import DataNotFoundError
-from cnnzoo.models import UnknownModelError, ZooModel
+from cnnzoo.errors import CnnzooError, ConfigError
+from cnnzoo.models import ZooModel
 from cnnzoo.train import NonFiniteLossError, TrainingInterrupted
-from cnnzoo.train.files import RunLockedError, os_error_text, write_file
+from cnnzoo.train.files import os_error_text, write_file
 
 __all__ = ["UsageError", "build_parser", "parse_size", "run"]
 
@@ -39,7 +39,7 @@ MAX_SIDE = 65_536
 MAX_BATCH = 1 << 20
 
 
-class UsageError(Exception):
+class UsageError(ConfigError):
     """A bad argument: the message says what was wrong and what is accepted."""
 
 
@@ -351,15 +351,15 @@ def run(argv: Sequence[str] | None = None) -> int:
         with warnings.catch_warnings():
             warnings.showwarning = show
             return int(args.run(args, console))
-    except (UsageError, UnknownModelError, ValueError, DataNotFoundError, RunLockedError) as error:
+    except NonFiniteLossError as error:
+        print(f"cnnzoo {args.command}: error: {error}", file=sys.stderr)
+        return 3
+    except CnnzooError as error:  # what the user can put right; anything else is a bug
         print(f"cnnzoo {args.command}: error: {error}", file=sys.stderr)
         return 2
     except TrainingInterrupted as interrupted:
         print(f"cnnzoo {args.command}: interrupted: {interrupted}", file=sys.stderr)
         return 130  # as shells report Ctrl-C
-    except NonFiniteLossError as error:
-        print(f"cnnzoo {args.command}: error: {error}", file=sys.stderr)
-        return 3
     except BrokenPipeError:
         raise  # the reader has gone: main() ends quietly
     except OSError as error:  # a missing file, a full disk, a read-only folder

@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from cnnzoo.cli.train import _add_run_argument, add_eval_command
+from cnnzoo.errors import ConfigError
 from cnnzoo.experiments import EXPERIMENTS, run_experiment
 from cnnzoo.train.checkpoint import find_checkpoint
 from cnnzoo.train.inference import Trained, load_trained
@@ -75,7 +76,7 @@ def _input(trained: Trained, args: argparse.Namespace) -> tuple[torch.Tensor, np
         data = trained.config.data
         test = load_arrays(data, "test", args.data_dir or trained.config.data_dir or None)
         if not 0 <= args.index < len(test):
-            raise ValueError(f"--index {args.index}: the {data} test set has {len(test)} images")
+            raise ConfigError(f"--index {args.index}: the {data} test set has {len(test)} images")
         stored = test.images[args.index]
         name = f"{data} test image {args.index} ({test.classes[int(test.labels[args.index])]})"
     x = spec.transform()(stored[None])  # (1, C, H, W), normalised as in training
@@ -122,7 +123,7 @@ def cmd_viz(args: argparse.Namespace, console: Console) -> int:
         for layer in layers:
             fmap = maps[layer][0]
             if fmap.dim() != 3:
-                raise ValueError(f"layer {layer!r} gives {tuple(fmap.shape)}, not maps (C, H, W)")
+                raise ConfigError(f"layer {layer!r} gives {tuple(fmap.shape)}, not maps (C, H, W)")
             title = (f"{trained.config.model}: {min(len(fmap), args.max_maps)} of {len(fmap)} "
                      f"activation maps of {layer} ({fmap.shape[1]}x{fmap.shape[2]}) for {name}; "
                      f"{said}")  # fmt: skip
@@ -137,7 +138,7 @@ def cmd_viz(args: argparse.Namespace, console: Console) -> int:
     elif args.target_class in trained.classes:
         target = trained.classes.index(args.target_class)
     else:
-        raise ValueError(
+        raise ConfigError(
             f"--class {args.target_class!r}: expected one of {', '.join(trained.classes)}"
         )
     layer = args.layer[0] if args.layer else viz.cam_layer(trained.model, x)
@@ -154,7 +155,7 @@ def cmd_report(args: argparse.Namespace, console: Console) -> int:
 
     output = args.output or str(Path(args.paths[0]) / "report.html")
     if Path(output).suffix.lower() not in (".html", ".htm"):
-        raise ValueError(f"--output {output}: the report is an HTML page; name a .html file")
+        raise ConfigError(f"--output {output}: the report is an HTML page; name a .html file")
     print(f"wrote {write_html_report(args.paths, output)}")
     return 0
 

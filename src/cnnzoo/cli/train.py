@@ -21,6 +21,7 @@ from rich.text import Text
 from cnnzoo.data.augment import Augment, Fit
 from cnnzoo.data.loader import InMemoryLoader
 from cnnzoo.data.pipeline import build_data
+from cnnzoo.errors import ConfigError
 from cnnzoo.train import RECIPES, TrainConfig, resolve_config, train
 from cnnzoo.train.checkpoint import export_safetensors, find_checkpoint
 from cnnzoo.train.config import MOVABLE_FIELDS
@@ -116,7 +117,7 @@ def cmd_train(args: argparse.Namespace, console: Console) -> int:
         given += [f"the model {args.model}"] * bool(args.model)
         if given:
             options = ", ".join(f"--{name.replace('_', '-')}" for name in sorted(MOVABLE_FIELDS))
-            raise ValueError(
+            raise ConfigError(
                 f"--resume keeps the run's model and config; only --epochs and where it runs "
                 f"({options}) may change (got {', '.join(given)})"
             )
@@ -124,7 +125,7 @@ def cmd_train(args: argparse.Namespace, console: Console) -> int:
                        other_data=args.other_data)  # fmt: skip
     else:
         if not args.model:
-            raise ValueError("name a model (e.g. `cnnzoo train lenet5`) or give --resume RUN")
+            raise ConfigError("name a model (e.g. `cnnzoo train lenet5`) or give --resume RUN")
         config = resolve_config(args.model, args.recipe, **overrides)
         result = train(config)
     test = result.test
@@ -223,7 +224,7 @@ def cmd_eval(args: argparse.Namespace, console: Console) -> int:
 
 def cmd_predict(args: argparse.Namespace, console: Console) -> int:
     if args.top_k < 1:
-        raise ValueError(f"--top-k {args.top_k}: show at least the most likely class (1 or more)")
+        raise ConfigError(f"--top-k {args.top_k}: show at least the most likely class (1 or more)")
     trained = load_trained(args.run_path)
     for prediction in predict(trained, args.images, args.top_k):
         ranked = ", ".join(f"{printable(name)} {100 * p:.1f}%" for name, p in prediction.top)

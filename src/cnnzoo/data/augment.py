@@ -13,6 +13,8 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
+from cnnzoo.errors import ConfigError
+
 __all__ = ["Augment", "Fit", "InputTransform", "Part", "channel_stats", "pca_lighting_basis"]
 
 
@@ -31,9 +33,9 @@ class Fit:
 
     def __post_init__(self) -> None:
         if self.mode not in ("resize", "pad"):
-            raise ValueError(f"fit mode {self.mode!r}: expected 'resize' or 'pad'")
+            raise ConfigError(f"fit mode {self.mode!r}: expected 'resize' or 'pad'")
         if self.channels not in (1, 3):
-            raise ValueError(f"{self.channels} input channels: expected 1 or 3")
+            raise ConfigError(f"{self.channels} input channels: expected 1 or 3")
 
 
 @dataclass(frozen=True)
@@ -96,7 +98,7 @@ class InputTransform:
         self.mean = mean.float().view(1, -1, 1, 1)
         self.std = std.float().view(1, -1, 1, 1)
         if self.augment.lighting and lighting_basis is None:
-            raise ValueError("PCA lighting needs the data's lighting basis (pca_lighting_basis)")
+            raise ConfigError("PCA lighting needs the data's lighting basis (pca_lighting_basis)")
         self.lighting_basis = lighting_basis
 
     def __call__(
@@ -148,7 +150,7 @@ class InputTransform:
         if self.fit.mode == "pad":
             dh, dw = height - x.shape[-2], width - x.shape[-1]
             if dh < 0 or dw < 0:
-                raise ValueError(
+                raise ConfigError(
                     f"cannot pad {x.shape[-2]}x{x.shape[-1]} images to {height}x{width}: they "
                     "are larger; use fit mode 'resize'"
                 )

@@ -18,6 +18,7 @@ from torch.utils.data import DataLoader, Dataset, Subset
 from torch.utils.data.distributed import DistributedSampler
 
 from cnnzoo.data.augment import InputTransform, Part
+from cnnzoo.errors import ConfigError
 
 __all__ = ["InMemoryLoader", "Shard", "StreamLoader", "batch_seed"]
 
@@ -56,7 +57,7 @@ class _Batches:
         self.shard = shard or Shard()
         world = self.shard.world_size
         if batch_size % world:
-            raise ValueError(
+            raise ConfigError(
                 f"batch size {batch_size} does not split over {world} processes; use a "
                 f"multiple of {world}, e.g. {batch_size - batch_size % world or world}"
             )
@@ -94,7 +95,7 @@ class InMemoryLoader(_Batches):
     ) -> None:
         super().__init__(transform, batch_size, train, seed, shard, device)
         if train and len(images) < batch_size:
-            raise ValueError(
+            raise ConfigError(
                 f"{len(images)} training images are fewer than one batch of {batch_size}"
             )
         self.images = images.to(self.device)  # (N, C, H, W) uint8

@@ -26,6 +26,7 @@ from cnnzoo.data.sources import (
     load_arrays,
     load_folder_arrays,
 )
+from cnnzoo.errors import ConfigError
 
 __all__ = ["DataBundle", "InputSpec", "build_data", "is_folder"]
 
@@ -54,27 +55,27 @@ class InputSpec:
         for name in ("size", "stored_size"):
             h, w = getattr(self, name)
             if not (isinstance(h, int) and isinstance(w, int) and min(h, w) >= 1):
-                raise ValueError(f"input {name} {(h, w)}: expected two whole numbers of pixels")
+                raise ConfigError(f"input {name} {(h, w)}: expected two whole numbers of pixels")
             if h * w > MAX_PIXELS:
-                raise ValueError(
+                raise ConfigError(
                     f"input {name} {h}x{w}: more than the {MAX_PIXELS:,} pixels an image may have"
                 )
         if self.channels not in (1, 3) or self.stored_channels not in (1, 3):
-            raise ValueError(
+            raise ConfigError(
                 f"input channels {self.channels} (stored {self.stored_channels}): expected 1 or 3"
             )
         if self.mode not in ("resize", "pad"):
-            raise ValueError(f"input mode {self.mode!r}: expected 'resize' or 'pad'")
+            raise ConfigError(f"input mode {self.mode!r}: expected 'resize' or 'pad'")
         for name in ("mean", "std"):
             values = getattr(self, name)
             if len(values) != self.stored_channels or not all(
                 isinstance(v, float | int) and math.isfinite(v) for v in values
             ):
-                raise ValueError(
+                raise ConfigError(
                     f"input {name} {values}: expected {self.stored_channels} finite numbers"
                 )
         if min(self.std) <= 0:
-            raise ValueError(f"input std {self.std}: expected positive numbers")
+            raise ConfigError(f"input std {self.std}: expected positive numbers")
 
     def transform(
         self, augment: Augment | None = None, lighting_basis: torch.Tensor | None = None
@@ -95,7 +96,7 @@ class InputSpec:
         names = {f.name for f in fields(cls)}
         if not isinstance(values, dict) or set(values) != names:
             given = sorted(values) if isinstance(values, dict) else type(values).__name__
-            raise ValueError(f"input spec {given}: expected the keys {sorted(names)}")
+            raise ConfigError(f"input spec {given}: expected the keys {sorted(names)}")
         values = dict(values)
         for key in ("size", "mean", "std", "stored_size"):
             values[key] = tuple(values[key])
@@ -163,7 +164,7 @@ def build_data(
             workers,
         )
     if data not in DATASETS:
-        raise ValueError(
+        raise ConfigError(
             f"unknown data set {data!r}: expected one of {', '.join(DATASETS)} "
             "or a folder with one sub-folder of images per class"
         )

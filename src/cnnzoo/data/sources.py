@@ -43,6 +43,8 @@ import torch
 from PIL import Image, ImageOps, UnidentifiedImageError
 from torch.utils.data import Dataset
 
+from cnnzoo.errors import ConfigError, DataError
+
 __all__ = [
     "DATASETS",
     "ENV_VAR",
@@ -69,11 +71,11 @@ _DEBIAN_ROOT = Path("/usr/share/datasets")  # where Debian's dataset-* packages 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".ppm", ".bmp", ".pgm", ".tif", ".tiff", ".webp")
 
 
-class DataNotFoundError(FileNotFoundError):
+class DataNotFoundError(DataError, FileNotFoundError):
     """No usable copy of the data: the message lists every place tried and how to get the data."""
 
 
-class DataIntegrityError(ValueError):
+class DataIntegrityError(DataError, ValueError):
     """A file that is truncated, corrupt or of another data set: the message names the file and
     what was expected against what was found."""
 
@@ -122,7 +124,7 @@ class DatasetSpec:
             return self.train
         if split == "test":
             return self.test
-        raise ValueError(f"{self.name} has the splits 'train' and 'test', not {split!r}")
+        raise ConfigError(f"{self.name} has the splits 'train' and 'test', not {split!r}")
 
     def needed(self, split: str | None = None) -> tuple[str, ...]:
         """File names (without ".gz") a directory must hold: one split's, or all."""
@@ -243,7 +245,7 @@ def _spec(name: str) -> DatasetSpec:
         pass
     close = difflib.get_close_matches(name.lower(), DATASETS, n=2, cutoff=0.4)
     hint = f" Did you mean {' or '.join(map(repr, close))}?" if close else ""
-    raise ValueError(f"unknown data set {name!r}.{hint} Known: {', '.join(DATASETS)}")
+    raise ConfigError(f"unknown data set {name!r}.{hint} Known: {', '.join(DATASETS)}")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -262,12 +264,12 @@ class ImageArrays:
     def __post_init__(self) -> None:
         images, labels = self.images, self.labels
         if images.dtype != torch.uint8 or images.dim() != 4 or images.shape[1] not in (1, 3):
-            raise ValueError(
+            raise ConfigError(
                 f"images of shape {tuple(images.shape)} and dtype {images.dtype}: expected "
                 "(N, C, H, W) uint8 with C = 1 or 3"
             )
         if labels.dtype != torch.int64 or labels.shape != images.shape[:1]:
-            raise ValueError(
+            raise ConfigError(
                 f"labels of shape {tuple(labels.shape)} and dtype {labels.dtype}: expected "
                 f"({images.shape[0]},) int64, one per image"
             )
@@ -876,7 +878,7 @@ def image_folder_split(
     come in a seeded order with the classes mixed, so a prefix of one is a fair sample of it.
     """
     if not 0.0 <= val_fraction < 1.0:
-        raise ValueError(f"val_fraction {val_fraction}: expected a fraction in [0, 1), e.g. 0.1")
+        raise ConfigError(f"val_fraction {val_fraction}: expected a fraction in [0, 1), e.g. 0.1")
     base = Path(root).expanduser()
     if not base.is_dir():
         raise DataNotFoundError(
@@ -908,7 +910,7 @@ def image_folder_split(
         )
     if len(per_class) < 2:
         (name, paths), = per_class.items()  # fmt: skip
-        raise ValueError(
+        raise ConfigError(
             f"image folder {base} has one class, {name!r} with {len(paths)} images: a "
             "classifier needs at least two class sub-folders"
         )
@@ -989,9 +991,9 @@ def read_image(path: str | os.PathLike[str], size: int, channels: int) -> torch.
     with alpha) becomes "L" for 1 channel or "RGB" for 3.
     """
     if channels not in (1, 3):
-        raise ValueError(f"channels {channels}: expected 1 (greyscale) or 3 (RGB)")
+        raise ConfigError(f"channels {channels}: expected 1 (greyscale) or 3 (RGB)")
     if size < 1:
-        raise ValueError(f"size {size}: expected a side of at least 1 pixel")
+        raise ConfigError(f"size {size}: expected a side of at least 1 pixel")
     mode = "L" if channels == 1 else "RGB"
     try:
         with _no_bomb_warning(), Image.open(path) as opened:
@@ -1022,9 +1024,9 @@ class FolderImages(Dataset[tuple[torch.Tensor, int]]):
 
     def __init__(self, samples: Sequence[tuple[Path, int]], size: int, channels: int) -> None:
         if channels not in (1, 3):
-            raise ValueError(f"channels {channels}: expected 1 (greyscale) or 3 (RGB)")
+            raise ConfigError(f"channels {channels}: expected 1 (greyscale) or 3 (RGB)")
         if size < 1:
-            raise ValueError(f"size {size}: expected a side of at least 1 pixel")
+            raise ConfigError(f"size {size}: expected a side of at least 1 pixel")
         self.samples = list(samples)
         self.size = size
         self.channels = channels
@@ -1052,7 +1054,7 @@ def load_folder_arrays(
     low, count = (int(labels.min()), int(labels.max()) + 1) if len(samples) else (0, 0)
     names = tuple(classes) if classes is not None else tuple(str(i) for i in range(count))
     if low < 0 or count > len(names):
-        raise ValueError(
+        raise ConfigError(
             f"labels range over {low}..{count - 1}, but {len(names)} class names were given: "
             "one name per label is needed"
         )

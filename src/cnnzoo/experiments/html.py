@@ -5,16 +5,16 @@ from __future__ import annotations
 
 import base64
 import html
-import json
 import os
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from cnnzoo.errors import ConfigError
 from cnnzoo.experiments.report import format_stat
 from cnnzoo.experiments.spec import FAILED_RUNS, METRICS
-from cnnzoo.train.files import safe_member, write_file
+from cnnzoo.train.files import RunFileError, read_json, safe_member, write_file
 from cnnzoo.train.inference import load_trained
 from cnnzoo.viz.curves import load_history, plot_curves
 from cnnzoo.viz.filters import plot_filters
@@ -115,11 +115,11 @@ def _experiment(folder: Path, summary: dict[str, Any]) -> str:
 
 def _run(folder: Path, scratch: Path) -> str:
     e = html.escape
-    config = json.loads((folder / "config.json").read_text())
+    config = read_json(folder / "config.json")
     parts = [f"<h2>Run: {e(folder.name)}</h2>"]
     summary_path = folder / "summary.json"
     if summary_path.exists():
-        summary = json.loads(summary_path.read_text())
+        summary = read_json(summary_path)
         rows = [[k, f"{v:.2f}" if isinstance(v, float) else v] for k, v in summary.items()]
         parts.append(_table(["result", "value"], rows))
     else:
@@ -154,22 +154,29 @@ def write_html_report(
     into one page; several runs also get one plot of all their curves."""
     folders = [Path(p) for p in paths]
     if not folders:
-        raise ValueError("name at least one run or experiment folder")
+        raise ConfigError("name at least one run or experiment folder")
     sections, runs = [], {}
     with tempfile.TemporaryDirectory() as tmp:
         scratch = Path(tmp)
         for folder in folders:
             summary = folder / "summary.json"
-            if summary.exists() and "experiment" in (content := json.loads(summary.read_text())):
-                sections.append(_experiment(folder, content))
-            elif (folder / "config.json").exists() and (folder / "metrics.jsonl").exists():
-                sections.append(_run(folder, scratch))
-                runs[folder.name] = [load_history(folder)]
-            else:
-                raise ValueError(
-                    f"{folder} is neither a run folder (config.json, metrics.jsonl) nor an "
-                    "experiment folder (summary.json of `cnnzoo experiment`)"
-                )
+            try:
+                if summary.exists() and "experiment" in (content := read_json(summary)):
+                    sections.append(_experiment(folder, content))
+                    continue
+                if (folder / "config.json").exists() and (folder / "metrics.jsonl").exists():
+                    sections.append(_run(folder, scratch))
+                    runs[folder.name] = [load_history(folder)]
+                    continue
+            except (KeyError, TypeError, AttributeError) as error:  # a field missing or odd
+                raise RunFileError(
+                    f"{folder}: its summary or config is not what cnnzoo writes "
+                    f"({type(error).__name__}: {error})"
+                ) from error
+            raise ConfigError(
+                f"{folder} is neither a run folder (config.json, metrics.jsonl) nor an "
+                "experiment folder (summary.json of `cnnzoo experiment`)"
+            )
         if len(runs) > 1:
             both = plot_curves(runs, scratch / "all-curves.png", "All runs: training curves")
             sections.insert(0, "<h2>All runs</h2>" + _image(both, "the runs' curves together"))

@@ -22,6 +22,7 @@ import torch
 
 from cnnzoo.anatomy.analyze import analyze
 from cnnzoo.data.sources import DATASETS
+from cnnzoo.errors import ConfigError
 from cnnzoo.experiments.spec import LEARNED_MARGIN, METRICS, Arm, Claim, Experiment, Scale
 from cnnzoo.experiments.specs import EXPERIMENTS
 from cnnzoo.factory import create_model
@@ -47,7 +48,7 @@ class ExperimentResult:
 
 def get_experiment(name: str) -> Experiment:
     if name not in EXPERIMENTS:
-        raise ValueError(f"unknown experiment {name!r}; known: {', '.join(EXPERIMENTS)}")
+        raise ConfigError(f"unknown experiment {name!r}; known: {', '.join(EXPERIMENTS)}")
     return EXPERIMENTS[name]
 
 
@@ -194,13 +195,13 @@ def run_experiment(
     overrides = dict(overrides or {})
     bad = sorted(set(overrides) - set(TrainConfig.__dataclass_fields__))
     if bad or "model" in overrides or "seed" in overrides:
-        raise ValueError(
+        raise ConfigError(
             f"overrides {bad or ['model/seed']}: give TrainConfig fields other than model and "
             "seed (the experiment chooses those)"
         )
     n_seeds = setup.seeds if seeds is None else seeds
     if n_seeds < 1:
-        raise ValueError(f"seeds must be at least 1, got {n_seeds}")
+        raise ConfigError(f"seeds must be at least 1, got {n_seeds}")
     if "device" in overrides:
         pick_device(str(overrides["device"]))  # a GPU that is not there: refused before a run
     folder = Path(out) / f"{experiment.name}-{scale}"

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from cnnzoo.errors import ConfigError
 from cnnzoo.models import Paper
 
 __all__ = [
@@ -119,20 +120,20 @@ class Experiment:
 
     def scale(self, name: str) -> Scale:
         if name not in ("quick", "full"):
-            raise ValueError(f"scale {name!r}: expected 'quick' or 'full'")
+            raise ConfigError(f"scale {name!r}: expected 'quick' or 'full'")
         scale: Scale = getattr(self, name)
         return scale
 
     def __post_init__(self) -> None:
         unknown = [m for m in self.metrics if m not in METRICS]
         if unknown:
-            raise ValueError(f"{self.name}: unknown metrics {unknown}; known: {list(METRICS)}")
+            raise ConfigError(f"{self.name}: unknown metrics {unknown}; known: {list(METRICS)}")
         for scale in (self.quick, self.full):
             labels = {arm.label for arm in scale.arms}
             for claim in self.claims:
                 missing = {claim.better, claim.worse} - labels
                 if missing or claim.metric not in self.metrics:
-                    raise ValueError(
+                    raise ConfigError(
                         f"{self.name}: claim {claim.text!r} compares {sorted(missing)} or "
                         f"{claim.metric!r}, which the experiment does not measure"
                     )

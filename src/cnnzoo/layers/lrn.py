@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from torch import nn
 
+from cnnzoo.errors import ConfigError
+
 
 class LocalResponseNorm(nn.LocalResponseNorm):
     """LRN as AlexNet §3.3 defines it: ``b = a / (k + α·Σ a²)^β`` over ``n`` adjacent maps.
@@ -17,7 +19,7 @@ class LocalResponseNorm(nn.LocalResponseNorm):
         self, size: int = 5, alpha: float = 1e-4, beta: float = 0.75, k: float = 2.0
     ) -> None:
         if size < 1:
-            raise ValueError(f"LRN window size must be a positive number of maps, got {size}")
+            raise ConfigError(f"LRN window size must be a positive number of maps, got {size}")
         super().__init__(size=size, alpha=alpha * size, beta=beta, k=k)
         self.paper_alpha = alpha
 

@@ -6,6 +6,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from cnnzoo.errors import ConfigError
+
 
 class PadShortcut(nn.Module):
     """ResNet's option A (He et al. 2015, §3.3): identity, subsampled by the stride, with the
@@ -15,7 +17,7 @@ class PadShortcut(nn.Module):
     def __init__(self, in_channels: int, out_channels: int, stride: int) -> None:
         super().__init__()
         if out_channels < in_channels:
-            raise ValueError(
+            raise ConfigError(
                 f"a zero-padding shortcut can only widen: {in_channels} -> {out_channels} channels"
             )
         self.in_channels = in_channels

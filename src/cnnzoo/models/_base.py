@@ -10,6 +10,8 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from cnnzoo.errors import ConfigError
+
 __all__ = ["Criterion", "FeatureInfo", "FeatureNet", "InputSizeError", "TrainingStep", "ZooModel"]
 
 # (logits, targets) -> scalar loss: the trainer's criterion (cross-entropy, label smoothing).
@@ -25,7 +27,7 @@ class FeatureInfo:
     reduction: int
 
 
-class InputSizeError(ValueError):
+class InputSizeError(ConfigError):
     """An input the network cannot take, refused before any layer runs."""
 
 
@@ -48,11 +50,11 @@ class ZooModel(nn.Module, ABC):
     def __init__(self, num_classes: int, in_chans: int) -> None:
         super().__init__()
         if num_classes < 0:
-            raise ValueError(
+            raise ConfigError(
                 f"num_classes must be >= 0 (0 drops the classifier), got {num_classes}"
             )
         if in_chans < 1:
-            raise ValueError(f"in_chans must be >= 1 (1 for grey, 3 for RGB), got {in_chans}")
+            raise ConfigError(f"in_chans must be >= 1 (1 for grey, 3 for RGB), got {in_chans}")
         self.num_classes = num_classes
         self.in_chans = in_chans
         self.feature_info: list[FeatureInfo] = []
@@ -184,12 +186,12 @@ class FeatureNet(nn.Module):
     def __init__(self, model: ZooModel, out_indices: Sequence[int] | None = None) -> None:
         super().__init__()
         if not model.feature_info:
-            raise ValueError(f"{model.model_name or type(model).__name__} lists no feature stages")
+            raise ConfigError(f"{model.model_name or type(model).__name__} lists no feature stages")
         n = len(model.feature_info)
         indices = list(range(n)) if out_indices is None else list(out_indices)
         bad = [i for i in indices if not -n <= i < n]
         if bad:
-            raise ValueError(
+            raise ConfigError(
                 f"out_indices {bad} out of range: the model has {n} stages (0..{n - 1})"
             )
         model.reset_classifier(0)
@@ -291,7 +293,7 @@ def fc_head(
     (``hidden=``) for small data sets and quick checks.
     """
     if hidden < 1:
-        raise ValueError(f"hidden: the width of fc6 and fc7 must be >= 1, got {hidden}")
+        raise ConfigError(f"hidden: the width of fc6 and fc7 must be >= 1, got {hidden}")
     layers: list[tuple[str, nn.Module]] = []
     width = in_features
     for i in (6, 7):

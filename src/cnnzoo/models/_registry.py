@@ -9,11 +9,14 @@ from __future__ import annotations
 import difflib
 import fnmatch
 import functools
+import inspect
 import re
+import typing
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from cnnzoo.errors import ConfigError
 from cnnzoo.models._base import ZooModel
 
 __all__ = [
@@ -66,7 +69,9 @@ def reported(
     """Parse a printed figure (``"133M"``, ``"0.27M"``, ``"60,000"``, ``"7.46%"``)."""
     match = _FIGURE.match(text)
     if match is None:
-        raise ValueError(f"cannot read the figure {text!r}: expected e.g. '133M', '0.27M', '7.46%'")
+        raise ConfigError(
+            f"cannot read the figure {text!r}: expected e.g. '133M', '0.27M', '7.46%'"
+        )
     scale = _SUFFIX[match["suffix"]]
     value = float(match["num"].replace(",", "")) * scale
     if tolerance is None:
@@ -96,6 +101,9 @@ class ModelInfo:
     num_classes: int  # the paper's number of classes
     summary: str
     builder: Callable[..., ZooModel]
+    # Every keyword the builder passes to its class, sorted: a name outside it is refused
+    # before the build (a few may be ones the builder itself fixes, e.g. a ResNet's depths).
+    options: tuple[str, ...]
 
     @property
     def faithful(self) -> bool:
@@ -103,6 +111,25 @@ class ModelInfo:
 
 
 _REGISTRY: dict[str, ModelInfo] = {}
+
+_NAMED = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+
+
+def _options(fn: Callable[..., ZooModel]) -> tuple[str, ...]:
+    """The keyword arguments a builder takes: its own and, where it passes ``**kwargs`` on,
+    those of the class it returns (its return annotation), so a wrong one is named before the
+    builder runs instead of recognised in the text of a ``TypeError``."""
+    params = list(inspect.signature(fn).parameters.values())
+    names = {p.name for p in params if p.kind in _NAMED}
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params):
+        cls = typing.get_type_hints(fn).get("return")
+        init = list(inspect.signature(cls.__init__).parameters.values())[1:] if cls else []
+        if not isinstance(cls, type) or any(p.kind is p.VAR_KEYWORD for p in init):
+            raise TypeError(f"{fn.__name__}: its **kwargs must go to the class it returns, "
+                            "annotated, whose __init__ names every option")  # fmt: skip
+        names |= {p.name for p in init if p.kind in _NAMED}
+    return tuple(sorted(names))
+
 
 F = TypeVar("F", bound=Callable[..., ZooModel])
 
@@ -133,7 +160,7 @@ def register_model(
     def wrap(fn: F) -> F:
         name = fn.__name__
         if name in _REGISTRY:
-            raise ValueError(f"model {name!r} is registered twice")
+            raise ConfigError(f"model {name!r} is registered twice")
         size = (
             (min_input_size, min_input_size) if isinstance(min_input_size, int) else min_input_size
         )
@@ -166,13 +193,14 @@ def register_model(
             num_classes=num_classes,
             summary=(fn.__doc__ or "").strip().splitlines()[0] if fn.__doc__ else "",
             builder=build,
+            options=_options(fn),
         )
         return build  # type: ignore[return-value]
 
     return wrap
 
 
-class UnknownModelError(ValueError):
+class UnknownModelError(ConfigError):
     """Raised for a name the registry does not hold; the message lists the nearest names."""
 
 

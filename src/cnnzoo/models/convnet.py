@@ -24,6 +24,7 @@ from typing import Any, Literal
 
 from torch import nn
 
+from cnnzoo.errors import ConfigError
 from cnnzoo.layers import LocalResponseNorm
 from cnnzoo.models._base import ConvFCNet, linear_or_identity, pooling_stages
 from cnnzoo.models._registry import register_model
@@ -63,15 +64,15 @@ class ConvNet(ConvFCNet):
         in_chans: int = 3,
     ) -> None:
         if act not in ACTIVATIONS:
-            raise ValueError(f"act {act!r}: expected one of {', '.join(ACTIVATIONS)}")
+            raise ConfigError(f"act {act!r}: expected one of {', '.join(ACTIVATIONS)}")
         if norm not in NORMS:
-            raise ValueError(f"norm {norm!r}: expected one of {', '.join(NORMS)}")
+            raise ConfigError(f"norm {norm!r}: expected one of {', '.join(NORMS)}")
         if pool not in (2, 3):
-            raise ValueError(f"pool {pool}: the window of 2-strided max pooling, 2 or 3")
+            raise ConfigError(f"pool {pool}: the window of 2-strided max pooling, 2 or 3")
         if kernel % 2 == 0 or kernel < 3:
-            raise ValueError(f"kernel {kernel}: an odd size of at least 3 keeps the map size")
+            raise ConfigError(f"kernel {kernel}: an odd size of at least 3 keeps the map size")
         if not 0 <= dropout < 1:
-            raise ValueError(f"dropout {dropout}: a probability, expected 0 <= p < 1")
+            raise ConfigError(f"dropout {dropout}: a probability, expected 0 <= p < 1")
         layers: list[tuple[str, nn.Module]] = []
         channels = in_chans
         for i, width in enumerate(widths, start=1):

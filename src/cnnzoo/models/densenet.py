@@ -16,6 +16,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from cnnzoo.errors import ConfigError
 from cnnzoo.models._base import FeatureInfo, PooledLinearNet, linear_or_identity, on_meta
 from cnnzoo.models._registry import Paper, register_model, reported
 
@@ -117,7 +118,7 @@ class DenseNet(PooledLinearNet):
     ) -> None:
         super().__init__(num_classes, in_chans)
         if not 0 < compression <= 1:
-            raise ValueError(f"compression θ must be in (0, 1], got {compression}")
+            raise ConfigError(f"compression θ must be in (0, 1], got {compression}")
         width = 2 * growth_rate if bn_size is not None and compression < 1 else 16
         stem_layers: list[tuple[str, nn.Module]]
         if stem == "imagenet":  # Table 1: 7x7/2 conv with 2k maps, 3x3/2 max pooling
@@ -236,9 +237,9 @@ def densenet40_k12(growth_rate: int = 12, depth: int = 40, **kwargs: Any) -> Den
     pass ``drop_rate=0.2`` for that setting. ``growth_rate`` and ``depth`` (3n+4 layers) give
     the paper's other basic DenseNets: k=24 at L=100 and L=40, or smaller ones."""
     if depth < 7 or (depth - 4) % 3:
-        raise ValueError(f"a CIFAR DenseNet has 3n+4 layers (7, 10, ..., 40, 100), got {depth}")
+        raise ConfigError(f"a CIFAR DenseNet has 3n+4 layers (7, 10, ..., 40, 100), got {depth}")
     if growth_rate < 1:
-        raise ValueError(f"growth_rate k must be a positive number of maps, got {growth_rate}")
+        raise ConfigError(f"growth_rate k must be a positive number of maps, got {growth_rate}")
     n = (depth - 4) // 3
     return DenseNet(growth_rate, (n, n, n), stem="cifar", bn_size=None, compression=1.0,
                     **kwargs)  # fmt: skip

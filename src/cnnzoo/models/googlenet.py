@@ -17,6 +17,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from cnnzoo.errors import ConfigError
 from cnnzoo.layers import BasicConv2d, LocalResponseNorm
 from cnnzoo.models._base import (
     Criterion,
@@ -148,7 +149,7 @@ class GoogLeNet(PooledLinearNet):
         super().__init__(num_classes, in_chans)
         norm = not paper
         if transform_input and in_chans != 3:
-            raise ValueError("transform_input re-normalises RGB for torchvision's weights: "
+            raise ConfigError("transform_input re-normalises RGB for torchvision's weights: "
                              f"it needs in_chans=3, got {in_chans}")  # fmt: skip
         self.transform_input = transform_input
         self.conv1 = BasicConv2d(in_chans, 64, 7, stride=2, padding=3, norm=norm)
@@ -245,7 +246,7 @@ class GoogLeNet(PooledLinearNet):
         """The logits and both auxiliary heads' logits, as torchvision's GoogLeNet returns them
         in training mode: ``GoogLeNetOutputs(logits, aux_logits2, aux_logits1)``."""
         if self.aux1 is None or self.aux2 is None:
-            raise ValueError(f"{self.model_name or 'GoogLeNet'} was built with aux_logits=False: "
+            raise ConfigError(f"{self.model_name or 'GoogLeNet'} was built with aux_logits=False: "
                              "it has no auxiliary heads")  # fmt: skip
         self.check_input(x)
         x = self._stem_to_4a(x)

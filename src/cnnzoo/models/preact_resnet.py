@@ -10,6 +10,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from cnnzoo.errors import ConfigError
 from cnnzoo.models._base import (
     FeatureInfo,
     PooledLinearNet,
@@ -70,7 +71,7 @@ class PreActResNet(PooledLinearNet):
     def __init__(self, depth: int, num_classes: int = 10, in_chans: int = 3) -> None:
         super().__init__(num_classes, in_chans)
         if (depth - 2) % 9:
-            raise ValueError(f"pre-activation bottleneck ResNets have 9n+2 layers (164, 1001), "
+            raise ConfigError(f"pre-activation bottleneck ResNets have 9n+2 layers (164, 1001), "
                              f"got {depth}")  # fmt: skip
         n = (depth - 2) // 9
         self.conv1 = nn.Conv2d(in_chans, 16, 3, padding=1, bias=False)

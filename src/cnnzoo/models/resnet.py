@@ -12,6 +12,7 @@ from typing import Any, Literal
 import torch
 from torch import nn
 
+from cnnzoo.errors import ConfigError
 from cnnzoo.layers import PadShortcut
 from cnnzoo.models._base import (
     FeatureInfo,
@@ -290,13 +291,13 @@ def _cifar(depth: int, shortcut: Shortcut, block: str = "basic", **kwargs: Any) 
     widths are those of the CIFAR bottleneck nets of He et al. (2016, "Identity mappings"), but
     their blocks are pre-activation with projection shortcuts: that is ``preact_resnet164``."""
     if (depth - 2) % 6:
-        raise ValueError(f"CIFAR ResNets have 6n+2 layers (20, 32, 44, 56, 110, ...), got {depth}")
+        raise ConfigError(f"CIFAR ResNets have 6n+2 layers (20, 32, 44, 56, 110, ...), got {depth}")
     blocks: dict[str, type[BasicBlock | Bottleneck]] = {
         "basic": BasicBlock,
         "bottleneck": Bottleneck,
     }
     if block not in blocks:
-        raise ValueError(f"block {block!r}: expected 'basic' or 'bottleneck'")
+        raise ConfigError(f"block {block!r}: expected 'basic' or 'bottleneck'")
     n = (depth - 2) // 6
     return ResNet(blocks[block], (n, n, n), (16, 32, 64), stem="cifar", shortcut=shortcut,
                   **kwargs)  # fmt: skip

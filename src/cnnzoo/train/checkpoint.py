@@ -19,6 +19,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from cnnzoo.errors import RunError
 from cnnzoo.train.files import keep_copy, replacing, write_file
 
 __all__ = [
@@ -39,7 +40,7 @@ FORMAT = "cnnzoo-checkpoint-1"
 CHECKPOINT = "checkpoint.pt"
 
 
-class CheckpointError(ValueError):
+class CheckpointError(RunError, ValueError):
     """A file that is not a usable checkpoint; the message says what it is and what would do."""
 
 

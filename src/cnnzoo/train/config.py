@@ -11,6 +11,8 @@ import math
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+from cnnzoo.errors import ConfigError
+
 __all__ = ["RECIPES", "Recipe", "TrainConfig", "default_recipe", "resolve_config"]
 
 CHOICES: dict[str, tuple[str, ...]] = {
@@ -119,47 +121,49 @@ class TrainConfig:
         for key, allowed in CHOICES.items():
             value = getattr(self, key)
             if value not in allowed:
-                raise ValueError(f"{key} {value!r}: expected one of {', '.join(allowed)}")
+                raise ConfigError(f"{key} {value!r}: expected one of {', '.join(allowed)}")
         for key in ("epochs", "batch_size", "step_epochs"):
             if getattr(self, key) < 1:
-                raise ValueError(f"{key} must be at least 1, got {getattr(self, key)}")
+                raise ConfigError(f"{key} must be at least 1, got {getattr(self, key)}")
         for key in ("train_subset", "test_subset", "image_size", "crop_padding", "patience",
                     "workers", "threads", "checkpoint_every"):  # fmt: skip
             if getattr(self, key) < 0:
-                raise ValueError(f"{key} must be 0 or more, got {getattr(self, key)}")
+                raise ConfigError(f"{key} must be 0 or more, got {getattr(self, key)}")
         for key in ("lr", "momentum", "weight_decay", "gamma", "warmup_epochs", "clip_grad",
                     "lighting"):  # fmt: skip
             if not math.isfinite(getattr(self, key)):
-                raise ValueError(f"{key} must be a finite number, got {getattr(self, key)}")
+                raise ConfigError(f"{key} must be a finite number, got {getattr(self, key)}")
         if self.lr <= 0:
-            raise ValueError(f"lr must be positive, got {self.lr}")
+            raise ConfigError(f"lr must be positive, got {self.lr}")
         for key in ("momentum", "weight_decay", "warmup_epochs", "clip_grad", "lighting"):
             if getattr(self, key) < 0:
-                raise ValueError(f"{key} must be 0 or more, got {getattr(self, key)}")
+                raise ConfigError(f"{key} must be 0 or more, got {getattr(self, key)}")
         if not 0 <= self.erasing <= 1:
-            raise ValueError(f"erasing {self.erasing}: a probability, expected 0 <= value <= 1")
+            raise ConfigError(f"erasing {self.erasing}: a probability, expected 0 <= value <= 1")
         if not 0 < self.val_fraction < 1:
-            raise ValueError(
+            raise ConfigError(
                 f"val_fraction {self.val_fraction}: the share held out, expected 0 < value < 1"
             )
         if self.device.split(":")[0] not in ("auto", "cpu", "cuda", "mps"):
-            raise ValueError(f"device {self.device!r}: expected cpu, cuda, cuda:N, mps or auto")
+            raise ConfigError(f"device {self.device!r}: expected cpu, cuda, cuda:N, mps or auto")
         reserved = sorted(set(self.model_args) & MODEL_ARGS_SET_BY_RUN)
         if reserved:
-            raise ValueError(
+            raise ConfigError(
                 f"model_args {', '.join(reserved)}: set by the run itself (the data's classes and "
                 "channels, where it trains); give the builder's own options only"
             )
         if not 0 <= self.label_smoothing < 1:
-            raise ValueError(f"label_smoothing {self.label_smoothing}: expected 0 <= value < 1")
+            raise ConfigError(f"label_smoothing {self.label_smoothing}: expected 0 <= value < 1")
         if not 0 <= self.ema < 1:
-            raise ValueError(
+            raise ConfigError(
                 f"ema {self.ema}: a decay per step, expected 0 <= value < 1 (e.g. 0.999)"
             )
         if self.milestones and not all(0 < m < 1 for m in self.milestones):
-            raise ValueError(f"milestones {self.milestones}: fractions of training, each in (0, 1)")
+            raise ConfigError(
+                f"milestones {self.milestones}: fractions of training, each in (0, 1)"
+            )
         if list(self.milestones) != sorted(self.milestones):
-            raise ValueError(f"milestones {self.milestones}: expected in increasing order")
+            raise ConfigError(f"milestones {self.milestones}: expected in increasing order")
         self.milestones = tuple(float(m) for m in self.milestones)
         self.model_args = dict(self.model_args)
 
@@ -176,7 +180,7 @@ class TrainConfig:
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(values) - known)
         if unknown:
-            raise ValueError(f"unknown config keys {unknown}; known: {sorted(known)}")
+            raise ConfigError(f"unknown config keys {unknown}; known: {sorted(known)}")
         values = dict(values)
         if "milestones" in values:
             values["milestones"] = tuple(values["milestones"])
@@ -368,6 +372,6 @@ def resolve_config(model: str, recipe: str | None = None, **overrides: Any) -> T
     """The recipe's values over the dataclass defaults, then ``overrides`` over the recipe."""
     name = recipe or default_recipe(model)
     if name not in RECIPES:
-        raise ValueError(f"unknown recipe {name!r}; known: {', '.join(RECIPES)}")
+        raise ConfigError(f"unknown recipe {name!r}; known: {', '.join(RECIPES)}")
     values = {**RECIPES[name].values, **{k: v for k, v in overrides.items() if v is not None}}
     return TrainConfig.from_dict({"model": model, "recipe": name, **values})

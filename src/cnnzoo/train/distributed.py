@@ -14,6 +14,7 @@ import torch
 import torch.distributed as dist
 
 from cnnzoo.data.loader import Shard
+from cnnzoo.errors import ConfigError
 
 __all__ = ["Distributed", "setup_distributed"]
 
@@ -61,7 +62,7 @@ def pick_device(name: str, local_rank: int = 0) -> torch.device:
     device = torch.device(name)
     if device.type == "cuda":
         if not torch.cuda.is_available():
-            raise ValueError(  # the user's choice, refused in one line like the others
+            raise ConfigError(  # the user's choice, refused in one line like the others
                 "--device cuda was asked for, but PyTorch sees no GPU; use --device cpu"
             )
         if device.index is None:

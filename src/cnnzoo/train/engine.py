@@ -29,6 +29,7 @@ from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from cnnzoo.data.augment import Augment, Fit
 from cnnzoo.data.pipeline import DataBundle, build_data, is_folder
 from cnnzoo.data.sources import DATASETS
+from cnnzoo.errors import ConfigError, DataError, RunError
 from cnnzoo.factory import create_model
 from cnnzoo.models import ModelInfo, TrainingStep, ZooModel, model_info
 from cnnzoo.train.checkpoint import (
@@ -67,18 +68,18 @@ __all__ = [
 ]
 
 
-class NonFiniteLossError(RuntimeError):
+class NonFiniteLossError(RunError, RuntimeError):
     """The loss became NaN or infinite; the last good checkpoint is kept."""
 
 
 _REMEDY = "Train again with a lower --lr, --clip-grad 1.0 or --amp off"
 
 
-class DataMismatchError(ValueError):
+class DataMismatchError(DataError, ValueError):
     """A resumed run was given other data than it was trained on."""
 
 
-class RunStorageError(OSError):
+class RunStorageError(RunError, OSError):
     """The disk refused a write of the run (full, read-only): what was kept, and how to go on."""
 
 
@@ -250,7 +251,7 @@ class _Run:
         random.seed(config.seed)
 
         if config.amp == "fp16" and self.device.type != "cuda":
-            raise ValueError("fp16 mixed precision needs a GPU; on the CPU use --amp bf16")
+            raise ConfigError("fp16 mixed precision needs a GPU; on the CPU use --amp bf16")
         self.data = self._data()
         self.notes: list[str] = []
         if config.warmup_epochs > config.epochs / 2:
@@ -582,15 +583,15 @@ def train(
         config = TrainConfig.from_dict(state["config"])
         run_dir = find_checkpoint(resume).parent
     elif config is None:
-        raise ValueError("train() needs a config, or a run to resume")
+        raise ConfigError("train() needs a config, or a run to resume")
     else:
         run_dir = _run_dir(config)
     if runtime:
         if resume is None:
-            raise ValueError("runtime= moves a resumed run; give a new run's values in config")
+            raise ConfigError("runtime= moves a resumed run; give a new run's values in config")
         unknown = sorted(set(runtime) - MOVABLE_FIELDS)
         if unknown:
-            raise ValueError(
+            raise ConfigError(
                 f"runtime {unknown}: a resumed run may change only "
                 f"{', '.join(sorted(MOVABLE_FIELDS))}"
             )
@@ -598,7 +599,7 @@ def train(
     if epochs is not None:
         done = int(state["epoch"]) if state is not None else 0
         if epochs < done:
-            raise ValueError(
+            raise ConfigError(
                 f"--epochs {epochs}: the run has trained {done} epochs already; a resumed run "
                 f"can only be extended (give {done} or more)"
             )

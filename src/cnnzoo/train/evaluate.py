@@ -11,6 +11,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from cnnzoo.data.loader import InMemoryLoader, StreamLoader
+from cnnzoo.errors import ConfigError
 from cnnzoo.train.metrics import topk_correct
 
 if TYPE_CHECKING:
@@ -64,7 +65,7 @@ def evaluate(
     model.train(was_training)
     count = int(sums[3].item())
     if count == 0:
-        raise ValueError("the evaluation set is empty")
+        raise ConfigError("the evaluation set is empty")
     return EvalResult(
         loss=sums[0].item() / count,
         top1=100 * sums[1].item() / count,

@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import json
 import os
 import socket
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
+
+from cnnzoo.errors import RunError
 
 try:
     import fcntl
@@ -25,12 +28,14 @@ except ImportError:  # Windows
 
 __all__ = [
     "LOCK",
+    "RunFileError",
     "RunLock",
     "RunLockedError",
     "UnsafePathError",
     "cannot_write",
     "keep_copy",
     "os_error_text",
+    "read_json",
     "remove_leftovers",
     "replacing",
     "safe_member",
@@ -41,12 +46,30 @@ LOCK = ".lock"
 _TEMPORARY = ".tmp"
 
 
-class UnsafePathError(ValueError):
+class UnsafePathError(RunError, ValueError):
     """A path that would write, or read, outside the folder it belongs to."""
 
 
-class RunLockedError(RuntimeError):
+class RunLockedError(RunError, RuntimeError):
     """Another process is writing to the run folder."""
+
+
+class RunFileError(RunError, ValueError):
+    """A file of a run or experiment folder that is not what cnnzoo writes (edited, damaged)."""
+
+
+def read_json(path: Path) -> dict[str, Any]:
+    """A JSON object cnnzoo wrote (``config.json``, ``summary.json``), or a one-line
+    :class:`RunFileError` when the file is damaged or not an object."""
+    try:
+        value = json.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as error:
+        raise RunFileError(f"{path}: not text ({error.reason} at byte {error.start})") from None
+    except json.JSONDecodeError as error:
+        raise RunFileError(f"{path}: not JSON ({error.msg}, line {error.lineno})") from None
+    if not isinstance(value, dict):
+        raise RunFileError(f"{path}: expected a JSON object, found {type(value).__name__}")
+    return value
 
 
 _FULL = {errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC), errno.EFBIG}

@@ -1,6 +1,5 @@
 """Pictures of networks and runs: matplotlib PNGs with titles, labelled axes and units."""
 
-from cnnzoo.viz import _common  # noqa: F401  (selects the file-only backend first)
 from cnnzoo.viz.activations import activation_maps, plot_activations
 from cnnzoo.viz.cam import cam_layer, grad_cam, plot_cam
 from cnnzoo.viz.charts import plot_comparison, plot_measures

@@ -8,11 +8,12 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
-import matplotlib.pyplot as plt
 import numpy as np
 import torch
+from matplotlib.figure import Figure
 from torch import nn
 
+from cnnzoo.errors import ConfigError
 from cnnzoo.viz._common import grid, save
 
 __all__ = ["activation_maps", "find_module", "plot_activations"]
@@ -24,7 +25,7 @@ def find_module(model: nn.Module, name: str) -> nn.Module:
     if name not in modules:
         near = difflib.get_close_matches(name, list(modules), n=3)
         hint = f"; did you mean {', '.join(near)}?" if near else ""
-        raise ValueError(f"{type(model).__name__} has no layer {name!r}{hint}")
+        raise ConfigError(f"{type(model).__name__} has no layer {name!r}{hint}")
     return modules[name]
 
 
@@ -63,8 +64,8 @@ def plot_activations(
     one layer (C, h, w), all on one colour scale so strong and weak responses compare."""
     maps = maps.float().cpu()[:max_maps]
     rows, cols = grid(len(maps))
-    fig = plt.figure(figsize=(cols * 1.1 + 3.6, max(rows * 1.1 + 1.0, 3.6)),
-                     constrained_layout=True)  # fmt: skip
+    fig = Figure(figsize=(cols * 1.1 + 3.6, max(rows * 1.1 + 1.0, 3.6)),
+                     layout="constrained")  # fmt: skip
     halves: Any = fig.subfigures(1, 2, width_ratios=[3.0, cols * 1.1])
     left, right = halves
     axis = left.subplots()

@@ -7,12 +7,12 @@ import os
 import textwrap
 from pathlib import Path
 
-import matplotlib.pyplot as plt
 import numpy as np
 import torch
 from torch import nn
 
-from cnnzoo.viz._common import save
+from cnnzoo.errors import ConfigError
+from cnnzoo.viz._common import save, subplots
 from cnnzoo.viz.activations import activation_maps, find_module
 
 __all__ = ["cam_layer", "grad_cam", "plot_cam"]
@@ -27,7 +27,7 @@ def cam_layer(model: nn.Module, x: torch.Tensor) -> str:
     maps = activation_maps(model, x, stages)
     spatial = [name for name in stages if maps[name].dim() == 4 and maps[name].shape[-1] > 1]
     if not spatial:
-        raise ValueError("no layer keeps a spatial map larger than 1x1 at this input size")
+        raise ConfigError("no layer keeps a spatial map larger than 1x1 at this input size")
     return spatial[-1]
 
 
@@ -53,7 +53,7 @@ def plot_cam(
     image: np.ndarray, heat: torch.Tensor, path: str | os.PathLike[str], title: str
 ) -> Path:
     """The input, the class activation map and the two overlaid."""
-    fig, axes = plt.subplots(1, 3, figsize=(10.5, 3.9), constrained_layout=True)
+    fig, axes = subplots(1, 3, figsize=(10.5, 3.9), constrained_layout=True)
     cmap = "gray" if image.ndim == 2 else None
     axes[0].imshow(image, cmap=cmap)
     axes[0].set_title("input")

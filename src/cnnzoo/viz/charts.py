@@ -6,11 +6,10 @@ import math
 from pathlib import Path
 from typing import Any
 
-import matplotlib.pyplot as plt
-
 from cnnzoo.anatomy.compare import Comparison
 from cnnzoo.anatomy.report import human
-from cnnzoo.viz._common import save
+from cnnzoo.errors import ConfigError
+from cnnzoo.viz._common import save, subplots
 
 __all__ = ["plot_comparison", "plot_measures"]
 
@@ -21,11 +20,11 @@ def plot_comparison(rows: list[Comparison], path: str | Path) -> Path:
     the notes, from the papers' own figures."""
     rated = [r for r in rows if r.top5_error is not None]
     if not rated:
-        raise ValueError(
+        raise ConfigError(
             "none of these models has a published ILSVRC top-5 error to plot; "
             "pick ImageNet models such as alexnet, zfnet, vgg16, googlenet, resnet152"
         )
-    fig, (left, right) = plt.subplots(1, 2, figsize=(12, 5), constrained_layout=True)
+    fig, (left, right) = subplots(1, 2, figsize=(12, 5), constrained_layout=True)
     biggest = max(r.params for r in rated)
     for r in rated:
         area = 40 + 600 * r.params / biggest
@@ -63,8 +62,8 @@ def plot_measures(
     """
     shown = [(k, text) for k, text in metrics if any(k in arm["stats"] for arm in arms)]
     if not shown:
-        raise ValueError("nothing to plot: no arm has any of the metrics")
-    fig, axes = plt.subplots(1, len(shown), figsize=(4.2 * len(shown), 4.4),
+        raise ConfigError("nothing to plot: no arm has any of the metrics")
+    fig, axes = subplots(1, len(shown), figsize=(4.2 * len(shown), 4.4),
                              constrained_layout=True, squeeze=False)  # fmt: skip
     for axis, (key, text) in zip(axes[0], shown, strict=True):
         rows = [arm for arm in arms if key in arm["stats"]]

@@ -8,11 +8,13 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-import matplotlib.pyplot as plt
+import matplotlib
 import numpy as np
 from matplotlib.ticker import MaxNLocator
 
-from cnnzoo.viz._common import save
+from cnnzoo.errors import ConfigError
+from cnnzoo.train.files import RunFileError
+from cnnzoo.viz._common import save, subplots
 
 __all__ = ["load_history", "plot_curves"]
 
@@ -23,7 +25,7 @@ def load_history(run: str | os.PathLike[str]) -> History:
     """A run folder's per-epoch rows (``metrics.jsonl``)."""
     path = Path(run) / "metrics.jsonl"
     if not path.exists():
-        raise FileNotFoundError(
+        raise RunFileError(
             f"{run} has no metrics.jsonl: give a run folder that `cnnzoo train` wrote"
         )
     rows = []
@@ -33,16 +35,16 @@ def load_history(run: str | os.PathLike[str]) -> History:
         try:
             row = json.loads(line)
         except json.JSONDecodeError as error:
-            raise ValueError(f"{path}, line {number}: not JSON ({error.msg})") from None
+            raise RunFileError(f"{path}, line {number}: not JSON ({error.msg})") from None
         missing = sorted(k for k in _PLOTTED if not _finite_number(row, k))
         if missing:
-            raise ValueError(
+            raise RunFileError(
                 f"{path}, line {number}: no number for {', '.join(missing)}: not a row that "
                 "`cnnzoo train` writes (edited or damaged)"
             )
         rows.append(row)
     if not rows:
-        raise ValueError(f"{path} is empty: the run has not finished an epoch yet")
+        raise RunFileError(f"{path} is empty: the run has not finished an epoch yet")
     return rows
 
 
@@ -74,13 +76,13 @@ def plot_curves(
     over seeds as a line and the range as a band; training dashed, test solid, as in the
     ResNet paper's figures. ``target_error`` draws AlexNet Fig. 1's horizontal line."""
     if not runs or any(not histories for histories in runs.values()):
-        raise ValueError("plot_curves needs at least one run with at least one epoch")
+        raise ConfigError("plot_curves needs at least one run with at least one epoch")
     unknown = set(panels) - {"error", "loss", "lr"}
     if unknown:
-        raise ValueError(f"panels {sorted(unknown)}: expected error, loss and/or lr")
-    fig, axes = plt.subplots(1, len(panels), figsize=(5.5 * len(panels), 4.5),
+        raise ConfigError(f"panels {sorted(unknown)}: expected error, loss and/or lr")
+    fig, axes = subplots(1, len(panels), figsize=(5.5 * len(panels), 4.5),
                              constrained_layout=True, squeeze=False)  # fmt: skip
-    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    colours = matplotlib.rcParams["axes.prop_cycle"].by_key()["color"]
     # Markers where lines alone would be too short to see (a run of a few epochs).
     marker = "o" if min(len(h) for hs in runs.values() for h in hs) < 8 else None
     for i, (label, histories) in enumerate(runs.items()):

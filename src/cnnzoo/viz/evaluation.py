@@ -5,10 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-import matplotlib.pyplot as plt
 import torch
 
-from cnnzoo.viz._common import save
+from cnnzoo.viz._common import save, subplots
 
 __all__ = ["plot_confusion"]
 
@@ -22,7 +21,7 @@ def plot_confusion(
     share = 100 * counts / counts.sum(1, keepdim=True).clamp_min(1)
     n = len(classes)
     side = max(5.0, 0.55 * n + 2)
-    fig, axis = plt.subplots(figsize=(side + 1.5, side), constrained_layout=True)
+    fig, axis = subplots(figsize=(side + 1.5, side), constrained_layout=True)
     image = axis.imshow(share.numpy(), cmap="Blues", vmin=0, vmax=100)
     fig.colorbar(image, ax=axis, label="share of the true class (%)")
     if n <= 30:

@@ -6,10 +6,10 @@ import os
 import textwrap
 from pathlib import Path
 
-import matplotlib.pyplot as plt
 from torch import nn
 
-from cnnzoo.viz._common import grid, save
+from cnnzoo.errors import ConfigError
+from cnnzoo.viz._common import grid, save, subplots
 
 __all__ = ["first_conv", "plot_filters"]
 
@@ -19,7 +19,7 @@ def first_conv(model: nn.Module) -> tuple[str, nn.Conv2d]:
     for name, module in model.named_modules():
         if isinstance(module, nn.Conv2d):
             return name, module
-    raise ValueError(f"{type(model).__name__} has no Conv2d layer to draw")
+    raise ConfigError(f"{type(model).__name__} has no Conv2d layer to draw")
 
 
 def plot_filters(
@@ -34,7 +34,7 @@ def plot_filters(
         weight = weight.repeat(1, conv.in_channels // weight.shape[1], 1, 1)
     shown = weight[:max_filters]
     rows, cols = grid(len(shown))
-    fig, axes = plt.subplots(rows, cols, figsize=(max(cols * 0.9, 5.0) + 0.6, rows * 0.9 + 1.2),
+    fig, axes = subplots(rows, cols, figsize=(max(cols * 0.9, 5.0) + 0.6, rows * 0.9 + 1.2),
                              squeeze=False)  # fmt: skip
     for axis in axes.flat:
         axis.axis("off")

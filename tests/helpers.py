@@ -1,0 +1,83 @@
+"""What the tests share: the data they need, small training configs, and comparisons.
+
+The small training config is lenet5_modern (no batch norm, no dropout, so runs compare
+exactly) for three epochs of 8 steps on 512 Fashion-MNIST images with the fast recipe's
+augmentation, evaluated on 255 test images (odd, so two processes cannot split them evenly).
+Its rate is the fast recipe's 0.2 per 256 images scaled to batches of 64: at 0.2 these few
+steps are chaotic, and rounding differences of 1e-9 grow to 1e-4 within 24 steps, too much to
+compare two processes with one.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from cnnzoo.data.sources import DataNotFoundError, locate
+from cnnzoo.train import TrainConfig, load_checkpoint, resolve_config
+
+
+def have_fashion_mnist() -> bool:
+    try:
+        locate("fashion-mnist", download=False)
+    except DataNotFoundError:
+        return False
+    return True
+
+
+needs_data = pytest.mark.skipif(
+    not have_fashion_mnist(), reason="Fashion-MNIST files not found (no download in tests)"
+)
+
+SMALL: dict[str, Any] = dict(
+    train_subset=512,
+    test_subset=255,
+    batch_size=64,
+    lr=0.05,
+    epochs=3,
+    deterministic=True,
+    threads=1,
+)
+TIMING = {"images_per_s", "epoch_time_s", "time_s"}  # the only fields two runs may differ in
+
+
+def small_config(out: Path, name: str, model: str = "lenet5_modern", **changes: Any) -> TrainConfig:
+    return resolve_config(model, "fast", out=str(out), name=name, **{**SMALL, **changes})
+
+
+def weights(run: Path, key: str = "model") -> dict[str, torch.Tensor]:
+    """The final weights of a run folder, as its checkpoint holds them."""
+    return load_checkpoint(run)[key]
+
+
+def assert_same_weights(a: dict[str, torch.Tensor], b: dict[str, torch.Tensor]) -> None:
+    assert a.keys() == b.keys()
+    differ = [k for k in a if not torch.equal(a[k], b[k])]
+    assert not differ, f"tensors differ: {differ}"
+
+
+def without_timing(history: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{k: v for k, v in row.items() if k not in TIMING} for row in history]
+
+
+def options(values: dict[str, Any]) -> list[str]:
+    """``cnnzoo train`` options for config ``values``: ``--batch-size=64``, ``--deterministic``."""
+    return [f"--{k.replace('_', '-')}" + ("" if v is True else f"={v}") for k, v in values.items()]
+
+
+# An experiment at a size that runs in seconds.
+TINY = dict(train_subset=64, test_subset=64, epochs=2, batch_size=32, threads=1)
+
+
+def assert_picture(path: Path, min_width: int = 400) -> None:
+    """A PNG of a readable size with something drawn on it (not one flat colour)."""
+    with Image.open(path) as image:
+        assert image.format == "PNG"
+        assert image.width >= min_width and image.height >= 200
+        pixels = np.asarray(image.convert("L"), dtype=float)
+    assert pixels.std() > 5, f"{path} looks blank"
