@@ -39,14 +39,22 @@ def main(pattern: str = "*") -> None:
         meta = create_model(name, device="meta")
         ours = best_of(3, lambda meta=meta, size=size: analyze(meta, size))
         real = create_model(name).eval()
-        theirs = best_of(2, lambda real=real, size=size: torchinfo.summary(
-            real, input_size=(1, *size), verbose=0, device="cpu"))  # fmt: skip
+        theirs = best_of(
+            2,
+            lambda real=real, size=size: torchinfo.summary(
+                real, input_size=(1, *size), verbose=0, device="cpu"
+            ),
+        )
         ours_total, theirs_total = ours_total + ours, theirs_total + theirs
-        print(f"{name:<20} {'x'.join(map(str, size)):>11} {ours:>8.3f}s {theirs:>9.3f}s "
-              f"{theirs / ours:>6.1f}x")  # fmt: skip
+        print(
+            f"{name:<20} {'x'.join(map(str, size)):>11} {ours:>8.3f}s {theirs:>9.3f}s "
+            f"{theirs / ours:>6.1f}x"
+        )
         del real
-    print(f"{'all':<20} {'':>11} {ours_total:>8.2f}s {theirs_total:>9.2f}s "
-          f"{theirs_total / ours_total:>6.1f}x")  # fmt: skip
+    print(
+        f"{'all':<20} {'':>11} {ours_total:>8.2f}s {theirs_total:>9.2f}s "
+        f"{theirs_total / ours_total:>6.1f}x"
+    )
     print(
         f"torch {torch.__version__}, torchinfo {torchinfo.__version__}, "
         f"{torch.get_num_threads()} CPU threads; best of 3 (cnnzoo) and 2 (torchinfo) runs"

@@ -49,7 +49,16 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     out = tmp_path_factory.mktemp("runs")
     folders = {}
     for model in ("lenet5", "resnet20"):
-        config = resolve_config(model, None, out=str(out), epochs=1, train_subset=512,
-                                test_subset=128, batch_size=64, lr=0.02, threads=1)  # fmt: skip
+        config = resolve_config(
+            model,
+            None,
+            out=str(out),
+            epochs=1,
+            train_subset=512,
+            test_subset=128,
+            batch_size=64,
+            lr=0.02,
+            threads=1,
+        )
         folders[model] = train(config, progress=False).run_dir
     return folders

@@ -12,8 +12,13 @@ from cnnzoo.cli.commands import parse_size
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "cnnzoo.cli", *args], capture_output=True,
-                          text=True, env={"COLUMNS": "160", "PATH": ""}, check=False)  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-m", "cnnzoo.cli", *args],
+        capture_output=True,
+        text=True,
+        env={"COLUMNS": "160", "PATH": ""},
+        check=False,
+    )
 
 
 def test_list_shows_names_papers_and_counts() -> None:
@@ -55,15 +60,17 @@ def test_info_at_another_input(capsys: pytest.CaptureFixture[str]) -> None:
 
 @pytest.mark.parametrize(
     ("args", "message"),
-    [(["info", "resnt50"], "Did you mean: resnet50"),
-     (["info", "alexnet", "--input", "3x32x32"], "at least 67x67"),
-     (["info", "alexnet", "--input", "3by224"], "write CxHxW like 3x224x224"),
-     (["list", "zz*"], "no model matches 'zz*'"),
-     (["compare", "alexnet", "nosuchnet"], "unknown model 'nosuchnet'"),
-     (["list", "--family", "Foo"], "no family 'Foo'; the families: AlexNet, ConvNet-4"),
-     (["predict", "RUN", "x.png", "--top-k", "0"], "--top-k 0: show at least"),
-     (["report", "RUN", "--output", "r.pdf"], "the report is an HTML page")],
-)  # fmt: skip
+    [
+        (["info", "resnt50"], "Did you mean: resnet50"),
+        (["info", "alexnet", "--input", "3x32x32"], "at least 67x67"),
+        (["info", "alexnet", "--input", "3by224"], "write CxHxW like 3x224x224"),
+        (["list", "zz*"], "no model matches 'zz*'"),
+        (["compare", "alexnet", "nosuchnet"], "unknown model 'nosuchnet'"),
+        (["list", "--family", "Foo"], "no family 'Foo'; the families: AlexNet, ConvNet-4"),
+        (["predict", "RUN", "x.png", "--top-k", "0"], "--top-k 0: show at least"),
+        (["report", "RUN", "--output", "r.pdf"], "the report is an HTML page"),
+    ],
+)
 def test_mistakes_get_one_line_and_exit_2(args: list[str], message: str) -> None:
     out = run(*args)
     assert out.returncode == 2
@@ -110,8 +117,10 @@ def test_summary_training_memory_options(capsys: pytest.CaptureFixture[str]) -> 
 
 
 def test_conv_calculator(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["conv", "--input", "3x227x227", "--filters", "96", "--kernel", "11",
-                 "--stride", "4"]) == 0  # fmt: skip
+    assert (
+        main(["conv", "--input", "3x227x227", "--filters", "96", "--kernel", "11", "--stride", "4"])
+        == 0
+    )
     out = capsys.readouterr().out
     assert "(227 - 11 + 2·0)/4 + 1 = 55" in out and "96x55x55" in out
 
@@ -263,13 +272,20 @@ def test_every_error_a_user_can_cause_is_a_cnnzoo_error() -> None:
     from cnnzoo.errors import CnnzooError
 
     expected = {
-        UnknownModelError: ValueError, InputSizeError: ValueError, UsageError: ValueError,
-        geometry.GeometryError: ValueError, factory.ModelArgumentError: TypeError,
-        sources.DataNotFoundError: FileNotFoundError, sources.DataIntegrityError: ValueError,
-        engine.DataMismatchError: ValueError, engine.NonFiniteLossError: RuntimeError,
-        engine.RunStorageError: OSError, files.UnsafePathError: ValueError,
-        files.RunLockedError: RuntimeError, files.RunFileError: ValueError,
+        UnknownModelError: ValueError,
+        InputSizeError: ValueError,
+        UsageError: ValueError,
+        geometry.GeometryError: ValueError,
+        factory.ModelArgumentError: TypeError,
+        sources.DataNotFoundError: FileNotFoundError,
+        sources.DataIntegrityError: ValueError,
+        engine.DataMismatchError: ValueError,
+        engine.NonFiniteLossError: RuntimeError,
+        engine.RunStorageError: OSError,
+        files.UnsafePathError: ValueError,
+        files.RunLockedError: RuntimeError,
+        files.RunFileError: ValueError,
         checkpoint.CheckpointError: ValueError,
-    }  # fmt: skip
+    }
     for error, builtin in expected.items():
         assert issubclass(error, CnnzooError) and issubclass(error, builtin), error

@@ -12,20 +12,35 @@ from cnnzoo.models.lenet import PAPER
 
 
 def test_wildcards_include_and_exclude() -> None:
-    assert cnnzoo.list_models("resnet1*") == ["resnet18", "resnet101", "resnet152",
-                                              "resnet101_tv", "resnet152_tv", "resnet110",
-                                              "resnet1202"]  # fmt: skip
+    assert cnnzoo.list_models("resnet1*") == [
+        "resnet18",
+        "resnet101",
+        "resnet152",
+        "resnet101_tv",
+        "resnet152_tv",
+        "resnet110",
+        "resnet1202",
+    ]
     assert cnnzoo.list_models("vgg*", exclude="*_bn") == [
-        "vgg11", "vgg11_lrn", "vgg13", "vgg16_c", "vgg16", "vgg19"]  # fmt: skip
+        "vgg11",
+        "vgg11_lrn",
+        "vgg13",
+        "vgg16_c",
+        "vgg16",
+        "vgg19",
+    ]
     assert cnnzoo.list_models(family="densenet-cifar") == ["densenet40_k12", "densenet_bc100_k12"]
     assert cnnzoo.list_models("nothing*") == []
 
 
 def test_models_are_listed_in_historical_order() -> None:
     years = [cnnzoo.model_info(n).paper.year for n in cnnzoo.list_models()]
-    firsts = [years[i] for i, n in enumerate(cnnzoo.list_models())
-              if i == 0 or cnnzoo.model_info(n).family != cnnzoo.model_info(
-                  cnnzoo.list_models()[i - 1]).family]  # fmt: skip
+    firsts = [
+        years[i]
+        for i, n in enumerate(cnnzoo.list_models())
+        if i == 0
+        or cnnzoo.model_info(n).family != cnnzoo.model_info(cnnzoo.list_models()[i - 1]).family
+    ]
     assert firsts == sorted(firsts)
     assert cnnzoo.list_models()[0] == "lenet5"
 
@@ -69,9 +84,14 @@ def test_a_name_registers_once() -> None:
 
 @pytest.mark.parametrize(
     ("text", "value", "tolerance"),
-    [("133M", 133e6, 0.5e6), ("0.27M", 0.27e6, 5e3), ("60,000", 60_000, 0.5),
-     ("3.8G", 3.8e9, 0.05e9), ("7.46%", 7.46, 0.005)],
-)  # fmt: skip
+    [
+        ("133M", 133e6, 0.5e6),
+        ("0.27M", 0.27e6, 5e3),
+        ("60,000", 60_000, 0.5),
+        ("3.8G", 3.8e9, 0.05e9),
+        ("7.46%", 7.46, 0.005),
+    ],
+)
 def test_printed_figures_carry_their_rounding(text: str, value: float, tolerance: float) -> None:
     figure = reported(text, "somewhere")
     assert figure.value == pytest.approx(value)

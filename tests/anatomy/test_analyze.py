@@ -52,8 +52,13 @@ def _prod(shape: tuple[int, ...]) -> int:
 
 def test_torchvision_gflops_figures() -> None:
     """torchvision's model cards print these 'GFLOPS' (MACs), to two decimals."""
-    cards = {"alexnet": 0.71, "vgg16": 15.47, "resnet50": 4.09, "googlenet": 1.50,
-             "densenet121": 2.83}  # fmt: skip
+    cards = {
+        "alexnet": 0.71,
+        "vgg16": 15.47,
+        "resnet50": 4.09,
+        "googlenet": 1.50,
+        "densenet121": 2.83,
+    }
     for name, gmacs in cards.items():
         assert round(analyze(tv_model(name), (3, 224, 224)).totals.macs / 1e9, 2) == gmacs
 
@@ -61,13 +66,20 @@ def test_torchvision_gflops_figures() -> None:
 # CS231n lecture 5's VGG16 rows: values per image (C·H·W), input first.
 LECTURE_VGG16_MEMORY = [
     224 * 224 * 3,
-    *[224 * 224 * 64] * 2, 112 * 112 * 64,
-    *[112 * 112 * 128] * 2, 56 * 56 * 128,
-    *[56 * 56 * 256] * 3, 28 * 28 * 256,
-    *[28 * 28 * 512] * 3, 14 * 14 * 512,
-    *[14 * 14 * 512] * 3, 7 * 7 * 512,
-    4096, 4096, 1000,
-]  # fmt: skip
+    *[224 * 224 * 64] * 2,
+    112 * 112 * 64,
+    *[112 * 112 * 128] * 2,
+    56 * 56 * 128,
+    *[56 * 56 * 256] * 3,
+    28 * 28 * 256,
+    *[28 * 28 * 512] * 3,
+    14 * 14 * 512,
+    *[14 * 14 * 512] * 3,
+    7 * 7 * 512,
+    4096,
+    4096,
+    1000,
+]
 
 
 def test_vgg16_forward_memory_is_the_lectures_rows_not_its_total() -> None:
@@ -154,8 +166,16 @@ def test_functional_operations_get_their_own_rows() -> None:
 
 
 def test_depth_counts_weight_layers_on_the_longest_path() -> None:
-    expect = {"alexnet": 8, "vgg16": 16, "vgg19": 19, "googlenet": 22, "resnet50": 50,
-              "resnet152": 152, "densenet121": 121, "resnet110": 110}  # fmt: skip
+    expect = {
+        "alexnet": 8,
+        "vgg16": 16,
+        "vgg19": 19,
+        "googlenet": 22,
+        "resnet50": 50,
+        "resnet152": 152,
+        "densenet121": 121,
+        "resnet110": 110,
+    }
     for name, depth in expect.items():
         assert analyze(name).totals.depth == depth, name
 

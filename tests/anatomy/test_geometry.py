@@ -25,8 +25,9 @@ def test_conv_arithmetic_matches_real_convolutions(
 ) -> None:
     size, kernel, stride, padding, dilation = window
     cin, cout = cin_per_group * groups, filters * groups
-    conv = conv_arithmetic((cin, size, size + 1), cout, (kernel, kernel), stride, padding,
-                           dilation, groups)  # fmt: skip
+    conv = conv_arithmetic(
+        (cin, size, size + 1), cout, (kernel, kernel), stride, padding, dilation, groups
+    )
     if conv.width.span > size + 1 + 2 * padding:
         return
     layer = torch.nn.Conv2d(cin, cout, kernel, stride, padding, dilation, groups)
@@ -39,8 +40,7 @@ def test_conv_arithmetic_matches_real_convolutions(
 
 
 @settings(max_examples=150, deadline=None)
-@given(st.integers(1, 40), st.integers(1, 5), st.integers(1, 4), st.integers(0, 2),
-       st.booleans())  # fmt: skip
+@given(st.integers(1, 40), st.integers(1, 5), st.integers(1, 4), st.integers(0, 2), st.booleans())
 def test_pool_output_matches_pytorch_floor_and_ceil(
     size: int, kernel: int, stride: int, padding: int, ceil: bool
 ) -> None:

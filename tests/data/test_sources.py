@@ -48,8 +48,12 @@ needs_debian = pytest.mark.skipif(
 )
 subset_ok = pytest.mark.filterwarnings("ignore::cnnzoo.data.DataSubsetWarning")
 
-FMNIST_FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte",
-                "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")  # fmt: skip
+FMNIST_FILES = (
+    "train-images-idx3-ubyte",
+    "train-labels-idx1-ubyte",
+    "t10k-images-idx3-ubyte",
+    "t10k-labels-idx1-ubyte",
+)
 
 
 @pytest.fixture(autouse=True)
@@ -84,8 +88,9 @@ def write(path: Path, data: bytes, gz: bool) -> Path:
     return path
 
 
-def make_idx(directory: Path, fill: int = 0, n_train: int = 20, n_test: int = 10,
-             gz: bool = True) -> Path:  # fmt: skip
+def make_idx(
+    directory: Path, fill: int = 0, n_train: int = 20, n_test: int = 10, gz: bool = True
+) -> Path:
     """A small Fashion-MNIST-shaped set whose every pixel is ``fill``, labels cycling 0..9."""
     for prefix, n in (("train", n_train), ("t10k", n_test)):
         images = np.full((n, 28, 28), fill, dtype=np.uint8)
@@ -132,13 +137,17 @@ def make_cifar10(directory: Path, per_batch: int = 4) -> Path:
 
 
 def test_checksums_are_torchvisions() -> None:
-    for name, cls in (("mnist", torchvision.datasets.MNIST),
-                      ("fashion-mnist", torchvision.datasets.FashionMNIST)):  # fmt: skip
+    for name, cls in (
+        ("mnist", torchvision.datasets.MNIST),
+        ("fashion-mnist", torchvision.datasets.FashionMNIST),
+    ):
         spec = DATASETS[name]
         ours = [(f"{f.name}.gz", f.gz_md5) for f in spec.train + spec.test]
         assert ours == [tuple(r) for r in cls.resources]
-    for name, cls in (("cifar10", torchvision.datasets.CIFAR10),
-                      ("cifar100", torchvision.datasets.CIFAR100)):  # fmt: skip
+    for name, cls in (
+        ("cifar10", torchvision.datasets.CIFAR10),
+        ("cifar100", torchvision.datasets.CIFAR100),
+    ):
         spec = DATASETS[name]
         assert [[f.name, f.md5] for f in spec.train] == cls.train_list
         assert [[f.name, f.md5] for f in spec.test] == cls.test_list
@@ -149,8 +158,18 @@ def test_checksums_are_torchvisions() -> None:
 
 def test_specs_describe_the_published_sets() -> None:
     fmnist = DATASETS["fashion-mnist"]
-    assert fmnist.classes == ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal",
-                              "Shirt", "Sneaker", "Bag", "Ankle boot")  # fmt: skip
+    assert fmnist.classes == (
+        "T-shirt/top",
+        "Trouser",
+        "Pullover",
+        "Dress",
+        "Coat",
+        "Sandal",
+        "Shirt",
+        "Sneaker",
+        "Bag",
+        "Ankle boot",
+    )
     assert fmnist.debian_package == "dataset-fashion-mnist"
     assert [fmnist.size("train"), fmnist.size("test")] == [60000, 10000]
     assert [DATASETS["cifar10"].size(s) for s in ("train", "test")] == [50000, 10000]
@@ -312,8 +331,12 @@ def test_not_found_lists_every_place_and_the_remedies(
     with pytest.raises(DataNotFoundError) as caught:  # a folder named: only it is searched
         load_arrays("fashion-mnist", download=False)
     message = str(caught.value)
-    for place in ("env", "env/fashion-mnist", "env/FashionMNIST/raw",
-                  "env/fashion-mnist/FashionMNIST/raw"):  # fmt: skip
+    for place in (
+        "env",
+        "env/fashion-mnist",
+        "env/FashionMNIST/raw",
+        "env/fashion-mnist/FashionMNIST/raw",
+    ):
         assert str(tmp_path / place) in message
     assert "debian" not in message and "given by $CNNZOO_DATA" in message
     monkeypatch.delenv("CNNZOO_DATA")
@@ -499,8 +522,10 @@ def test_cifar100_fine_labels_and_meta(tmp_path: Path) -> None:
     spec = DATASETS["cifar100"]
     root = tmp_path / "cifar100" / "cifar-100-python"
     root.mkdir(parents=True)
-    meta = {b"fine_label_names": [c.encode() for c in spec.classes],
-            b"coarse_label_names": [b"x"] * 20}  # fmt: skip
+    meta = {
+        b"fine_label_names": [c.encode() for c in spec.classes],
+        b"coarse_label_names": [b"x"] * 20,
+    }
     (root / "meta").write_bytes(pickle.dumps(meta, protocol=2))
     data = np.arange(6 * 3072, dtype=np.uint8).reshape(6, 3072)
     for name in ("train", "test"):

@@ -22,8 +22,13 @@ needs_chromium = pytest.mark.skipif(CHROMIUM is None, reason="no headless Chromi
 
 def _chromium(*args: str) -> str:
     assert CHROMIUM is not None
-    done = subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", *args],
-                          capture_output=True, text=True, timeout=120, check=True)  # fmt: skip
+    done = subprocess.run(
+        [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
     return done.stdout
 
 
@@ -51,7 +56,7 @@ def test_the_page_holds_everything_it_shows(page: Path) -> None:
         "Experiment: ReLU against tanh",
         "6x (25% training error on CIFAR-10",
     ):
-        assert heading in text  # fmt: skip
+        assert heading in text
 
 
 @needs_data
@@ -86,11 +91,22 @@ def test_every_field_is_escaped_and_only_files_inside_are_embedded(tmp_path: Pat
     claim = {"text": MARK, "paper": MARK, "measured": MARK, "verdict": MARK, "seeds": MARK}
     arm = {"label": MARK, "model": MARK, "model_args": {MARK: MARK}, "stats": {}}
     summary = {
-        "experiment": MARK, "title": MARK, "question": MARK, "paper": MARK, "source": MARK,
-        "scale": MARK, "data": MARK, "seeds": MARK, "recipe": MARK, "config": {MARK: MARK},
-        "note": MARK, "claims": [claim], "failed_runs": [MARK], "metrics": ["test_error"],
+        "experiment": MARK,
+        "title": MARK,
+        "question": MARK,
+        "paper": MARK,
+        "source": MARK,
+        "scale": MARK,
+        "data": MARK,
+        "seeds": MARK,
+        "recipe": MARK,
+        "config": {MARK: MARK},
+        "note": MARK,
+        "claims": [claim],
+        "failed_runs": [MARK],
+        "metrics": ["test_error"],
         "arms": [arm],
-    }  # fmt: skip
+    }
     (folder / "summary.json").write_text(json.dumps(summary))
     secret = tmp_path / "passwd"
     secret.write_bytes(b"root:x:0:0")

@@ -34,7 +34,10 @@ def test_each_experiment_writes_runs_summary_plots_and_report(name: str, tmp_pat
             assert key in arm["stats"], key
     assert len(summary["claims"]) == len(experiment.claims)
     assert {c["verdict"].split(",")[0] for c in summary["claims"]} <= {
-        "held", "did not hold", "not measured: neither arm reached the target"}  # fmt: skip
+        "held",
+        "did not hold",
+        "not measured: neither arm reached the target",
+    }
     report = (folder / "report.md").read_text()
     for claim in experiment.claims:
         assert claim.text in report and claim.paper in report

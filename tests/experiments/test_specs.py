@@ -15,9 +15,18 @@ NAMES = list(EXPERIMENTS)
 
 
 def test_the_issue_s_ten_experiments_exist() -> None:
-    assert NAMES == ["relu-vs-tanh", "overlapping-pooling", "normalization", "dropout",
-                     "kernel-stacking", "bottleneck", "degradation", "depth", "growth-rate",
-                     "augmentation"]  # fmt: skip
+    assert NAMES == [
+        "relu-vs-tanh",
+        "overlapping-pooling",
+        "normalization",
+        "dropout",
+        "kernel-stacking",
+        "bottleneck",
+        "degradation",
+        "depth",
+        "growth-rate",
+        "augmentation",
+    ]
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -44,15 +53,18 @@ def test_every_arm_builds_and_every_config_resolves(name: str, scale: str) -> No
 def test_a_claim_about_an_arm_that_is_not_there_is_refused() -> None:
     experiment = EXPERIMENTS["relu-vs-tanh"]
     with pytest.raises(ValueError, match="does not measure"):
-        type(experiment)(**{**experiment.__dict__, "claims": (
-            Claim("x", "test_error", "ReLU", "sigmoid", "-"),)})  # fmt: skip
+        type(experiment)(
+            **{**experiment.__dict__, "claims": (Claim("x", "test_error", "ReLU", "sigmoid", "-"),)}
+        )
     with pytest.raises(ValueError, match="unknown experiment 'relu'"):
         get_experiment("relu")
 
 
 def _rows(train_errors: list[float], test_errors: list[float]) -> list[dict[str, float]]:
-    return [{"epoch": i + 1, "train_top1": 100 - a, "test_top1": 100 - b, "time_s": 10.0 * (i + 1)}
-            for i, (a, b) in enumerate(zip(train_errors, test_errors, strict=True))]  # fmt: skip
+    return [
+        {"epoch": i + 1, "train_top1": 100 - a, "test_top1": 100 - b, "time_s": 10.0 * (i + 1)}
+        for i, (a, b) in enumerate(zip(train_errors, test_errors, strict=True))
+    ]
 
 
 def test_epochs_to_target_interpolate_within_the_crossing_epoch() -> None:
@@ -78,8 +90,10 @@ def test_the_gap_uses_the_final_weights_on_unaugmented_training_images() -> None
 
 
 def _arms(**values: list[float | None]) -> dict[str, dict]:
-    return {label: {"stats": {"test_error": _stats(v), "epochs_to_target": _stats(v)}}
-            for label, v in values.items()}  # fmt: skip
+    return {
+        label: {"stats": {"test_error": _stats(v), "epochs_to_target": _stats(v)}}
+        for label, v in values.items()
+    }
 
 
 @pytest.mark.parametrize(

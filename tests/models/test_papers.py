@@ -77,10 +77,20 @@ def test_alexnet_initialisation_follows_section_5() -> None:
 
 def test_zfnet_feature_map_sizes_of_figure_3() -> None:
     layers = by_name("zfnet")
-    sizes = [layers[f"features.{n}"].chw for n in
-             ("conv1", "pool1", "conv2", "pool2", "conv3", "conv4", "conv5", "pool5")]  # fmt: skip
-    assert sizes == [(96, 110, 110), (96, 55, 55), (256, 26, 26), (256, 13, 13),
-                     (384, 13, 13), (384, 13, 13), (256, 13, 13), (256, 6, 6)]  # fmt: skip
+    sizes = [
+        layers[f"features.{n}"].chw
+        for n in ("conv1", "pool1", "conv2", "pool2", "conv3", "conv4", "conv5", "pool5")
+    ]
+    assert sizes == [
+        (96, 110, 110),
+        (96, 55, 55),
+        (256, 26, 26),
+        (256, 13, 13),
+        (384, 13, 13),
+        (384, 13, 13),
+        (256, 13, 13),
+        (256, 6, 6),
+    ]
     assert cnnzoo.create_model("zfnet", device="meta").num_params() == 62_357_608
 
 
@@ -88,10 +98,21 @@ def test_vgg16_as_the_lecture_tables_it() -> None:
     """CS231n's VGG16 rows: each CONV3 layer's output and weights (3·3·C_in·C_out)."""
     model = cnnzoo.create_model("vgg16", device="meta")
     convs = [r for r in analyze("vgg16").layers if r.type == "Conv2d"]
-    rows = [(224, 3, 64), (224, 64, 64), (112, 64, 128), (112, 128, 128),
-            (56, 128, 256), (56, 256, 256), (56, 256, 256),
-            (28, 256, 512), (28, 512, 512), (28, 512, 512),
-            (14, 512, 512), (14, 512, 512), (14, 512, 512)]  # fmt: skip
+    rows = [
+        (224, 3, 64),
+        (224, 64, 64),
+        (112, 64, 128),
+        (112, 128, 128),
+        (56, 128, 256),
+        (56, 256, 256),
+        (56, 256, 256),
+        (28, 256, 512),
+        (28, 512, 512),
+        (28, 512, 512),
+        (14, 512, 512),
+        (14, 512, 512),
+        (14, 512, 512),
+    ]
     assert len(convs) == len(rows)
     for record, (side, c_in, c_out) in zip(convs, rows, strict=True):
         assert record.chw == (c_out, side, side)
@@ -124,8 +145,11 @@ GOOGLENET_TABLE_1 = {
 }
 # Rows where Table 1 disagrees with its own column widths: conv1's 2.7K/34M are not 7·7·3·64
 # (9.2K, 118M); 4c's widths give 497.5K, not 463K; 5a's give 1018K and 51M, not 1072K and 54M.
-TABLE_1_ERRATA = {"conv1": ("params", "ops"), "inception4c": ("params",),
-                  "inception5a": ("params", "ops")}  # fmt: skip
+TABLE_1_ERRATA = {
+    "conv1": ("params", "ops"),
+    "inception4c": ("params",),
+    "inception5a": ("params", "ops"),
+}
 
 
 def test_googlenet_table_1() -> None:
@@ -159,8 +183,14 @@ def test_googlenet_auxiliary_heads_train_only() -> None:
 
 def test_inception_v4_grid_sizes() -> None:
     layers = by_name("inception_v4")
-    stem = {"conv1": (32, 149, 149), "conv2": (32, 147, 147), "conv3": (64, 147, 147),
-            "mixed1": (160, 73, 73), "mixed2": (192, 71, 71), "mixed3": (384, 35, 35)}  # fmt: skip
+    stem = {
+        "conv1": (32, 149, 149),
+        "conv2": (32, 147, 147),
+        "conv3": (64, 147, 147),
+        "mixed1": (160, 73, 73),
+        "mixed2": (192, 71, 71),
+        "mixed3": (384, 35, 35),
+    }
     for name, shape in stem.items():
         assert layers[f"features.stem.{name}"].chw == shape, name
     assert layers["features.inception_a4"].chw == (384, 35, 35)
@@ -182,7 +212,11 @@ def test_resnet50_stages_of_table_1() -> None:
     assert layers["relu"].chw == (64, 112, 112)
     assert layers["maxpool"].chw == (64, 56, 56)
     assert [layers[f"layer{i}"].chw for i in range(1, 5)] == [
-        (256, 56, 56), (512, 28, 28), (1024, 14, 14), (2048, 7, 7)]  # fmt: skip
+        (256, 56, 56),
+        (512, 28, 28),
+        (1024, 14, 14),
+        (2048, 7, 7),
+    ]
 
 
 def test_resnet_v1_strides_the_1x1_and_v15_the_3x3() -> None:
@@ -219,8 +253,11 @@ def test_cifar_resnet_stages() -> None:
 
 def test_preact_resnet_stages() -> None:
     layers = by_name("preact_resnet164")
-    assert [layers[f"layer{i}"].chw for i in (1, 2, 3)] == [(64, 32, 32), (128, 16, 16),
-                                                           (256, 8, 8)]  # fmt: skip
+    assert [layers[f"layer{i}"].chw for i in (1, 2, 3)] == [
+        (64, 32, 32),
+        (128, 16, 16),
+        (256, 8, 8),
+    ]
 
 
 def test_preact_bottleneck_strides_in_its_first_1x1_as_the_authors_code_does() -> None:
@@ -240,10 +277,15 @@ def test_densenet121_blocks_grow_by_k_per_layer() -> None:
     layers = by_name("densenet121")
     # 64 + 6·32 = 256, halved to 128; 128 + 12·32 = 512 -> 256; 256 + 24·32 = 1024 -> 512;
     # 512 + 16·32 = 1024
-    expected = {"features.denseblock1": (256, 56, 56), "features.transition1": (128, 28, 28),
-                "features.denseblock2": (512, 28, 28), "features.transition2": (256, 14, 14),
-                "features.denseblock3": (1024, 14, 14), "features.transition3": (512, 7, 7),
-                "features.denseblock4": (1024, 7, 7)}  # fmt: skip
+    expected = {
+        "features.denseblock1": (256, 56, 56),
+        "features.transition1": (128, 28, 28),
+        "features.denseblock2": (512, 28, 28),
+        "features.transition2": (256, 14, 14),
+        "features.denseblock3": (1024, 14, 14),
+        "features.transition3": (512, 7, 7),
+        "features.denseblock4": (1024, 7, 7),
+    }
     for name, shape in expected.items():
         assert layers[name].chw == shape, name
 
@@ -266,8 +308,9 @@ def test_nin_has_no_fully_connected_layer() -> None:
     assert layers["classifier"].chw == (10, 8, 8)  # one map per class, averaged into scores
 
 
-@pytest.mark.parametrize(("name", "expected"), [("densenet40_k12", 36 + 2),
-                                                ("densenet_bc100_k12", 48 * 2 + 2)])  # fmt: skip
+@pytest.mark.parametrize(
+    ("name", "expected"), [("densenet40_k12", 36 + 2), ("densenet_bc100_k12", 48 * 2 + 2)]
+)
 def test_densenet_dropout_follows_every_convolution_but_the_first(
     name: str, expected: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -277,8 +320,9 @@ def test_densenet_dropout_follows_every_convolution_but_the_first(
     calls: list[tuple[int, ...]] = []
     dropout = torch.nn.functional.dropout
 
-    def counting(x: torch.Tensor, p: float = 0.5, training: bool = True, inplace: bool = False
-                 ) -> torch.Tensor:  # fmt: skip
+    def counting(
+        x: torch.Tensor, p: float = 0.5, training: bool = True, inplace: bool = False
+    ) -> torch.Tensor:
         calls.append(tuple(x.shape[1:]))
         return dropout(x, p, training, inplace)
 

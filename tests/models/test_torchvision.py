@@ -11,10 +11,29 @@ TORCHVISION = [n for n in cnnzoo.list_models() if cnnzoo.model_info(n).torchvisi
 
 
 def test_torchvision_counterparts_cover_the_brief() -> None:
-    expected = {"alexnet_owt", "googlenet_tv", "vgg11", "vgg13", "vgg16", "vgg19",
-                "vgg11_bn", "vgg13_bn", "vgg16_bn", "vgg19_bn", "resnet18", "resnet34",
-                "resnet50", "resnet101", "resnet152", "resnet50_tv", "resnet101_tv",
-                "resnet152_tv", "densenet121", "densenet169", "densenet201"}  # fmt: skip
+    expected = {
+        "alexnet_owt",
+        "googlenet_tv",
+        "vgg11",
+        "vgg13",
+        "vgg16",
+        "vgg19",
+        "vgg11_bn",
+        "vgg13_bn",
+        "vgg16_bn",
+        "vgg19_bn",
+        "resnet18",
+        "resnet34",
+        "resnet50",
+        "resnet101",
+        "resnet152",
+        "resnet50_tv",
+        "resnet101_tv",
+        "resnet152_tv",
+        "densenet121",
+        "densenet169",
+        "densenet201",
+    }
     assert set(TORCHVISION) == expected
 
 

@@ -54,8 +54,9 @@ def test_pooling_windows_overlap_or_not_with_the_same_maps() -> None:
     for pool in (2, 3):
         model = cnnzoo.create_model("convnet4", pool=pool)
         assert analyze(model, (3, 32, 32)).layers[-1].output_shape == (1, 10)
-        assert all(m.kernel_size == pool for m in model.modules()
-                   if isinstance(m, torch.nn.MaxPool2d))  # fmt: skip
+        assert all(
+            m.kernel_size == pool for m in model.modules() if isinstance(m, torch.nn.MaxPool2d)
+        )
 
 
 def test_dropout_on_the_inputs_of_the_later_fully_connected_layers() -> None:

@@ -36,11 +36,23 @@ def test_two_processes_match_one(tmp_path: Path, reference: RunResult) -> None:
     # imports to each process, and the comparison allows for the order of the all-reduce anyway.
     values = {k: v for k, v in SMALL.items() if k != "deterministic"}
     command = [
-        sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2",
-        "--master_addr=127.0.0.1", f"--master_port={_free_port()}",
-        "-m", "cnnzoo", "train", "lenet5_modern", *options(values), "--device=cpu",
-        "--out", str(tmp_path), "--name", "ddp",
-    ]  # fmt: skip
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--nproc_per_node=2",
+        "--master_addr=127.0.0.1",
+        f"--master_port={_free_port()}",
+        "-m",
+        "cnnzoo",
+        "train",
+        "lenet5_modern",
+        *options(values),
+        "--device=cpu",
+        "--out",
+        str(tmp_path),
+        "--name",
+        "ddp",
+    ]
     env = {k: v for k, v in os.environ.items() if k not in ("RANK", "WORLD_SIZE", "LOCAL_RANK")}
     done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=240)
     assert done.returncode == 0, done.stderr[-3000:]
@@ -68,6 +80,14 @@ def test_two_processes_match_one(tmp_path: Path, reference: RunResult) -> None:
         assert got == pytest.approx(want, rel=1e-4)
     assert done.stdout.count("test top-1") == 1 and done.stdout.count("epoch 3/3") == 1
     files = {p.name for p in run.iterdir()} - {"tensorboard"}  # when installed
-    assert files == {".lock", "checkpoint.pt", "checkpoint.prev.pt", "config.json", "metrics.csv",
-                     "metrics.jsonl", "model.safetensors", "summary.json"}  # fmt: skip
+    assert files == {
+        ".lock",
+        "checkpoint.pt",
+        "checkpoint.prev.pt",
+        "config.json",
+        "metrics.csv",
+        "metrics.jsonl",
+        "model.safetensors",
+        "summary.json",
+    }
     assert (run / ".lock").read_text() == ""  # released: it names no holder

@@ -161,10 +161,22 @@ def test_ctrl_c_on_the_command_line(tmp_path: Path, capsys: pytest.CaptureFixtur
     values = {**SMALL, "train_subset": 1024, "epochs": 6, "checkpoint_every": 2}
     run = tmp_path / "cli"
     child = subprocess.Popen(
-        [sys.executable, "-m", "cnnzoo", "train", "lenet5_modern", *options(values),
-         "--out", str(tmp_path), "--name", "cli"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "cnnzoo",
+            "train",
+            "lenet5_modern",
+            *options(values),
+            "--out",
+            str(tmp_path),
+            "--name",
+            "cli",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     # Waits on events, not a clock (a busy machine may be 40x slower): the first checkpoint
     # written, then the process gone.
     while not (run / CHECKPOINT).exists():
@@ -211,8 +223,19 @@ def test_divergence_stops_and_keeps_the_last_good_checkpoint(tmp_path: Path) -> 
 def test_divergence_on_the_command_line_exits_3(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code = main(["train", "lenet5_modern", *options(SMALL), "--lr", "1e6", "--out", str(tmp_path),
-                 "--name", "nan"])  # fmt: skip
+    code = main(
+        [
+            "train",
+            "lenet5_modern",
+            *options(SMALL),
+            "--lr",
+            "1e6",
+            "--out",
+            str(tmp_path),
+            "--name",
+            "nan",
+        ]
+    )
     err = capsys.readouterr().err
     assert code == 3, err
     assert err.count("\n") == 1 and err.startswith("cnnzoo train: error: the loss became ")
@@ -330,8 +353,22 @@ def test_a_warm_up_that_fills_the_run_is_warned_of(
 ) -> None:
     """`--recipe fast --epochs 1` spent the whole run in the fast recipe's one-epoch warm-up and
     ended below chance without a word."""
-    args = ["train", "lenet5_modern", "--recipe", "fast", "--out", str(tmp_path), "--epochs",
-            "1", "--train-subset", "256", "--test-subset", "64", "--threads", "1"]  # fmt: skip
+    args = [
+        "train",
+        "lenet5_modern",
+        "--recipe",
+        "fast",
+        "--out",
+        str(tmp_path),
+        "--epochs",
+        "1",
+        "--train-subset",
+        "256",
+        "--test-subset",
+        "64",
+        "--threads",
+        "1",
+    ]
     assert main([*args, "--name", "long"]) == 0
     out = capsys.readouterr().out
     assert "WARNING: the warm-up takes 1 of 1 epochs" in out and "--warmup-epochs 0.1" in out

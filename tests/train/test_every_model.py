@@ -43,8 +43,12 @@ def _side(name: str) -> int:
         return info.input_size[1]
     model = cnnzoo.create_model(name, device="meta").eval()
     side = info.min_input_size[0]
-    while model.forward_features(torch.empty(1, info.input_size[0], side, side,
-                                             device="meta")).shape[-1] < 2:  # fmt: skip
+    while (
+        model.forward_features(torch.empty(1, info.input_size[0], side, side, device="meta")).shape[
+            -1
+        ]
+        < 2
+    ):
         side += 1
     return side
 
@@ -128,9 +132,19 @@ def test_googlenet_trains_on_main_plus_0_3_times_each_auxiliary_loss(
 
     monkeypatch.setattr(GoogLeNet, "forward_aux", spy_aux)
     monkeypatch.setattr(GoogLeNet, "training_loss", spy_loss)
-    config = resolve_config("googlenet", "fast", out=str(tmp_path), name="g", epochs=1,
-                            batch_size=4, train_subset=4, test_subset=8, image_size=63,
-                            label_smoothing=0.0, threads=1)  # fmt: skip
+    config = resolve_config(
+        "googlenet",
+        "fast",
+        out=str(tmp_path),
+        name="g",
+        epochs=1,
+        batch_size=4,
+        train_subset=4,
+        test_subset=8,
+        image_size=63,
+        label_smoothing=0.0,
+        threads=1,
+    )
     run = train(config, progress=False)
     assert len(seen) == 1
     (logits, aux2, aux1), target = seen[0]

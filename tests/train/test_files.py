@@ -57,8 +57,15 @@ def test_resume_eval_export_and_viz_never_write_through_a_planted_link(tmp_path:
     run = first.run_dir
     outside = tmp_path / "home"
     outside.mkdir()
-    names = ["config.json", "metrics.jsonl", "metrics.csv", "summary.json", "confusion.png",
-             "model.onnx", "curves.png"]  # fmt: skip
+    names = [
+        "config.json",
+        "metrics.jsonl",
+        "metrics.csv",
+        "summary.json",
+        "confusion.png",
+        "model.onnx",
+        "curves.png",
+    ]
     targets = _plant_links(run, outside, names)
     (run / "tensorboard").symlink_to(outside, target_is_directory=True)
     train(resume=run, epochs=2, progress=False)
@@ -85,18 +92,39 @@ def test_a_second_writer_is_refused_naming_the_holder(tmp_path: Path) -> None:
 def test_the_cli_refuses_a_held_run_in_one_line(tmp_path: Path) -> None:
     run = tmp_path / "run"
     holder = subprocess.Popen(
-        [sys.executable, "-c", "import sys, time; from pathlib import Path; "
-         "from cnnzoo.train.files import RunLock; RunLock(Path(sys.argv[1])).acquire(); "
-         "print('held', flush=True); time.sleep(60)", str(run)],
-        stdout=subprocess.PIPE, text=True,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-c",
+            "import sys, time; from pathlib import Path; "
+            "from cnnzoo.train.files import RunLock; RunLock(Path(sys.argv[1])).acquire(); "
+            "print('held', flush=True); time.sleep(60)",
+            str(run),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
         out = subprocess.run(
-            [sys.executable, "-m", "cnnzoo", "train", "lenet5_modern", "--out", str(tmp_path),
-             "--name", "run", "--train-subset", "64", "--epochs", "1"],
-            capture_output=True, text=True, check=False,
-        )  # fmt: skip
+            [
+                sys.executable,
+                "-m",
+                "cnnzoo",
+                "train",
+                "lenet5_modern",
+                "--out",
+                str(tmp_path),
+                "--name",
+                "run",
+                "--train-subset",
+                "64",
+                "--epochs",
+                "1",
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
     finally:
         holder.kill()
         holder.wait()
@@ -167,9 +195,17 @@ def test_a_resume_on_other_data_is_refused_unless_asked_for(tmp_path: Path) -> N
     from cnnzoo.train import DataMismatchError, load_checkpoint, resolve_config
 
     images = _folder(tmp_path / "images")
-    config = resolve_config("lenet5_modern", "fast", data=str(images), out=str(tmp_path),
-                            name="run", epochs=1, batch_size=4, val_fraction=0.25,
-                            threads=1)  # fmt: skip
+    config = resolve_config(
+        "lenet5_modern",
+        "fast",
+        data=str(images),
+        out=str(tmp_path),
+        name="run",
+        epochs=1,
+        batch_size=4,
+        val_fraction=0.25,
+        threads=1,
+    )
     run = train(config, progress=False).run_dir
     assert train(resume=run, epochs=1, progress=False).epochs == 1  # the same data: fine
     _folder(images, shade=1)  # every image one grey level lighter
@@ -307,9 +343,29 @@ def test_a_full_disk_keeps_the_last_checkpoint_and_says_how_to_go_on(
         return real(state, path, **options)  # type: ignore[arg-type]
 
     monkeypatch.setattr(engine, "save_checkpoint", full_disk)
-    args = ["train", "lenet5_modern", "--recipe", "fast", "--out", str(tmp_path), "--name",
-            "run", "--epochs", "2", "--train-subset", "512", "--test-subset", "255",
-            "--batch-size", "64", "--lr", "0.05", "--deterministic", "--threads", "1"]  # fmt: skip
+    args = [
+        "train",
+        "lenet5_modern",
+        "--recipe",
+        "fast",
+        "--out",
+        str(tmp_path),
+        "--name",
+        "run",
+        "--epochs",
+        "2",
+        "--train-subset",
+        "512",
+        "--test-subset",
+        "255",
+        "--batch-size",
+        "64",
+        "--lr",
+        "0.05",
+        "--deterministic",
+        "--threads",
+        "1",
+    ]
     capsys.readouterr()
     assert main(args) == 2
     err = capsys.readouterr().err

@@ -189,8 +189,17 @@ def test_init_from_a_wrong_file_says_what_is_wrong(
     notes.write_text("weights\n")
     broken = tmp_path / "broken.safetensors"
     broken.write_bytes(b"\x00" * 64)
-    base = ["train", "resnet20", "--train-subset=64", "--test-subset=64", "--batch-size=32",
-            "--epochs=1", "--threads=1", "--out", str(tmp_path)]  # fmt: skip
+    base = [
+        "train",
+        "resnet20",
+        "--train-subset=64",
+        "--test-subset=64",
+        "--batch-size=32",
+        "--epochs=1",
+        "--threads=1",
+        "--out",
+        str(tmp_path),
+    ]
     for given, message in [
         (lenet, r"none of its 10 tensors \(features\.c1\.weight.*\) fits resnet20"),
         (notes, r"cannot read weights from .*notes\.txt: not a file of plain tensors"),

@@ -33,8 +33,13 @@ def test_viz_commands_draw_from_a_trained_run(
     assert f"confusion matrix: {run / 'matrix.png'}" in written
     assert_picture(run / "matrix.png", min_width=380)
     layer = first_conv(cnnzoo.create_model(model))[0].replace(".", "-")
-    for name in ("filters.png", f"activations-{layer}.png", "cam.png", "curves.png",
-                 "confusion.png"):  # fmt: skip
+    for name in (
+        "filters.png",
+        f"activations-{layer}.png",
+        "cam.png",
+        "curves.png",
+        "confusion.png",
+    ):
         assert str(run / name) in written or name == "confusion.png"
         assert_picture(run / name, min_width=380)
     with Image.open(run / "cam.png") as cam:
@@ -115,8 +120,10 @@ def test_a_damaged_metrics_log_is_one_line(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], line: str, message: str
 ) -> None:
     """The soak's fuzz found rows missing a field drawn as a KeyError traceback."""
-    good = ('{"epoch": 0, "lr": 0.1, "train_loss": 2.0, "train_top1": 10, "test_loss": 2.0, '
-            '"test_top1": 10}')  # fmt: skip
+    good = (
+        '{"epoch": 0, "lr": 0.1, "train_loss": 2.0, "train_top1": 10, "test_loss": 2.0, '
+        '"test_top1": 10}'
+    )
     (tmp_path / "metrics.jsonl").write_text(f"{good}\n{line}\n")
     assert main(["viz", "curves", str(tmp_path), "--output", str(tmp_path / "c.png")]) == 2
     err = capsys.readouterr().err

@@ -52,38 +52,122 @@ OPTIMIZER_STATES = {"sgd": 0, "momentum": 1, "nesterov": 1, "rmsprop": 1, "adam"
 
 _MATMUL = {"mm", "addmm", "bmm", "baddbmm"}
 _WINDOW_POOLS = {
-    "max_pool2d_with_indices", "max_pool2d", "avg_pool2d", "max_pool3d_with_indices",
-    "avg_pool3d", "max_pool1d", "avg_pool1d",
-}  # fmt: skip
+    "max_pool2d_with_indices",
+    "max_pool2d",
+    "avg_pool2d",
+    "max_pool3d_with_indices",
+    "avg_pool3d",
+    "max_pool1d",
+    "avg_pool1d",
+}
 _REDUCTIONS = {
-    "_adaptive_avg_pool2d", "adaptive_max_pool2d", "_adaptive_avg_pool3d", "mean", "sum",
-    "amax", "max", "logsumexp",
-}  # fmt: skip
+    "_adaptive_avg_pool2d",
+    "adaptive_max_pool2d",
+    "_adaptive_avg_pool3d",
+    "mean",
+    "sum",
+    "amax",
+    "max",
+    "logsumexp",
+}
 _FREE = {
-    "view", "_unsafe_view", "reshape", "t", "transpose", "permute", "expand", "unsqueeze",
-    "squeeze", "flatten", "detach", "alias", "slice", "select", "split", "split_with_sizes",
-    "unbind", "as_strided", "empty", "empty_like", "empty_strided", "zeros", "zeros_like", "ones",
-    "ones_like", "full", "full_like", "new_zeros", "new_empty", "new_ones", "new_full", "clone",
-    "contiguous", "_to_copy", "lift_fresh", "lift_fresh_copy", "copy_", "fill_", "zero_",
-    "_reshape_alias", "scalar_tensor", "arange",
-}  # fmt: skip
+    "view",
+    "_unsafe_view",
+    "reshape",
+    "t",
+    "transpose",
+    "permute",
+    "expand",
+    "unsqueeze",
+    "squeeze",
+    "flatten",
+    "detach",
+    "alias",
+    "slice",
+    "select",
+    "split",
+    "split_with_sizes",
+    "unbind",
+    "as_strided",
+    "empty",
+    "empty_like",
+    "empty_strided",
+    "zeros",
+    "zeros_like",
+    "ones",
+    "ones_like",
+    "full",
+    "full_like",
+    "new_zeros",
+    "new_empty",
+    "new_ones",
+    "new_full",
+    "clone",
+    "contiguous",
+    "_to_copy",
+    "lift_fresh",
+    "lift_fresh_copy",
+    "copy_",
+    "fill_",
+    "zero_",
+    "_reshape_alias",
+    "scalar_tensor",
+    "arange",
+}
 _OP_KINDS = {
-    "norm": {"native_batch_norm", "_native_batch_norm_legit_no_training", "batch_norm",
-             "_native_batch_norm_legit", "native_layer_norm", "native_group_norm"},
-    "activation": {"relu", "relu_", "tanh", "tanh_", "sigmoid", "sigmoid_", "gelu", "silu",
-                   "silu_", "hardtanh", "hardtanh_", "leaky_relu", "leaky_relu_", "elu", "elu_",
-                   "softmax", "_softmax", "log_softmax", "_log_softmax"},
+    "norm": {
+        "native_batch_norm",
+        "_native_batch_norm_legit_no_training",
+        "batch_norm",
+        "_native_batch_norm_legit",
+        "native_layer_norm",
+        "native_group_norm",
+    },
+    "activation": {
+        "relu",
+        "relu_",
+        "tanh",
+        "tanh_",
+        "sigmoid",
+        "sigmoid_",
+        "gelu",
+        "silu",
+        "silu_",
+        "hardtanh",
+        "hardtanh_",
+        "leaky_relu",
+        "leaky_relu_",
+        "elu",
+        "elu_",
+        "softmax",
+        "_softmax",
+        "log_softmax",
+        "_log_softmax",
+    },
     "pool": _WINDOW_POOLS | {"_adaptive_avg_pool2d", "adaptive_max_pool2d", "_adaptive_avg_pool3d"},
     "add": {"add", "add_", "sub", "sub_"},
     "concat": {"cat", "stack"},
-}  # fmt: skip
+}
 _MODULE_KINDS: dict[str, tuple[type[nn.Module], ...]] = {
     "norm": (nn.modules.batchnorm._NormBase, nn.LocalResponseNorm, nn.GroupNorm, nn.LayerNorm),
-    "activation": (nn.ReLU, nn.Tanh, nn.Sigmoid, nn.GELU, nn.SiLU, nn.Hardtanh, nn.LeakyReLU,
-                   nn.ELU, nn.Softmax),
-    "pool": (nn.modules.pooling._MaxPoolNd, nn.modules.pooling._AvgPoolNd,
-             nn.modules.pooling._AdaptiveAvgPoolNd, nn.modules.pooling._AdaptiveMaxPoolNd),
-}  # fmt: skip
+    "activation": (
+        nn.ReLU,
+        nn.Tanh,
+        nn.Sigmoid,
+        nn.GELU,
+        nn.SiLU,
+        nn.Hardtanh,
+        nn.LeakyReLU,
+        nn.ELU,
+        nn.Softmax,
+    ),
+    "pool": (
+        nn.modules.pooling._MaxPoolNd,
+        nn.modules.pooling._AvgPoolNd,
+        nn.modules.pooling._AdaptiveAvgPoolNd,
+        nn.modules.pooling._AdaptiveMaxPoolNd,
+    ),
+}
 OP_KINDS = ("norm", "activation", "pool", "add", "concat", "other")
 
 
@@ -214,19 +298,29 @@ class Analysis:
             row = {k: v for k, v in asdict(layer).items() if k != "rf"}
             row.update(flops=layer.flops, elementwise=layer.elementwise, explain=layer.explain)
             row["receptive_field"] = (
-                None if layer.rf is None else {"size": [f.size for f in layer.rf],
-                 "jump": [f.jump for f in layer.rf], "padding": [f.padding for f in layer.rf]}
-            )  # fmt: skip
+                None
+                if layer.rf is None
+                else {
+                    "size": [f.size for f in layer.rf],
+                    "jump": [f.jump for f in layer.rf],
+                    "padding": [f.padding for f in layer.rf],
+                }
+            )
             layers.append(row)
         totals = asdict(self.totals)
         totals.update(flops=self.totals.flops, elementwise=self.totals.elementwise)
         memory = self.training_memory()
         return {
-            "model": self.model, "input_size": list(self.input_size),
-            "batch_size": self.batch_size, "dtype": self.dtype, "convention": self.convention,
-            "totals": totals, "training": asdict(memory) | {"total": memory.total},
-            "misfits": self.misfits, "layers": layers,
-        }  # fmt: skip
+            "model": self.model,
+            "input_size": list(self.input_size),
+            "batch_size": self.batch_size,
+            "dtype": self.dtype,
+            "convention": self.convention,
+            "totals": totals,
+            "training": asdict(memory) | {"total": memory.total},
+            "misfits": self.misfits,
+            "layers": layers,
+        }
 
 
 def _kind(op: str, module: nn.Module | None) -> str:
@@ -316,12 +410,40 @@ class _FastMeta(TorchDispatchMode):
     are Python decompositions (0.2 to 4 ms a call: seconds for ResNet-1001), yet their outputs
     only take the input's shape, which is made here directly."""
 
-    _BATCH_NORMS = ("native_batch_norm", "_native_batch_norm_legit",
-                    "_native_batch_norm_legit_no_training")  # fmt: skip
-    _SAME_SHAPE = frozenset({"relu", "relu_", "tanh", "tanh_", "sigmoid", "sigmoid_", "hardtanh",
-                   "hardtanh_", "silu", "silu_", "gelu", "leaky_relu", "leaky_relu_", "elu",
-                   "elu_", "add", "add_", "mul", "mul_", "sub", "sub_", "div", "div_",
-                   "pow", "neg"})  # fmt: skip
+    _BATCH_NORMS = (
+        "native_batch_norm",
+        "_native_batch_norm_legit",
+        "_native_batch_norm_legit_no_training",
+    )
+    _SAME_SHAPE = frozenset(
+        {
+            "relu",
+            "relu_",
+            "tanh",
+            "tanh_",
+            "sigmoid",
+            "sigmoid_",
+            "hardtanh",
+            "hardtanh_",
+            "silu",
+            "silu_",
+            "gelu",
+            "leaky_relu",
+            "leaky_relu_",
+            "elu",
+            "elu_",
+            "add",
+            "add_",
+            "mul",
+            "mul_",
+            "sub",
+            "sub_",
+            "div",
+            "div_",
+            "pow",
+            "neg",
+        }
+    )
 
     @classmethod
     def _should_skip_dynamo(cls) -> bool:
@@ -727,5 +849,13 @@ def analyze(
         x = torch.zeros(probe, *size, dtype=dtype, device="meta")
         return _saved_bytes(net, state, x) // probe
 
-    return Analysis(name, size, batch_size, str(dtype).removeprefix("torch."), layers, totals,
-                    recorder.misfits, saved_per_image)  # fmt: skip
+    return Analysis(
+        name,
+        size,
+        batch_size,
+        str(dtype).removeprefix("torch."),
+        layers,
+        totals,
+        recorder.misfits,
+        saved_per_image,
+    )

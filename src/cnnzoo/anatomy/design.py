@@ -57,17 +57,24 @@ def kernel_stack(kernel: int, in_chans: int, filters: int, size: int) -> list[De
     d, n_out, layers = in_chans, filters, (kernel - 1) // 2
     positions = size * size
     single = Design(
-        f"one {kernel}x{kernel}", kernel * kernel * d * n_out,
-        positions * kernel * kernel * d * n_out, kernel, 1,
-        f"{kernel}·{kernel}·D·N = {kernel * kernel}·{d}·{n_out}", (n_out, size, size),
-    )  # fmt: skip
+        f"one {kernel}x{kernel}",
+        kernel * kernel * d * n_out,
+        positions * kernel * kernel * d * n_out,
+        kernel,
+        1,
+        f"{kernel}·{kernel}·D·N = {kernel * kernel}·{d}·{n_out}",
+        (n_out, size, size),
+    )
     stacked_params = 9 * d * n_out + 9 * (layers - 1) * n_out * n_out
     stack = Design(
-        f"{layers} stacked 3x3", stacked_params, positions * stacked_params, 1 + 2 * layers,
+        f"{layers} stacked 3x3",
+        stacked_params,
+        positions * stacked_params,
+        1 + 2 * layers,
         layers,
         f"9·D·N + {9 * (layers - 1)}·N² = 9·{d}·{n_out} + {9 * (layers - 1)}·{n_out}²",
         (n_out, size, size),
-    )  # fmt: skip
+    )
     return [single, stack]
 
 
@@ -99,27 +106,45 @@ def inception_reductions(
     the pooled branch to ``pool_proj``. CS231n's example: 28x28x256 in, 1x1 128, 3x3 192, 5x5 96:
     854M MACs naive against 271M with reductions of 64 and a projection of 64.
     """
-    _positive(in_chans=in_chans, size=size, b1=b1, b3=b3, b5=b5, pool_proj=pool_proj,
-              reduce3=reduce3, reduce5=reduce5)  # fmt: skip
+    _positive(
+        in_chans=in_chans,
+        size=size,
+        b1=b1,
+        b3=b3,
+        b5=b5,
+        pool_proj=pool_proj,
+        reduce3=reduce3,
+        reduce5=reduce5,
+    )
     pos = size * size
     parts = [_conv(in_chans, b1, 1, pos), _conv(in_chans, b3, 3, pos), _conv(in_chans, b5, 5, pos)]
     naive = Design(
-        "naive (no 1x1 reductions)", sum(p for p, _ in parts), sum(m for _, m in parts), 5, 1,
+        "naive (no 1x1 reductions)",
+        sum(p for p, _ in parts),
+        sum(m for _, m in parts),
+        5,
+        1,
         f"1·1·{in_chans}·{b1} + 3·3·{in_chans}·{b3} + 5·5·{in_chans}·{b5}",
         (b1 + b3 + b5 + in_chans, size, size),
-    )  # fmt: skip
+    )
     parts = [
         _conv(in_chans, b1, 1, pos),
-        _conv(in_chans, reduce3, 1, pos), _conv(reduce3, b3, 3, pos),
-        _conv(in_chans, reduce5, 1, pos), _conv(reduce5, b5, 5, pos),
+        _conv(in_chans, reduce3, 1, pos),
+        _conv(reduce3, b3, 3, pos),
+        _conv(in_chans, reduce5, 1, pos),
+        _conv(reduce5, b5, 5, pos),
         _conv(in_chans, pool_proj, 1, pos),
-    ]  # fmt: skip
+    ]
     reduced = Design(
-        "with 1x1 reductions", sum(p for p, _ in parts), sum(m for _, m in parts), 5, 2,
+        "with 1x1 reductions",
+        sum(p for p, _ in parts),
+        sum(m for _, m in parts),
+        5,
+        2,
         f"1·1·{in_chans}·{b1} + 1·1·{in_chans}·{reduce3} + 3·3·{reduce3}·{b3} + "
         f"1·1·{in_chans}·{reduce5} + 5·5·{reduce5}·{b5} + 1·1·{in_chans}·{pool_proj}",
         (b1 + b3 + b5 + pool_proj, size, size),
-    )  # fmt: skip
+    )
     return [naive, reduced]
 
 
@@ -133,12 +158,25 @@ def residual_blocks(width: int, size: int, expansion: int = 4) -> list[Design]:
     basic = 2 * 9 * width * width
     bottleneck = wide * width + 9 * width * width + width * wide
     return [
-        Design(f"basic, {width}-d", basic, basic * pos, 5, 2,
-               f"2·(3·3·{width}·{width})", (width, size, size)),
-        Design(f"bottleneck, {wide}-d", bottleneck, bottleneck * pos, 3, 3,
-               f"1·1·{wide}·{width} + 3·3·{width}·{width} + 1·1·{width}·{wide}",
-               (wide, size, size)),
-    ]  # fmt: skip
+        Design(
+            f"basic, {width}-d",
+            basic,
+            basic * pos,
+            5,
+            2,
+            f"2·(3·3·{width}·{width})",
+            (width, size, size),
+        ),
+        Design(
+            f"bottleneck, {wide}-d",
+            bottleneck,
+            bottleneck * pos,
+            3,
+            3,
+            f"1·1·{wide}·{width} + 3·3·{width}·{width} + 1·1·{width}·{wide}",
+            (wide, size, size),
+        ),
+    ]
 
 
 def fc_vs_pooled_head(
@@ -153,8 +191,22 @@ def fc_vs_pooled_head(
     terms = " + ".join(f"{a}·{b} + {b}" for a, b in itertools.pairwise(widths))
     pooled = in_chans * num_classes + num_classes
     return [
-        Design(f"flatten + {layers + 1} FC", fc, fc - sum(widths[1:]), size, layers,
-               f"{terms}  ({in_chans}·{size}·{size} = {flat:,} inputs)", (num_classes, 1, 1)),
-        Design("global avg pool + 1 FC", pooled, in_chans * num_classes, size, 0,
-               f"{in_chans}·{num_classes} + {num_classes}", (num_classes, 1, 1)),
-    ]  # fmt: skip
+        Design(
+            f"flatten + {layers + 1} FC",
+            fc,
+            fc - sum(widths[1:]),
+            size,
+            layers,
+            f"{terms}  ({in_chans}·{size}·{size} = {flat:,} inputs)",
+            (num_classes, 1, 1),
+        ),
+        Design(
+            "global avg pool + 1 FC",
+            pooled,
+            in_chans * num_classes,
+            size,
+            0,
+            f"{in_chans}·{num_classes} + {num_classes}",
+            (num_classes, 1, 1),
+        ),
+    ]

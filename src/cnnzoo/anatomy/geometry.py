@@ -111,13 +111,17 @@ class WindowAxis:
         paddings = [p for p in range(0, self.span) if (steps + 2 * p) % self.stride == 0]
         paddings.sort(key=lambda p: (abs(p - self.padding), p))
         strides = [
-            s for s in range(1, max(2 * self.stride, self.span) + 1)
+            s
+            for s in range(1, max(2 * self.stride, self.span) + 1)
             if (steps + 2 * self.padding) % s == 0 and s != self.stride
-        ]  # fmt: skip
+        ]
         strides.sort(key=lambda s: (abs(s - self.stride), s))
         smallest = max(1, self.span - 2 * self.padding)
-        sizes = [n for n in range(smallest, max(self.size, smallest) + self.stride + 1)
-                 if (n - self.span + 2 * self.padding) % self.stride == 0]  # fmt: skip
+        sizes = [
+            n
+            for n in range(smallest, max(self.size, smallest) + self.stride + 1)
+            if (n - self.span + 2 * self.padding) % self.stride == 0
+        ]
         sizes.sort(key=lambda n: (abs(n - self.size), n))
         parts = []
         if paddings:
@@ -146,9 +150,13 @@ class WindowAxis:
 
 
 def window_axis(
-    size: int, kernel: int, stride: int = 1, padding: int = 0, dilation: int = 1,
+    size: int,
+    kernel: int,
+    stride: int = 1,
+    padding: int = 0,
+    dilation: int = 1,
     ceil_mode: bool = False,
-) -> WindowAxis:  # fmt: skip
+) -> WindowAxis:
     """A checked :class:`WindowAxis`: a kernel larger than the padded input is refused."""
     axis = WindowAxis(size, kernel, stride, padding, dilation, ceil_mode)
     axis.check()
@@ -267,9 +275,13 @@ def conv_arithmetic(
         )
     (kh, kw), (sh, sw), (ph, pw), (dh, dw) = map(pair, (kernel, stride, padding, dilation))
     return ConvArithmetic(
-        c, filters, window_axis(height, kh, sh, ph, dh), window_axis(width, kw, sw, pw, dw),
-        groups, bias,
-    )  # fmt: skip
+        c,
+        filters,
+        window_axis(height, kh, sh, ph, dh),
+        window_axis(width, kw, sw, pw, dw),
+        groups,
+        bias,
+    )
 
 
 def describe_misfit(h: WindowAxis, w: WindowAxis) -> str | None:

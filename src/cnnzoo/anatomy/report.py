@@ -78,25 +78,37 @@ def totals_lines(analysis: Analysis, memory: TrainingMemory | None = None) -> li
     memory = memory or analysis.training_memory()
     ops = ", ".join(f"{kind} {human(count)}" for kind, count in t.ops.items()) or "none"
     rows = [
-        ("params", f"{t.params:,} trainable ({human(t.params)})"
-                   + (f" + {t.frozen_params:,} frozen" if t.frozen_params else "")
-                   + (f"; training adds {t.training_params:,} ({human(t.training_params)}) in "
-                      "modules inference drops" if t.training_params else "")
-                   + f"; {human_bytes(t.param_bytes)} with buffers as {analysis.dtype}"),
+        (
+            "params",
+            f"{t.params:,} trainable ({human(t.params)})"
+            + (f" + {t.frozen_params:,} frozen" if t.frozen_params else "")
+            + (
+                f"; training adds {t.training_params:,} ({human(t.training_params)}) in "
+                "modules inference drops"
+                if t.training_params
+                else ""
+            )
+            + f"; {human_bytes(t.param_bytes)} with buffers as {analysis.dtype}",
+        ),
         ("MACs", f"{t.macs:,} per image ({human(t.macs)}); FLOPs {human(t.flops)}"),
         ("element-wise", f"{human(t.elementwise)} ops per image: {ops}"),
-        ("forward memory", f"{human_bytes(t.forward_bytes)} of activations per image (input "
-                           f"{human_bytes(t.input_bytes)} more)"),
+        (
+            "forward memory",
+            f"{human_bytes(t.forward_bytes)} of activations per image (input "
+            f"{human_bytes(t.input_bytes)} more)",
+        ),
         ("training memory", _training_line(memory)),
         ("depth", f"{t.depth} weight layers on the longest path"),
-    ]  # fmt: skip
+    ]
     if t.receptive_field is not None:
         h, w = t.receptive_field
-        rows.append((
-            "receptive field",
-            f"{h.size}x{w.size} pixels, jump {h.jump}, effective padding {h.padding}"
-            + ("" if h == w else f" (W: jump {w.jump}, padding {w.padding})"),
-        ))  # fmt: skip
+        rows.append(
+            (
+                "receptive field",
+                f"{h.size}x{w.size} pixels, jump {h.jump}, effective padding {h.padding}"
+                + ("" if h == w else f" (W: jump {w.jump}, padding {w.padding})"),
+            )
+        )
     if analysis.misfits:
         rows.append(("misfits", f"{len(analysis.misfits)} window(s) drop input rows or columns"))
     return rows
@@ -130,8 +142,10 @@ def _table(analysis: Analysis, depth: int, explain: bool, memory: TrainingMemory
 
 def _markdown(analysis: Analysis, depth: int, explain: bool, memory: TrainingMemory | None) -> str:
     c, h, w = analysis.input_size
-    lines = [f"## {analysis.model}: input {c}x{h}x{w}, batch {analysis.batch_size}, "
-             f"{analysis.dtype}", ""]  # fmt: skip
+    lines = [
+        f"## {analysis.model}: input {c}x{h}x{w}, batch {analysis.batch_size}, {analysis.dtype}",
+        "",
+    ]
     lines += ["| " + " | ".join(_COLUMNS) + " |", "|" + "---|" * len(_COLUMNS)]
     worked = []
     for layer in analysis.at_depth(depth):
@@ -150,19 +164,50 @@ def _markdown(analysis: Analysis, depth: int, explain: bool, memory: TrainingMem
 def _csv(analysis: Analysis, depth: int) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["layer", "type", "depth", "output_shape", "params", "frozen_params", "macs",
-                     "flops", "elementwise", "output_bytes", "new_bytes", "rf_h", "rf_w",
-                     "jump_h", "jump_w", "misfit", "explain"])  # fmt: skip
+    writer.writerow(
+        [
+            "layer",
+            "type",
+            "depth",
+            "output_shape",
+            "params",
+            "frozen_params",
+            "macs",
+            "flops",
+            "elementwise",
+            "output_bytes",
+            "new_bytes",
+            "rf_h",
+            "rf_w",
+            "jump_h",
+            "jump_w",
+            "misfit",
+            "explain",
+        ]
+    )
     for layer in analysis.at_depth(depth):
         rf = layer.rf
-        writer.writerow([
-            layer.name, layer.type, layer.depth, "x".join(map(str, layer.output_shape)),
-            layer.params, layer.frozen_params, layer.macs, layer.flops, layer.elementwise,
-            layer.output_bytes, layer.new_bytes,
-            rf[0].size if rf else "", rf[1].size if rf else "",
-            rf[0].jump if rf else "", rf[1].jump if rf else "",
-            layer.misfit or "", " | ".join(layer.explain),
-        ])  # fmt: skip
+        writer.writerow(
+            [
+                layer.name,
+                layer.type,
+                layer.depth,
+                "x".join(map(str, layer.output_shape)),
+                layer.params,
+                layer.frozen_params,
+                layer.macs,
+                layer.flops,
+                layer.elementwise,
+                layer.output_bytes,
+                layer.new_bytes,
+                rf[0].size if rf else "",
+                rf[1].size if rf else "",
+                rf[0].jump if rf else "",
+                rf[1].jump if rf else "",
+                layer.misfit or "",
+                " | ".join(layer.explain),
+            ]
+        )
     return out.getvalue()
 
 

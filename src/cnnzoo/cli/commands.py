@@ -91,8 +91,15 @@ def cmd_list(args: argparse.Namespace, console: Console) -> int:
         paper = info.params.text if info.params else "-"
         build = "faithful" if info.faithful else f"variant ({len(info.deviations)})"
         c, h, w = info.input_size
-        table.add_row(name, info.family, str(info.paper.year), f"{c}x{h}x{w}",
-                      _params_text(model, human), paper, build)  # fmt: skip
+        table.add_row(
+            name,
+            info.family,
+            str(info.paper.year),
+            f"{c}x{h}x{w}",
+            _params_text(model, human),
+            paper,
+            build,
+        )
     console.print(table)
     return 0
 
@@ -114,8 +121,11 @@ def cmd_info(args: argparse.Namespace, console: Console) -> int:
     if info.params:
         line += f"; the paper: {info.params.text} ({info.params.source})"
     console.print(line)
-    for label, figure in (("MACs", info.macs), ("top-5 err", info.top5_error),
-                          ("CIFAR-10 err", info.cifar10_error)):  # fmt: skip
+    for label, figure in (
+        ("MACs", info.macs),
+        ("top-5 err", info.top5_error),
+        ("CIFAR-10 err", info.cifar10_error),
+    ):
         if figure is not None:
             console.print(f"{label:<10} {figure.text} ({figure.source})")
     if info.torchvision:
@@ -135,13 +145,18 @@ def cmd_info(args: argparse.Namespace, console: Console) -> int:
         warnings.simplefilter("ignore", GeometryWarning)  # `cnnzoo summary` reports misfits
         analysis = analyze(model, size)
     depth = args.depth or auto_depth(analysis, max_rows=40)
-    table = Table(title=f"layers at depth {depth}, input {'x'.join(map(str, size))}",
-                  title_justify="left")  # fmt: skip
+    table = Table(
+        title=f"layers at depth {depth}, input {'x'.join(map(str, size))}", title_justify="left"
+    )
     for column in ("layer", "type", "output", "params"):
         table.add_column(column, justify="right" if column == "params" else "left")
     for layer in analysis.at_depth(depth):
-        table.add_row(layer.name, layer.type, "x".join(map(str, layer.chw)),
-                      f"{layer.params:,}" if layer.params else "")  # fmt: skip
+        table.add_row(
+            layer.name,
+            layer.type,
+            "x".join(map(str, layer.chw)),
+            f"{layer.params:,}" if layer.params else "",
+        )
     console.print(table)
     console.print(f"`cnnzoo summary {info.name}` adds MACs, memory and receptive fields.")
     return 0
@@ -159,8 +174,13 @@ def cmd_summary(args: argparse.Namespace, console: Console) -> int:
         )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", GeometryWarning)  # listed under the table instead
-        analysis = analyze(args.name, size, batch_size=args.batch_size,
-                           dtype=_DTYPES[args.dtype], strict=args.strict)  # fmt: skip
+        analysis = analyze(
+            args.name,
+            size,
+            batch_size=args.batch_size,
+            dtype=_DTYPES[args.dtype],
+            strict=args.strict,
+        )
     memory = analysis.training_memory(optimizer=args.optimizer)
     text = render(analysis, args.format, args.depth, args.explain, memory)
     if args.output:
@@ -175,18 +195,32 @@ def cmd_summary(args: argparse.Namespace, console: Console) -> int:
 
 def cmd_conv(args: argparse.Namespace, console: Console) -> int:
     size = parse_size(args.input)
-    conv = conv_arithmetic(size, args.filters, args.kernel, args.stride, args.padding,
-                           args.dilation, args.groups, not args.no_bias)  # fmt: skip
+    conv = conv_arithmetic(
+        size,
+        args.filters,
+        args.kernel,
+        args.stride,
+        args.padding,
+        args.dilation,
+        args.groups,
+        not args.no_bias,
+    )
     if args.strict and not conv.fits:
         raise GeometryError("; ".join(line for line in conv.explain() if line.startswith("misfit")))
     c, h, w = size
-    console.print(f"input   {c}x{h}x{w}; {args.filters} filters of {args.kernel}x{args.kernel}, "
-                  f"stride {args.stride}, padding {args.padding}", highlight=False)  # fmt: skip
+    console.print(
+        f"input   {c}x{h}x{w}; {args.filters} filters of {args.kernel}x{args.kernel}, "
+        f"stride {args.stride}, padding {args.padding}",
+        highlight=False,
+    )
     for line in conv.explain():
         console.print(line, highlight=False)
     oc, oh, ow = conv.output_shape
-    console.print(f"shape   {oc}x{oh}x{ow}: {oc * oh * ow:,} activations "
-                  f"({human_bytes(4 * oc * oh * ow)} as float32)", highlight=False)  # fmt: skip
+    console.print(
+        f"shape   {oc}x{oh}x{ow}: {oc * oh * ow:,} activations "
+        f"({human_bytes(4 * oc * oh * ow)} as float32)",
+        highlight=False,
+    )
     return 0
 
 
@@ -195,16 +229,26 @@ def _design_table(title: str, rows: list[Design], console: Console) -> None:
     for column in ("design", "params", "MACs", "RF", "ReLUs", "output", "parameters written out"):
         table.add_column(column, justify="right" if column in ("params", "MACs", "RF") else "left")
     for d in rows:
-        table.add_row(d.name, f"{d.params:,}", f"{d.macs:,}", str(d.receptive_field),
-                      str(d.nonlinearities), "x".join(map(str, d.output)), d.formula)  # fmt: skip
+        table.add_row(
+            d.name,
+            f"{d.params:,}",
+            f"{d.macs:,}",
+            str(d.receptive_field),
+            str(d.nonlinearities),
+            "x".join(map(str, d.output)),
+            d.formula,
+        )
     console.print(table)
     a, b = rows
 
     def ratio(x: int, y: int) -> str:
         return f"{y / x:.1f}x fewer" if x < y else f"{x / y:.2f}x the"
 
-    console.print(f"{b.name}: {ratio(b.params, a.params)} parameters and "
-                  f"{ratio(b.macs, a.macs)} MACs of {a.name}", highlight=False)  # fmt: skip
+    console.print(
+        f"{b.name}: {ratio(b.params, a.params)} parameters and "
+        f"{ratio(b.macs, a.macs)} MACs of {a.name}",
+        highlight=False,
+    )
 
 
 def cmd_design(args: argparse.Namespace, console: Console) -> int:
@@ -214,11 +258,17 @@ def cmd_design(args: argparse.Namespace, console: Console) -> int:
     if args.what == "stack":
         filters = args.filters or c
         rows = kernel_stack(args.kernel, c, filters, h)
-        _design_table(f"one {args.kernel}x{args.kernel} against stacked 3x3, D={c}, N={filters}, "
-                      f"{h}x{w}", rows, console)  # fmt: skip
-        console.print(f"the stack has fewer parameters while N < "
-                      f"{break_even_filters(args.kernel, c):.1f} (= "
-                      f"{break_even_filters(args.kernel, 1):.2f}·D)", highlight=False)  # fmt: skip
+        _design_table(
+            f"one {args.kernel}x{args.kernel} against stacked 3x3, D={c}, N={filters}, {h}x{w}",
+            rows,
+            console,
+        )
+        console.print(
+            f"the stack has fewer parameters while N < "
+            f"{break_even_filters(args.kernel, c):.1f} (= "
+            f"{break_even_filters(args.kernel, 1):.2f}·D)",
+            highlight=False,
+        )
     elif args.what == "bottleneck":
         rows = inception_reductions(c, h, *args.inception)
         _design_table(f"inception module on {c}x{h}x{w}", rows, console)
@@ -235,21 +285,40 @@ def cmd_compare(args: argparse.Namespace, console: Console) -> int:
     for pattern in args.names:  # a name matching nothing is an error, not dropped
         names += list_models(pattern) or [model_info(pattern).name]
     rows = compare(list(dict.fromkeys(names)))
-    table = Table(title="the networks side by side (each at its paper's input size)",
-                  title_justify="left")  # fmt: skip
-    for column in ("name", "year", "input", "params", "GMACs", "depth", "RF", "fwd memory",
-                   "top-5 err", "as reported in"):  # fmt: skip
+    table = Table(
+        title="the networks side by side (each at its paper's input size)", title_justify="left"
+    )
+    for column in (
+        "name",
+        "year",
+        "input",
+        "params",
+        "GMACs",
+        "depth",
+        "RF",
+        "fwd memory",
+        "top-5 err",
+        "as reported in",
+    ):
         table.add_column(
             column, justify="left" if column in ("name", "as reported in") else "right"
         )
     for r in rows:
-        params = human(r.params) + (f" +{human(r.training_params)} training"
-                                    if r.training_params else "")  # fmt: skip
-        table.add_row(r.name, str(r.year), "x".join(map(str, r.input_size)), params,
-                      f"{r.macs / 1e9:.2f}", str(r.depth), str(r.receptive_field or "-"),
-                      human_bytes(r.forward_bytes),
-                      f"{r.top5_error:g}%" if r.top5_error is not None else "-",
-                      r.top5_source or "")  # fmt: skip
+        params = human(r.params) + (
+            f" +{human(r.training_params)} training" if r.training_params else ""
+        )
+        table.add_row(
+            r.name,
+            str(r.year),
+            "x".join(map(str, r.input_size)),
+            params,
+            f"{r.macs / 1e9:.2f}",
+            str(r.depth),
+            str(r.receptive_field or "-"),
+            human_bytes(r.forward_bytes),
+            f"{r.top5_error:g}%" if r.top5_error is not None else "-",
+            r.top5_source or "",
+        )
     console.print(table)
     if args.plot:
         from cnnzoo.viz import plot_comparison
@@ -283,8 +352,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--output", help="write to this file instead of the terminal")
     p.add_argument("--batch-size", type=int, default=1, help="images per batch (memory)")
     p.add_argument("--dtype", choices=sorted(_DTYPES), default="float32")
-    p.add_argument("--optimizer", choices=sorted(OPTIMIZER_STATES), default="momentum",
-                   help="optimizer whose state the training memory counts")  # fmt: skip
+    p.add_argument(
+        "--optimizer",
+        choices=sorted(OPTIMIZER_STATES),
+        default="momentum",
+        help="optimizer whose state the training memory counts",
+    )
     p.add_argument("--strict", action="store_true", help="a window that drops input is an error")
     p.set_defaults(run=cmd_summary)
 
@@ -314,10 +387,15 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--filters", type=int, help="output channels N (default: D)")
     d = designs.add_parser("bottleneck", help="1x1 reductions: inception and ResNet blocks")
     d.add_argument("--input", default="256x28x28", help="CxHxW the block sees")
-    d.add_argument("--inception", type=int, nargs=6, default=[128, 192, 96, 64, 64, 64],
-                   metavar=("B1", "B3", "B5", "POOL", "R3", "R5"),
-                   help="1x1, 3x3, 5x5 and pool-projection filters, then the 3x3 and 5x5 "
-                        "reductions (default: the CS231n example)")  # fmt: skip
+    d.add_argument(
+        "--inception",
+        type=int,
+        nargs=6,
+        default=[128, 192, 96, 64, 64, 64],
+        metavar=("B1", "B3", "B5", "POOL", "R3", "R5"),
+        help="1x1, 3x3, 5x5 and pool-projection filters, then the 3x3 and 5x5 "
+        "reductions (default: the CS231n example)",
+    )
     d.add_argument("--width", type=int, default=64, help="ResNet block width")
     d = designs.add_parser("head", help="flatten + FC layers against global average pooling")
     d.add_argument("--input", default="512x7x7", help="CxHxW the head sees")

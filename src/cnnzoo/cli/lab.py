@@ -27,12 +27,20 @@ def cmd_experiment(args: argparse.Namespace, console: Console) -> int:
             table.add_column(column, overflow="fold")
         for e in EXPERIMENTS.values():
             arms = ", ".join(arm.label for arm in e.quick.arms)
-            table.add_row(e.name, e.title, f"{e.paper.authors} {e.paper.year}, {e.source}", arms,
-                          str(e.quick.seeds))  # fmt: skip
+            table.add_row(
+                e.name,
+                e.title,
+                f"{e.paper.authors} {e.paper.year}, {e.source}",
+                arms,
+                str(e.quick.seeds),
+            )
         console.print(table)
         return 0
-    overrides = {key: getattr(args, key) for key in ("epochs", "train_subset", "test_subset",
-                 "data_dir", "device", "threads") if getattr(args, key) is not None}  # fmt: skip
+    overrides = {
+        key: getattr(args, key)
+        for key in ("epochs", "train_subset", "test_subset", "data_dir", "device", "threads")
+        if getattr(args, key) is not None
+    }
     result = run_experiment(
         args.name,
         "full" if args.full else "quick",
@@ -124,9 +132,11 @@ def cmd_viz(args: argparse.Namespace, console: Console) -> int:
             fmap = maps[layer][0]
             if fmap.dim() != 3:
                 raise ConfigError(f"layer {layer!r} gives {tuple(fmap.shape)}, not maps (C, H, W)")
-            title = (f"{trained.config.model}: {min(len(fmap), args.max_maps)} of {len(fmap)} "
-                     f"activation maps of {layer} ({fmap.shape[1]}x{fmap.shape[2]}) for {name}; "
-                     f"{said}")  # fmt: skip
+            title = (
+                f"{trained.config.model}: {min(len(fmap), args.max_maps)} of {len(fmap)} "
+                f"activation maps of {layer} ({fmap.shape[1]}x{fmap.shape[2]}) for {name}; "
+                f"{said}"
+            )
             out = _output(args, args.run_path, f"activations-{layer.replace('.', '-')}.png")
             if args.output and len(layers) > 1:
                 out = out.with_name(f"{out.stem}-{layer.replace('.', '-')}{out.suffix}")
@@ -143,8 +153,10 @@ def cmd_viz(args: argparse.Namespace, console: Console) -> int:
         )
     layer = args.layer[0] if args.layer else viz.cam_layer(trained.model, x)
     heat = viz.grad_cam(trained.model, x, layer, target)
-    title = (f"{trained.config.model}: Grad-CAM of '{trained.classes[target]}' "
-             f"({100 * probs[target]:.1f}%) at {layer}, for {name}; {said}")  # fmt: skip
+    title = (
+        f"{trained.config.model}: Grad-CAM of '{trained.classes[target]}' "
+        f"({100 * probs[target]:.1f}%) at {layer}, for {name}; {said}"
+    )
     out = _output(args, args.run_path, "cam.png")
     print(f"wrote {viz.plot_cam(picture, heat, out, title)}")
     return 0
@@ -169,8 +181,12 @@ def _add_image_options(parser: argparse.ArgumentParser) -> None:
 
 def add_commands(sub: Any) -> None:
     p = sub.add_parser("experiment", help="test a paper's claim: `cnnzoo experiment list`")
-    p.add_argument("name", choices=["list", *EXPERIMENTS], metavar="NAME",
-                   help="an experiment, or `list`: " + ", ".join(EXPERIMENTS))  # fmt: skip
+    p.add_argument(
+        "name",
+        choices=["list", *EXPERIMENTS],
+        metavar="NAME",
+        help="an experiment, or `list`: " + ", ".join(EXPERIMENTS),
+    )
     scale = p.add_mutually_exclusive_group()
     scale.add_argument("--quick", action="store_true", help="minutes on a CPU (the default)")
     scale.add_argument("--full", action="store_true", help="the paper's setup (for a GPU)")

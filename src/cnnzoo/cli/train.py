@@ -93,8 +93,9 @@ def _add_config_options(parser: argparse.ArgumentParser) -> None:
                 flag, action=argparse.BooleanOptionalAction, default=None, help=help_text
             )
         elif f.name == "model_args":
-            group.add_argument(flag, type=_keyword_args, default=None, metavar="K=V,...",
-                               help=help_text)  # fmt: skip
+            group.add_argument(
+                flag, type=_keyword_args, default=None, metavar="K=V,...", help=help_text
+            )
         elif isinstance(f.default, tuple):
             group.add_argument(
                 flag, type=_tuple_of_floats, default=None, metavar="X,Y", help=help_text
@@ -121,8 +122,12 @@ def cmd_train(args: argparse.Namespace, console: Console) -> int:
                 f"--resume keeps the run's model and config; only --epochs and where it runs "
                 f"({options}) may change (got {', '.join(given)})"
             )
-        result = train(resume=args.resume, epochs=overrides.get("epochs"), runtime=runtime,
-                       other_data=args.other_data)  # fmt: skip
+        result = train(
+            resume=args.resume,
+            epochs=overrides.get("epochs"),
+            runtime=runtime,
+            other_data=args.other_data,
+        )
     else:
         if not args.model:
             raise ConfigError("name a model (e.g. `cnnzoo train lenet5`) or give --resume RUN")
@@ -277,9 +282,12 @@ def add_commands(sub: Any) -> None:
     p.add_argument("model", nargs="?", help="zoo model name, e.g. lenet5, resnet20")
     p.add_argument("--recipe", choices=list(RECIPES), help="paper recipe (default: fast)")
     p.add_argument("--resume", metavar="RUN", help="continue a run folder or checkpoint")
-    p.add_argument("--other-data", action="store_true",
-                   help="with --resume: go on although the data differs from what the run began "
-                   "with (warned, not refused)")  # fmt: skip
+    p.add_argument(
+        "--other-data",
+        action="store_true",
+        help="with --resume: go on although the data differs from what the run began "
+        "with (warned, not refused)",
+    )
     _add_config_options(p)
     p.set_defaults(run=cmd_train)
 

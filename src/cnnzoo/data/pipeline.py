@@ -245,8 +245,9 @@ def _folder_data(
     )
     spec = _spec(sample.images, fit)
     basis = pca_lighting_basis(sample.images) if augment.lighting else None
-    make = functools.partial(StreamLoader, batch_size=batch_size, seed=seed, shard=shard,
-                             device=device, workers=workers)  # fmt: skip
+    make = functools.partial(
+        StreamLoader, batch_size=batch_size, seed=seed, shard=shard, device=device, workers=workers
+    )
     return DataBundle(
         make(
             FolderImages(train_samples, side, fit.channels),

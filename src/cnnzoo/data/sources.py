@@ -138,19 +138,107 @@ class DatasetSpec:
 
 
 _CIFAR100_CLASSES = (
-    "apple", "aquarium_fish", "baby", "bear", "beaver", "bed", "bee", "beetle", "bicycle",
-    "bottle", "bowl", "boy", "bridge", "bus", "butterfly", "camel", "can", "castle", "caterpillar",
-    "cattle", "chair", "chimpanzee", "clock", "cloud", "cockroach", "couch", "crab", "crocodile",
-    "cup", "dinosaur", "dolphin", "elephant", "flatfish", "forest", "fox", "girl", "hamster",
-    "house", "kangaroo", "keyboard", "lamp", "lawn_mower", "leopard", "lion", "lizard", "lobster",
-    "man", "maple_tree", "motorcycle", "mountain", "mouse", "mushroom", "oak_tree", "orange",
-    "orchid", "otter", "palm_tree", "pear", "pickup_truck", "pine_tree", "plain", "plate", "poppy",
-    "porcupine", "possum", "rabbit", "raccoon", "ray", "road", "rocket", "rose", "sea", "seal",
-    "shark", "shrew", "skunk", "skyscraper", "snail", "snake", "spider", "squirrel", "streetcar",
-    "sunflower", "sweet_pepper", "table", "tank", "telephone", "television", "tiger", "tractor",
-    "train", "trout", "tulip", "turtle", "wardrobe", "whale", "willow_tree", "wolf", "woman",
-    "worm"
-)  # fmt: skip
+    "apple",
+    "aquarium_fish",
+    "baby",
+    "bear",
+    "beaver",
+    "bed",
+    "bee",
+    "beetle",
+    "bicycle",
+    "bottle",
+    "bowl",
+    "boy",
+    "bridge",
+    "bus",
+    "butterfly",
+    "camel",
+    "can",
+    "castle",
+    "caterpillar",
+    "cattle",
+    "chair",
+    "chimpanzee",
+    "clock",
+    "cloud",
+    "cockroach",
+    "couch",
+    "crab",
+    "crocodile",
+    "cup",
+    "dinosaur",
+    "dolphin",
+    "elephant",
+    "flatfish",
+    "forest",
+    "fox",
+    "girl",
+    "hamster",
+    "house",
+    "kangaroo",
+    "keyboard",
+    "lamp",
+    "lawn_mower",
+    "leopard",
+    "lion",
+    "lizard",
+    "lobster",
+    "man",
+    "maple_tree",
+    "motorcycle",
+    "mountain",
+    "mouse",
+    "mushroom",
+    "oak_tree",
+    "orange",
+    "orchid",
+    "otter",
+    "palm_tree",
+    "pear",
+    "pickup_truck",
+    "pine_tree",
+    "plain",
+    "plate",
+    "poppy",
+    "porcupine",
+    "possum",
+    "rabbit",
+    "raccoon",
+    "ray",
+    "road",
+    "rocket",
+    "rose",
+    "sea",
+    "seal",
+    "shark",
+    "shrew",
+    "skunk",
+    "skyscraper",
+    "snail",
+    "snake",
+    "spider",
+    "squirrel",
+    "streetcar",
+    "sunflower",
+    "sweet_pepper",
+    "table",
+    "tank",
+    "telephone",
+    "television",
+    "tiger",
+    "tractor",
+    "train",
+    "trout",
+    "tulip",
+    "turtle",
+    "wardrobe",
+    "whale",
+    "willow_tree",
+    "wolf",
+    "woman",
+    "worm",
+)
 
 # Content MD5s of Fashion-MNIST were measured on Debian's files, which are recompressed (so their
 # .gz MD5s differ from the publisher's); the .gz MD5s are torchvision's (datasets/mnist.py), as
@@ -161,19 +249,45 @@ DATASETS: dict[str, DatasetSpec] = {
         title="Fashion-MNIST",
         format="idx",
         train=(
-            DataFile("train-images-idx3-ubyte", 60000, "f4a8712d7a061bf5bd6d2ca38dc4d50a",
-                     "8d4fb7e6c68d591d4c3dfef9ec88bf0d"),
-            DataFile("train-labels-idx1-ubyte", 60000, "9018921c3c673c538a1fc5bad174d6f9",
-                     "25c81989df183df01b3e8a0aad5dffbe"),
+            DataFile(
+                "train-images-idx3-ubyte",
+                60000,
+                "f4a8712d7a061bf5bd6d2ca38dc4d50a",
+                "8d4fb7e6c68d591d4c3dfef9ec88bf0d",
+            ),
+            DataFile(
+                "train-labels-idx1-ubyte",
+                60000,
+                "9018921c3c673c538a1fc5bad174d6f9",
+                "25c81989df183df01b3e8a0aad5dffbe",
+            ),
         ),
         test=(
-            DataFile("t10k-images-idx3-ubyte", 10000, "8181f5470baa50b63fa0f6fddb340f0a",
-                     "bef4ecab320f06d8554ea6380940ec79"),
-            DataFile("t10k-labels-idx1-ubyte", 10000, "15d484375f8d13e6eb1aabb0c3f46965",
-                     "bb300cfdad3c16e7a12a480ee83cd310"),
+            DataFile(
+                "t10k-images-idx3-ubyte",
+                10000,
+                "8181f5470baa50b63fa0f6fddb340f0a",
+                "bef4ecab320f06d8554ea6380940ec79",
+            ),
+            DataFile(
+                "t10k-labels-idx1-ubyte",
+                10000,
+                "15d484375f8d13e6eb1aabb0c3f46965",
+                "bb300cfdad3c16e7a12a480ee83cd310",
+            ),
         ),
-        classes=("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt",
-                 "Sneaker", "Bag", "Ankle boot"),
+        classes=(
+            "T-shirt/top",
+            "Trouser",
+            "Pullover",
+            "Dress",
+            "Coat",
+            "Sandal",
+            "Shirt",
+            "Sneaker",
+            "Bag",
+            "Ankle boot",
+        ),
         image_shape=(1, 28, 28),
         torchvision="FashionMNIST",
         layouts=("FashionMNIST/raw",),
@@ -210,8 +324,18 @@ DATASETS: dict[str, DatasetSpec] = {
             DataFile("data_batch_5", 10000, "482c414d41f54cd18b22e5b47cb7c3cb"),
         ),
         test=(DataFile("test_batch", 10000, "40351d587109b95175f43aff81a1287e"),),
-        classes=("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship",
-                 "truck"),
+        classes=(
+            "airplane",
+            "automobile",
+            "bird",
+            "cat",
+            "deer",
+            "dog",
+            "frog",
+            "horse",
+            "ship",
+            "truck",
+        ),
         image_shape=(3, 32, 32),
         torchvision="CIFAR10",
         layouts=("cifar-10-batches-py",),
@@ -235,7 +359,7 @@ DATASETS: dict[str, DatasetSpec] = {
         class_key="fine_label_names",
         label_key="fine_labels",
     ),
-}  # fmt: skip
+}
 
 
 def _spec(name: str) -> DatasetSpec:
@@ -551,8 +675,14 @@ def _verify(blob: _Blob, expected: DataFile, count: int, what: str) -> None:
         )
 
 
-_IDX_TYPES = {0x08: "unsigned byte", 0x09: "signed byte", 0x0B: "short", 0x0C: "int",
-              0x0D: "float", 0x0E: "double"}  # fmt: skip
+_IDX_TYPES = {
+    0x08: "unsigned byte",
+    0x09: "signed byte",
+    0x0B: "short",
+    0x0C: "int",
+    0x0D: "float",
+    0x0E: "double",
+}
 
 
 def _parse_idx(blob: _Blob) -> torch.Tensor:
@@ -745,9 +875,13 @@ def _cifar_array(value: object, what: str, kinds: tuple[str, ...]) -> np.ndarray
     dtype = value.dtype
     name = dtype.name.lstrip("<|=") if isinstance(dtype, _PickledDtype) else "?"
     shape = value.shape
-    if (not isinstance(dtype, _PickledDtype) or name not in kinds or dtype.order == ">"
-            or not isinstance(shape, tuple) or not all(isinstance(n, int) and n >= 0
-                                                       for n in shape)):  # fmt: skip
+    if (
+        not isinstance(dtype, _PickledDtype)
+        or name not in kinds
+        or dtype.order == ">"
+        or not isinstance(shape, tuple)
+        or not all(isinstance(n, int) and n >= 0 for n in shape)
+    ):
         raise DataIntegrityError(
             f"{what} is an array of dtype {name} and shape {shape}, which CIFAR never has "
             f"(expected {' or '.join(kinds)}); it was not read"
@@ -861,9 +995,10 @@ class FolderSplit:
 def _images_under(directory: Path) -> list[Path]:
     # Hidden files are skipped: macOS's "._photo.jpg" companions are not images.
     return sorted(
-        p for p in directory.rglob("*")
+        p
+        for p in directory.rglob("*")
         if p.suffix.lower() in IMAGE_EXTENSIONS and not p.name.startswith(".") and p.is_file()
-    )  # fmt: skip
+    )
 
 
 def image_folder_split(
@@ -885,9 +1020,7 @@ def image_folder_split(
             f"image folder {base} {'is not a directory' if base.exists() else 'does not exist'}: "
             "expected a directory with one sub-folder of images per class"
         )
-    folders = sorted(
-        d for d in base.iterdir() if d.is_dir() and not d.name.startswith(".")
-    )  # fmt: skip
+    folders = sorted(d for d in base.iterdir() if d.is_dir() and not d.name.startswith("."))
     per_class = {d.name: _images_under(d) for d in folders}
     total = sum(len(paths) for paths in per_class.values())
     extensions = " ".join(IMAGE_EXTENSIONS)
@@ -909,7 +1042,7 @@ def image_folder_split(
             f"({extensions}); add images or remove the folders"
         )
     if len(per_class) < 2:
-        (name, paths), = per_class.items()  # fmt: skip
+        ((name, paths),) = per_class.items()
         raise ConfigError(
             f"image folder {base} has one class, {name!r} with {len(paths)} images: a "
             "classifier needs at least two class sub-folders"
@@ -940,8 +1073,7 @@ def _to_mode(image: Image.Image, mode: str) -> Image.Image:
     if image.mode == "F":
         # Float images (TIFF, scientific cameras): [0, 1] as most tools write them, else their
         # own range stretched over 0..255; PIL's convert would clip [0, 1] to black.
-        values = np.nan_to_num(np.asarray(image, dtype=np.float64), nan=0.0, posinf=0.0,
-                               neginf=0.0)  # fmt: skip
+        values = np.nan_to_num(np.asarray(image, dtype=np.float64), nan=0.0, posinf=0.0, neginf=0.0)
         low, high = float(values.min(initial=0.0)), float(values.max(initial=0.0))
         if low < 0.0 or high > 1.0:
             values = (values - low) / (high - low)

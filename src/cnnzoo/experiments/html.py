@@ -94,9 +94,15 @@ def _experiment(folder: Path, summary: dict[str, Any]) -> str:
     claims = []
     for claim in summary["claims"]:
         css = "held" if claim["verdict"].startswith("held") else "not"
-        claims.append([claim["text"], claim["paper"], claim["measured"],
-                       _Markup(f'<span class="{css}">{e(claim["verdict"])}</span>'),
-                       claim["seeds"] or "exact"])  # fmt: skip
+        claims.append(
+            [
+                claim["text"],
+                claim["paper"],
+                claim["measured"],
+                _Markup(f'<span class="{css}">{e(claim["verdict"])}</span>'),
+                claim["seeds"] or "exact",
+            ]
+        )
     parts.append(_table(["claim", "paper", "measured", "verdict", "seeds"], claims))
     if summary.get("failed_runs"):
         parts.append(f"<p class='not'>{e(FAILED_RUNS)}: {e('; '.join(summary['failed_runs']))}</p>")
@@ -125,25 +131,51 @@ def _run(folder: Path, scratch: Path) -> str:
     else:
         parts.append("<p class='meta'>not finished: no summary.json yet</p>")
     history = load_history(folder)
-    curves = plot_curves({folder.name: [history]}, scratch / f"{folder.name}-curves.png",
-                         f"{config['model']} on {config['data']}: training curves")  # fmt: skip
+    curves = plot_curves(
+        {folder.name: [history]},
+        scratch / f"{folder.name}-curves.png",
+        f"{config['model']} on {config['data']}: training curves",
+    )
     parts.append(_image(curves, "training curves: error, loss and learning rate per epoch"))
-    columns = (("epoch", ""), ("train_loss", ".4f"), ("train_top1", ".2f"), ("test_loss", ".4f"),
-               ("test_top1", ".2f"), ("lr", ".4g"), ("epoch_time_s", ".1f"))  # fmt: skip
+    columns = (
+        ("epoch", ""),
+        ("train_loss", ".4f"),
+        ("train_top1", ".2f"),
+        ("test_loss", ".4f"),
+        ("test_top1", ".2f"),
+        ("lr", ".4g"),
+        ("epoch_time_s", ".1f"),
+    )
     epochs = [[_number(row.get(key, ""), spec) for key, spec in columns] for row in history]
-    parts.append(_table(["epoch", "train loss", "train top-1 (%)", "test loss",
-                         "test top-1 (%)", "lr", "time (s)"], epochs))  # fmt: skip
+    parts.append(
+        _table(
+            [
+                "epoch",
+                "train loss",
+                "train top-1 (%)",
+                "test loss",
+                "test top-1 (%)",
+                "lr",
+                "time (s)",
+            ],
+            epochs,
+        )
+    )
     if (folder / "checkpoint.pt").exists():
         trained = load_trained(folder)
-        path = plot_filters(trained.model, scratch / f"{folder.name}-filters.png",
-                            f"{config['model']} after {trained.epoch} epochs")  # fmt: skip
+        path = plot_filters(
+            trained.model,
+            scratch / f"{folder.name}-filters.png",
+            f"{config['model']} after {trained.epoch} epochs",
+        )
         parts.append(_image(path, "first-layer filters of the trained weights"))
     for png in sorted(set(folder.glob("*.png")) - {folder / "curves.png", folder / "filters.png"}):
         if safe_member(png, folder):  # a link to a file elsewhere is never copied in
             parts.append(_image(png, png.stem.replace("_", " ").replace("-", " ")))
     rows = [[k, v] for k, v in config.items()]
-    parts.append("<details><summary>config.json</summary>" + _table(["field", "value"], rows)
-                 + "</details>")  # fmt: skip
+    parts.append(
+        "<details><summary>config.json</summary>" + _table(["field", "value"], rows) + "</details>"
+    )
     return "\n".join(parts)
 
 

@@ -40,15 +40,25 @@ def write_report(summary: dict[str, Any], folder: Path, curves: bool = True) -> 
     scale = f"{summary['scale']} scale, {summary['data']}, {summary['seeds']} seed(s)"
     images = []
     if curves and trained:
-        plot_curves(trained, folder / "curves.png", f"{summary['title']} — {scale}",
-                    target_error=summary.get("target_error"))  # fmt: skip
+        plot_curves(
+            trained,
+            folder / "curves.png",
+            f"{summary['title']} — {scale}",
+            target_error=summary.get("target_error"),
+        )
         images.append(("Training curves", "curves.png"))
     metrics = [(key, METRICS[key].label) for key in summary["metrics"]]
     plot_measures(arms, metrics, folder / "measures.png", f"{summary['title']} — {scale}")
     images.append(("Measured figures", "measures.png"))
 
-    lines = [f"# {summary['title']}", "", f"**Question.** {summary['question']}", "",
-             f"**Paper.** {summary['paper']} ({summary['source']})", ""]  # fmt: skip
+    lines = [
+        f"# {summary['title']}",
+        "",
+        f"**Question.** {summary['question']}",
+        "",
+        f"**Paper.** {summary['paper']} ({summary['source']})",
+        "",
+    ]
     config = ", ".join(f"{k}={v}" for k, v in summary["config"].items())
     lines += [
         f"**Setup.** {scale}; recipe `{summary['recipe']}` with {config or 'its own values'}."
@@ -60,11 +70,18 @@ def write_report(summary: dict[str, Any], folder: Path, curves: bool = True) -> 
     ]
     if summary["note"]:
         lines += ["", f"**Departs from the paper.** {summary['note']}."]
-    lines += ["", "## Claims", "", "| claim | paper | measured | verdict | seeds |",
-              "|---|---|---|---|---|"]  # fmt: skip
+    lines += [
+        "",
+        "## Claims",
+        "",
+        "| claim | paper | measured | verdict | seeds |",
+        "|---|---|---|---|---|",
+    ]
     for claim in summary["claims"]:
-        lines.append(f"| {claim['text']} | {claim['paper']} | {claim['measured']} | "
-                     f"**{claim['verdict']}** | {claim['seeds'] or 'exact'} |")  # fmt: skip
+        lines.append(
+            f"| {claim['text']} | {claim['paper']} | {claim['measured']} | "
+            f"**{claim['verdict']}** | {claim['seeds'] or 'exact'} |"
+        )
     if summary["failed_runs"]:
         lines += [
             "",

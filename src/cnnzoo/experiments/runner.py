@@ -88,8 +88,14 @@ def _stats(values: Sequence[float | None]) -> dict[str, Any]:
     finite = [v for v in numbers if math.isfinite(v)]
     mean = statistics.fmean(numbers) if numbers and len(finite) == len(numbers) else math.inf
     std = statistics.stdev(finite) if len(finite) == len(numbers) and len(finite) > 1 else 0.0
-    return {"mean": mean, "std": std, "min": min(numbers), "max": max(numbers),
-            "n": len(numbers), "values": values}  # fmt: skip
+    return {
+        "mean": mean,
+        "std": std,
+        "min": min(numbers),
+        "max": max(numbers),
+        "n": len(numbers),
+        "values": values,
+    }
 
 
 def judge(claim: Claim, arms: dict[str, dict[str, Any]]) -> dict[str, Any]:
@@ -122,9 +128,16 @@ def judge(claim: Claim, arms: dict[str, dict[str, Any]]) -> dict[str, Any]:
         )
     else:
         measured = f"{_figure(better)} vs {_figure(worse)} ({sign * -margin:+.2f})"
-    return {"text": claim.text, "metric": claim.metric, "better": claim.better,
-            "worse": claim.worse, "paper": claim.paper, "measured": measured,
-            "verdict": verdict, "seeds": seeds}  # fmt: skip
+    return {
+        "text": claim.text,
+        "metric": claim.metric,
+        "better": claim.better,
+        "worse": claim.worse,
+        "paper": claim.paper,
+        "measured": measured,
+        "verdict": verdict,
+        "seeds": seeds,
+    }
 
 
 def _figure(stats: dict[str, Any]) -> str:
@@ -215,10 +228,15 @@ def run_experiment(
             for seed in range(n_seeds):
                 values = {**setup.config, **arm.config, **overrides}
                 config = resolve_config(
-                    arm.model, setup.recipe, **values, seed=seed, data=setup.data,
-                    model_args=dict(arm.model_args), out=str(folder / "runs"),
+                    arm.model,
+                    setup.recipe,
+                    **values,
+                    seed=seed,
+                    data=setup.data,
+                    model_args=dict(arm.model_args),
+                    out=str(folder / "runs"),
                     name=f"{arm.slug}-seed{seed}",
-                )  # fmt: skip
+                )
                 run_dir = folder / "runs" / config.name
                 say(f"{experiment.name}: {arm.label}, seed {seed} -> {run_dir}")
                 try:
@@ -229,9 +247,15 @@ def run_experiment(
                         f"{stop}; or run `{again}` again to continue the whole experiment"
                     ) from None
                 chance = 100 / len(DATASETS[setup.data].classes)
-                runs.append({"seed": seed, "run_dir": str(run_dir), "history": history,
-                             "learned": history[-1]["train_top1"] > chance + LEARNED_MARGIN,
-                             **measure_history(history, setup.target_error)})  # fmt: skip
+                runs.append(
+                    {
+                        "seed": seed,
+                        "run_dir": str(run_dir),
+                        "history": history,
+                        "learned": history[-1]["train_top1"] > chance + LEARNED_MARGIN,
+                        **measure_history(history, setup.target_error),
+                    }
+                )
         cost = _analysis(arm, setup, config)
         for run in runs:
             run.update(cost)
@@ -243,9 +267,16 @@ def run_experiment(
             )
             if arm.train or not per_seed:
                 stats[key] = _stats(measured)
-        arms[arm.label] = {"label": arm.label, "model": arm.model, "model_args": arm.model_args,
-                           "config": arm.config, "trained": arm.train, **cost, "runs": runs,
-                           "stats": stats}  # fmt: skip
+        arms[arm.label] = {
+            "label": arm.label,
+            "model": arm.model,
+            "model_args": arm.model_args,
+            "config": arm.config,
+            "trained": arm.train,
+            **cost,
+            "runs": runs,
+            "stats": stats,
+        }
     summary = {
         "experiment": experiment.name,
         "title": experiment.title,

@@ -30,13 +30,36 @@ BATCHNORM = Paper(
 # label smoothing unless the experiment is about them, so each arm differs in one thing only.
 # Without batch norm, one seed in three of ConvNet-4 collapsed to chance at a peak rate of 0.05;
 # 0.02 trains every seed.
-PLAIN_SGD = dict(optimizer="sgd", momentum=0.9, nesterov=False, weight_decay=0.0,
-                 label_smoothing=0.0, crop_padding=0, flip=False, no_decay_norm=False)  # fmt: skip
-QUICK_CONVNET = dict(PLAIN_SGD, batch_size=128, lr=0.02, schedule="onecycle", warmup_epochs=1.0,
-                     weight_decay=5e-4, fit="pad")  # fmt: skip
+PLAIN_SGD = dict(
+    optimizer="sgd",
+    momentum=0.9,
+    nesterov=False,
+    weight_decay=0.0,
+    label_smoothing=0.0,
+    crop_padding=0,
+    flip=False,
+    no_decay_norm=False,
+)
+QUICK_CONVNET = dict(
+    PLAIN_SGD,
+    batch_size=128,
+    lr=0.02,
+    schedule="onecycle",
+    warmup_epochs=1.0,
+    weight_decay=5e-4,
+    fit="pad",
+)
 FULL_CONVNET = dict(QUICK_CONVNET, fit="auto", epochs=60, crop_padding=4, flip=True)
-QUICK_RESNET = dict(PLAIN_SGD, batch_size=128, lr=0.05, schedule="onecycle", warmup_epochs=1.0,
-                    weight_decay=5e-4, crop_padding=2, flip=True)  # fmt: skip
+QUICK_RESNET = dict(
+    PLAIN_SGD,
+    batch_size=128,
+    lr=0.05,
+    schedule="onecycle",
+    warmup_epochs=1.0,
+    weight_decay=5e-4,
+    crop_padding=2,
+    flip=True,
+)
 CIFAR = "CIFAR-10, the paper's data"
 FASHION = "Fashion-MNIST slice, CPU-sized"
 
@@ -57,13 +80,19 @@ def _augmentations(crop_padding: int) -> tuple[Arm, ...]:
 
 # The arms that quick and full scales share.
 ACTIVATIONS = _arms(("ReLU", "convnet4", {"act": "relu"}), ("tanh", "convnet4", {"act": "tanh"}))
-NORMALISATIONS = _arms(("none", "convnet4", {}), ("LRN", "convnet4", {"norm": "lrn"}),
-                       ("batch norm", "convnet4", {"norm": "bn"}))  # fmt: skip
+NORMALISATIONS = _arms(
+    ("none", "convnet4", {}),
+    ("LRN", "convnet4", {"norm": "lrn"}),
+    ("batch norm", "convnet4", {"norm": "bn"}),
+)
 # VGG trained its deep nets from shallower ones' weights; batch norm is today's way to let the
 # twice-as-deep stack train in a few epochs, so both kinds are compared.
-STACKINGS = _arms(("5x5", "convnet4", {}), ("2 x 3x3", "convnet4", {"stack": True}),
-                  ("5x5, BN", "convnet4", {"norm": "bn"}),
-                  ("2 x 3x3, BN", "convnet4", {"stack": True, "norm": "bn"}))  # fmt: skip
+STACKINGS = _arms(
+    ("5x5", "convnet4", {}),
+    ("2 x 3x3", "convnet4", {"stack": True}),
+    ("5x5, BN", "convnet4", {"norm": "bn"}),
+    ("2 x 3x3, BN", "convnet4", {"stack": True, "norm": "bn"}),
+)
 IMAGENET = (3, 224, 224)
 BOTTLENECKS = (  # the ImageNet networks are counted, not trained
     Arm("GoogLeNet", "googlenet", train=False, input_size=IMAGENET),
@@ -87,8 +116,9 @@ PLAIN_AND_RESIDUAL = _arms(
     ("resnet-20", "resnet20", {}),
     ("resnet-56", "resnet56", {}),
 )
-DEPTHS = _arms(("resnet-20", "resnet20", {}), ("resnet-56", "resnet56", {}),
-               ("resnet-110", "resnet110", {}))  # fmt: skip
+DEPTHS = _arms(
+    ("resnet-20", "resnet20", {}), ("resnet-56", "resnet56", {}), ("resnet-110", "resnet110", {})
+)
 
 EXPERIMENTS: dict[str, Experiment] = {
     e.name: e

@@ -335,5 +335,8 @@ class PooledLinearNet(ZooModel):
     def reset_classifier(self, num_classes: int) -> None:
         self.num_classes = num_classes
         device = next(self.parameters()).device
-        setattr(self, self.classifier_attr,
-                linear_or_identity(self.num_features, num_classes).to(device))  # fmt: skip
+        setattr(
+            self,
+            self.classifier_attr,
+            linear_or_identity(self.num_features, num_classes).to(device),
+        )

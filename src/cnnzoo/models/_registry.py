@@ -125,8 +125,10 @@ def _options(fn: Callable[..., ZooModel]) -> tuple[str, ...]:
         cls = typing.get_type_hints(fn).get("return")
         init = list(inspect.signature(cls.__init__).parameters.values())[1:] if cls else []
         if not isinstance(cls, type) or any(p.kind is p.VAR_KEYWORD for p in init):
-            raise TypeError(f"{fn.__name__}: its **kwargs must go to the class it returns, "
-                            "annotated, whose __init__ names every option")  # fmt: skip
+            raise TypeError(
+                f"{fn.__name__}: its **kwargs must go to the class it returns, "
+                "annotated, whose __init__ names every option"
+            )
         names |= {p.name for p in init if p.kind in _NAMED}
     return tuple(sorted(names))
 

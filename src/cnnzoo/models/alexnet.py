@@ -74,9 +74,13 @@ def make_features(
     channels = in_chans
     for i, layer in enumerate(layers, 1):
         conv = nn.Conv2d(
-            channels, layer.out_channels, layer.kernel, layer.stride, layer.padding,
+            channels,
+            layer.out_channels,
+            layer.kernel,
+            layer.stride,
+            layer.padding,
             groups=layer.groups,
-        )  # fmt: skip
+        )
         modules += [(f"conv{i}", conv), (f"relu{i}", nn.ReLU(inplace=True))]
         for op in layer.after:
             if op == "lrn":
@@ -101,14 +105,21 @@ def init_gaussian(model: nn.Module, std: float, bias_one: Sequence[str] = ()) ->
                 nn.init.constant_(module.bias, 1.0 if name.split(".")[-1] in bias_one else 0.0)
 
 
-def _alexnet(layers: Sequence[ConvLayer], paper: bool, num_classes: int, in_chans: int,
-             dropout: float, hidden: int) -> ConvFCNet:  # fmt: skip
+def _alexnet(
+    layers: Sequence[ConvLayer],
+    paper: bool,
+    num_classes: int,
+    in_chans: int,
+    dropout: float,
+    hidden: int,
+) -> ConvFCNet:
     features = make_features(layers, in_chans, named=paper)
     classifier = fc_head(
         256 * 6 * 6, hidden, num_classes, dropout, named=paper, dropout_first=not paper
     )
-    return ConvFCNet(features, classifier, 6, num_classes, in_chans,
-                     pooling_stages(features, in_chans))  # fmt: skip
+    return ConvFCNet(
+        features, classifier, 6, num_classes, in_chans, pooling_stages(features, in_chans)
+    )
 
 
 @register_model(
@@ -119,8 +130,9 @@ def _alexnet(layers: Sequence[ConvLayer], paper: bool, num_classes: int, in_chan
     params=reported("60M", "§1: 'The neural network ... has 60 million parameters'", 1e6),
     top5_error=reported("15.3%", "Table 2: ILSVRC-2012 test, 7 CNNs (one CNN: 18.2% val)"),
 )
-def alexnet(num_classes: int = 1000, in_chans: int = 3, dropout: float = 0.5,
-            hidden: int = 4096) -> ConvFCNet:  # fmt: skip
+def alexnet(
+    num_classes: int = 1000, in_chans: int = 3, dropout: float = 0.5, hidden: int = 4096
+) -> ConvFCNet:
     """AlexNet as published: two GPU towers as grouped convolutions, LRN, overlapping pooling."""
     model = _alexnet(PAPER_LAYERS, True, num_classes, in_chans, dropout, hidden)
     init_gaussian(model, 0.01, bias_one=("conv2", "conv4", "conv5", "fc6", "fc7"))
@@ -142,7 +154,8 @@ def alexnet(num_classes: int = 1000, in_chans: int = 3, dropout: float = 0.5,
     torchvision="alexnet",
     torchvision_equal=True,
 )
-def alexnet_owt(num_classes: int = 1000, in_chans: int = 3, dropout: float = 0.5,
-            hidden: int = 4096) -> ConvFCNet:  # fmt: skip
+def alexnet_owt(
+    num_classes: int = 1000, in_chans: int = 3, dropout: float = 0.5, hidden: int = 4096
+) -> ConvFCNet:
     """torchvision's AlexNet: the single-tower 'one weird trick' widths, no LRN."""
     return _alexnet(OWT_LAYERS, False, num_classes, in_chans, dropout, hidden)

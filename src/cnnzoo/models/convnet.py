@@ -99,8 +99,14 @@ class ConvNet(ConvFCNet):
             else:
                 head.append((f"fc{i}", linear_or_identity(width, out)))
         self.num_features = width
-        super().__init__(features, nn.Sequential(OrderedDict(head)), 4, num_classes, in_chans,
-                         pooling_stages(features, in_chans))  # fmt: skip
+        super().__init__(
+            features,
+            nn.Sequential(OrderedDict(head)),
+            4,
+            num_classes,
+            in_chans,
+            pooling_stages(features, in_chans),
+        )
 
     def reset_classifier(self, num_classes: int) -> None:
         self.num_classes = num_classes

@@ -44,8 +44,9 @@ class DenseLayer(nn.Module):
     dropout layer after each convolutional layer (except the first one)", as the authors'
     ``DenseConnectLayer.lua`` does after the 1x1 too; torchvision drops only after the 3x3)."""
 
-    def __init__(self, in_channels: int, growth_rate: int, bn_size: int | None,
-                 drop_rate: float) -> None:  # fmt: skip
+    def __init__(
+        self, in_channels: int, growth_rate: int, bn_size: int | None, drop_rate: float
+    ) -> None:
         super().__init__()
         width = in_channels
         if bn_size is not None:
@@ -72,8 +73,14 @@ class DenseLayer(nn.Module):
 class DenseBlock(nn.ModuleDict):
     """Layers ``denselayer1..L``; the block's output concatenates its input and every layer's."""
 
-    def __init__(self, num_layers: int, in_channels: int, growth_rate: int,
-                 bn_size: int | None, drop_rate: float) -> None:  # fmt: skip
+    def __init__(
+        self,
+        num_layers: int,
+        in_channels: int,
+        growth_rate: int,
+        bn_size: int | None,
+        drop_rate: float,
+    ) -> None:
         super().__init__()
         for i in range(num_layers):
             layer = DenseLayer(in_channels + i * growth_rate, growth_rate, bn_size, drop_rate)
@@ -149,8 +156,9 @@ class DenseNet(PooledLinearNet):
                 self.features.add_module(f"transition{i + 1}", transition)
                 width, reduction = out, reduction * 2
         self.features.add_module(f"norm{len(block_config) + 1}", nn.BatchNorm2d(width))
-        self.feature_info.append(FeatureInfo(f"features.norm{len(block_config) + 1}", width,
-                                             reduction))  # fmt: skip
+        self.feature_info.append(
+            FeatureInfo(f"features.norm{len(block_config) + 1}", width, reduction)
+        )
         self.num_features = width
         self.avgpool = nn.AdaptiveAvgPool2d((1, 1))
         self.dropout = nn.Identity()
@@ -178,8 +186,13 @@ IMAGENET_BLOCKS = {
 }
 
 
-def _entry(params: str | None, top5: str | None = None, error: str | None = None,
-           cifar: bool = False, torchvision: str | None = None) -> dict[str, Any]:  # fmt: skip
+def _entry(
+    params: str | None,
+    top5: str | None = None,
+    error: str | None = None,
+    cifar: bool = False,
+    torchvision: str | None = None,
+) -> dict[str, Any]:
     return {
         "family": "DenseNet-CIFAR" if cifar else "DenseNet",
         "paper": PAPER,
@@ -241,8 +254,7 @@ def densenet40_k12(growth_rate: int = 12, depth: int = 40, **kwargs: Any) -> Den
     if growth_rate < 1:
         raise ConfigError(f"growth_rate k must be a positive number of maps, got {growth_rate}")
     n = (depth - 4) // 3
-    return DenseNet(growth_rate, (n, n, n), stem="cifar", bn_size=None, compression=1.0,
-                    **kwargs)  # fmt: skip
+    return DenseNet(growth_rate, (n, n, n), stem="cifar", bn_size=None, compression=1.0, **kwargs)
 
 
 @register_model(**_entry("0.8M", error="4.51%", cifar=True))

@@ -70,8 +70,14 @@ class Inception(nn.Module):
     """Four branches concatenated (Fig. 2b): 1x1; 1x1 then 3x3; 1x1 then 5x5; 3x3 max pooling
     then 1x1. The 1x1 reductions in front of the 3x3 and 5x5 keep the cost in bounds."""
 
-    def __init__(self, in_channels: int, widths: tuple[int, int, int, int, int, int],
-                 norm: bool, large_kernel: int, reduce: bool = True) -> None:  # fmt: skip
+    def __init__(
+        self,
+        in_channels: int,
+        widths: tuple[int, int, int, int, int, int],
+        norm: bool,
+        large_kernel: int,
+        reduce: bool = True,
+    ) -> None:
         super().__init__()
         ch1, red3, ch3, red5, ch5, proj = widths
         if not reduce:  # Fig. 2a, the "naive" module: no 1x1 in front, pooled input passed on
@@ -149,8 +155,10 @@ class GoogLeNet(PooledLinearNet):
         super().__init__(num_classes, in_chans)
         norm = not paper
         if transform_input and in_chans != 3:
-            raise ConfigError("transform_input re-normalises RGB for torchvision's weights: "
-                             f"it needs in_chans=3, got {in_chans}")  # fmt: skip
+            raise ConfigError(
+                "transform_input re-normalises RGB for torchvision's weights: "
+                f"it needs in_chans=3, got {in_chans}"
+            )
         self.transform_input = transform_input
         self.conv1 = BasicConv2d(in_chans, 64, 7, stride=2, padding=3, norm=norm)
         self.maxpool1 = nn.MaxPool2d(3, stride=2, ceil_mode=True)
@@ -246,8 +254,10 @@ class GoogLeNet(PooledLinearNet):
         """The logits and both auxiliary heads' logits, as torchvision's GoogLeNet returns them
         in training mode: ``GoogLeNetOutputs(logits, aux_logits2, aux_logits1)``."""
         if self.aux1 is None or self.aux2 is None:
-            raise ConfigError(f"{self.model_name or 'GoogLeNet'} was built with aux_logits=False: "
-                             "it has no auxiliary heads")  # fmt: skip
+            raise ConfigError(
+                f"{self.model_name or 'GoogLeNet'} was built with aux_logits=False: "
+                "it has no auxiliary heads"
+            )
         self.check_input(x)
         x = self._stem_to_4a(x)
         aux1 = self.aux1(x)

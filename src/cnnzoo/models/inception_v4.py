@@ -28,8 +28,13 @@ PAPER = Paper(
 )
 
 
-def conv(in_ch: int, out_ch: int, kernel: int | tuple[int, int], stride: int = 1,
-         padding: int | tuple[int, int] | None = None) -> BasicConv2d:  # fmt: skip
+def conv(
+    in_ch: int,
+    out_ch: int,
+    kernel: int | tuple[int, int],
+    stride: int = 1,
+    padding: int | tuple[int, int] | None = None,
+) -> BasicConv2d:
     """Conv-BN-ReLU; ``padding=None`` is 'same' for stride 1; pass 0 for the paper's 'V'."""
     if padding is None:
         kh, kw = (kernel, kernel) if isinstance(kernel, int) else kernel
@@ -89,8 +94,13 @@ def inception_a(in_ch: int = 384) -> Concat:
     )
 
 
-def reduction_a(in_ch: int = 384, k: int = 192, l: int = 224, m: int = 256,  # noqa: E741
-                n: int = 384) -> Concat:  # fmt: skip
+def reduction_a(
+    in_ch: int = 384,
+    k: int = 192,
+    l: int = 224,  # noqa: E741 (the paper names it l)
+    m: int = 256,
+    n: int = 384,
+) -> Concat:
     """Fig. 7 with Table 1's k, l, m, n for Inception-v4: 35x35 → 17x17, 1024 maps."""
     return Concat(
         pool=nn.MaxPool2d(3, stride=2),
@@ -147,9 +157,16 @@ class InceptionC(nn.Module):
         b3 = self.branch3(x)
         b4 = self.branch4(x)
         return torch.cat(
-            [self.branch1(x), self.branch2(x), self.branch3_1x3(b3), self.branch3_3x1(b3),
-             self.branch4_1x3(b4), self.branch4_3x1(b4)], 1,
-        )  # fmt: skip
+            [
+                self.branch1(x),
+                self.branch2(x),
+                self.branch3_1x3(b3),
+                self.branch3_3x1(b3),
+                self.branch4_1x3(b4),
+                self.branch4_3x1(b4),
+            ],
+            1,
+        )
 
 
 class InceptionV4(PooledLinearNet):

@@ -42,8 +42,10 @@ def mlpconv(in_channels: int, kernel: int, padding: int, widths: tuple[int, ...]
     channels = in_channels
     for i, width in enumerate(widths):
         k, p = (kernel, padding) if i == 0 else (1, 0)
-        layers += [(f"conv{i}", nn.Conv2d(channels, width, k, padding=p)),
-                   (f"relu{i}", nn.ReLU(inplace=True))]  # fmt: skip
+        layers += [
+            (f"conv{i}", nn.Conv2d(channels, width, k, padding=p)),
+            (f"relu{i}", nn.ReLU(inplace=True)),
+        ]
         channels = width
     return nn.Sequential(OrderedDict(layers))
 

@@ -71,8 +71,9 @@ class PreActResNet(PooledLinearNet):
     def __init__(self, depth: int, num_classes: int = 10, in_chans: int = 3) -> None:
         super().__init__(num_classes, in_chans)
         if (depth - 2) % 9:
-            raise ConfigError(f"pre-activation bottleneck ResNets have 9n+2 layers (164, 1001), "
-                             f"got {depth}")  # fmt: skip
+            raise ConfigError(
+                f"pre-activation bottleneck ResNets have 9n+2 layers (164, 1001), got {depth}"
+            )
         n = (depth - 2) // 9
         self.conv1 = nn.Conv2d(in_chans, 16, 3, padding=1, bias=False)
         self.feature_info = [FeatureInfo("conv1", 16, 1)]

@@ -74,8 +74,14 @@ class BasicBlock(nn.Module):
 
     expansion = 1
 
-    def __init__(self, in_channels: int, planes: int, stride: int, shortcut: Shortcut,
-                 stride_in_1x1: bool = False) -> None:  # fmt: skip
+    def __init__(
+        self,
+        in_channels: int,
+        planes: int,
+        stride: int,
+        shortcut: Shortcut,
+        stride_in_1x1: bool = False,
+    ) -> None:
         super().__init__()
         self.conv1 = nn.Conv2d(in_channels, planes, 3, stride=stride, padding=1, bias=False)
         self.bn1 = nn.BatchNorm2d(planes)
@@ -102,8 +108,14 @@ class Bottleneck(nn.Module):
 
     expansion = 4
 
-    def __init__(self, in_channels: int, planes: int, stride: int, shortcut: Shortcut,
-                 stride_in_1x1: bool = True) -> None:  # fmt: skip
+    def __init__(
+        self,
+        in_channels: int,
+        planes: int,
+        stride: int,
+        shortcut: Shortcut,
+        stride_in_1x1: bool = True,
+    ) -> None:
         super().__init__()
         out_channels = planes * self.expansion
         s1, s3 = (stride, 1) if stride_in_1x1 else (1, stride)
@@ -214,8 +226,14 @@ def _imagenet(depth: int, v15: bool = False, **kwargs: Any) -> ResNet:
     return ResNet(block, depths, stride_in_1x1=not v15, **kwargs)
 
 
-def _entry(depth: int, params: str, macs: str, top5: str | None, v15: bool = False,
-           macs_source: str = "Table 1") -> dict[str, Any]:  # fmt: skip
+def _entry(
+    depth: int,
+    params: str,
+    macs: str,
+    top5: str | None,
+    v15: bool = False,
+    macs_source: str = "Table 1",
+) -> dict[str, Any]:
     basic = IMAGENET_DEPTHS[depth][0] is BasicBlock
     return {
         "family": "ResNet",
@@ -299,8 +317,7 @@ def _cifar(depth: int, shortcut: Shortcut, block: str = "basic", **kwargs: Any) 
     if block not in blocks:
         raise ConfigError(f"block {block!r}: expected 'basic' or 'bottleneck'")
     n = (depth - 2) // 6
-    return ResNet(blocks[block], (n, n, n), (16, 32, 64), stem="cifar", shortcut=shortcut,
-                  **kwargs)  # fmt: skip
+    return ResNet(blocks[block], (n, n, n), (16, 32, 64), stem="cifar", shortcut=shortcut, **kwargs)
 
 
 def _cifar_entry(params: str | None, error: str | None) -> dict[str, Any]:

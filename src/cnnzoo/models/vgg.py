@@ -94,12 +94,14 @@ def _init_weights(model: nn.Module, std: float | None) -> None:
             nn.init.zeros_(module.bias)
 
 
-def _vgg(config: str, batch_norm: bool, num_classes: int, in_chans: int, dropout: float,
-         hidden: int) -> ConvFCNet:  # fmt: skip
+def _vgg(
+    config: str, batch_norm: bool, num_classes: int, in_chans: int, dropout: float, hidden: int
+) -> ConvFCNet:
     features = make_layers(CONFIGS[config], in_chans, batch_norm)
     classifier = fc_head(512 * 7 * 7, hidden, num_classes, dropout, named=False)
-    model = ConvFCNet(features, classifier, 7, num_classes, in_chans,
-                      pooling_stages(features, in_chans))  # fmt: skip
+    model = ConvFCNet(
+        features, classifier, 7, num_classes, in_chans, pooling_stages(features, in_chans)
+    )
     _init_weights(model, 0.01 if config.startswith("A") else None)
     return model
 
@@ -113,8 +115,13 @@ INIT_ASSUMPTIONS = {
 }
 
 
-def _entry(params: str, top5: str | None, batch_norm: bool = False,
-           torchvision: str | None = None, net_a: bool = False) -> dict[str, Any]:  # fmt: skip
+def _entry(
+    params: str,
+    top5: str | None,
+    batch_norm: bool = False,
+    torchvision: str | None = None,
+    net_a: bool = False,
+) -> dict[str, Any]:
     """The registry metadata VGG variants share; the figures are the paper's for the net."""
     source = "Table 2" + (" (the net without BN; BN adds <0.01%)" if batch_norm else "")
     return {
@@ -132,77 +139,88 @@ def _entry(params: str, top5: str | None, batch_norm: bool = False,
 
 
 @register_model(**_entry("133M", "10.4%", torchvision="vgg11", net_a=True))
-def vgg11(num_classes: int = 1000, in_chans: int = 3, dropout: float = 0.5,
-          hidden: int = 4096) -> ConvFCNet:  # fmt: skip
+def vgg11(
+    num_classes: int = 1000, in_chans: int = 3, dropout: float = 0.5, hidden: int = 4096
+) -> ConvFCNet:
     """VGG-11, configuration A: 8 conv + 3 FC layers."""
     return _vgg("A", False, num_classes, in_chans, dropout, hidden)
 
 
 @register_model(**_entry("133M", "10.5%", net_a=True))
-def vgg11_lrn(num_classes: int = 1000, in_chans: int = 3, dropout: float = 0.5,
-          hidden: int = 4096) -> ConvFCNet:  # fmt: skip
+def vgg11_lrn(
+    num_classes: int = 1000, in_chans: int = 3, dropout: float = 0.5, hidden: int = 4096
+) -> ConvFCNet:
     """VGG-11 with LRN after conv1 (A-LRN), which the paper found does not help (Table 3)."""
     return _vgg("A-LRN", False, num_classes, in_chans, dropout, hidden)
 
 
 @register_model(**_entry("133M", "9.9%", torchvision="vgg13"))
-def vgg13(num_classes: int = 1000, in_chans: int = 3, dropout: float = 0.5,
-          hidden: int = 4096) -> ConvFCNet:  # fmt: skip
+def vgg13(
+    num_classes: int = 1000, in_chans: int = 3, dropout: float = 0.5, hidden: int = 4096
+) -> ConvFCNet:
     """VGG-13, configuration B: 10 conv + 3 FC layers."""
     return _vgg("B", False, num_classes, in_chans, dropout, hidden)
 
 
 @register_model(**_entry("134M", "9.4%"))
-def vgg16_c(num_classes: int = 1000, in_chans: int = 3, dropout: float = 0.5,
-          hidden: int = 4096) -> ConvFCNet:  # fmt: skip
+def vgg16_c(
+    num_classes: int = 1000, in_chans: int = 3, dropout: float = 0.5, hidden: int = 4096
+) -> ConvFCNet:
     """VGG-16, configuration C: stages 3-5 end in a 1x1 convolution."""
     return _vgg("C", False, num_classes, in_chans, dropout, hidden)
 
 
 @register_model(**_entry("138M", "8.8%", torchvision="vgg16"))
-def vgg16(num_classes: int = 1000, in_chans: int = 3, dropout: float = 0.5,
-          hidden: int = 4096) -> ConvFCNet:  # fmt: skip
+def vgg16(
+    num_classes: int = 1000, in_chans: int = 3, dropout: float = 0.5, hidden: int = 4096
+) -> ConvFCNet:
     """VGG-16, configuration D: 13 conv + 3 FC layers."""
     return _vgg("D", False, num_classes, in_chans, dropout, hidden)
 
 
 @register_model(**_entry("144M", "9.0%", torchvision="vgg19"))
-def vgg19(num_classes: int = 1000, in_chans: int = 3, dropout: float = 0.5,
-          hidden: int = 4096) -> ConvFCNet:  # fmt: skip
+def vgg19(
+    num_classes: int = 1000, in_chans: int = 3, dropout: float = 0.5, hidden: int = 4096
+) -> ConvFCNet:
     """VGG-19, configuration E: 16 conv + 3 FC layers."""
     return _vgg("E", False, num_classes, in_chans, dropout, hidden)
 
 
 @register_model(**_entry("133M", None, batch_norm=True, torchvision="vgg11_bn", net_a=True))
-def vgg11_bn(num_classes: int = 1000, in_chans: int = 3, dropout: float = 0.5,
-          hidden: int = 4096) -> ConvFCNet:  # fmt: skip
+def vgg11_bn(
+    num_classes: int = 1000, in_chans: int = 3, dropout: float = 0.5, hidden: int = 4096
+) -> ConvFCNet:
     """VGG-11 (A) with batch norm after every convolution."""
     return _vgg("A", True, num_classes, in_chans, dropout, hidden)
 
 
 @register_model(**_entry("133M", None, batch_norm=True, torchvision="vgg13_bn"))
-def vgg13_bn(num_classes: int = 1000, in_chans: int = 3, dropout: float = 0.5,
-          hidden: int = 4096) -> ConvFCNet:  # fmt: skip
+def vgg13_bn(
+    num_classes: int = 1000, in_chans: int = 3, dropout: float = 0.5, hidden: int = 4096
+) -> ConvFCNet:
     """VGG-13 (B) with batch norm after every convolution."""
     return _vgg("B", True, num_classes, in_chans, dropout, hidden)
 
 
 @register_model(**_entry("134M", None, batch_norm=True))
-def vgg16_c_bn(num_classes: int = 1000, in_chans: int = 3, dropout: float = 0.5,
-          hidden: int = 4096) -> ConvFCNet:  # fmt: skip
+def vgg16_c_bn(
+    num_classes: int = 1000, in_chans: int = 3, dropout: float = 0.5, hidden: int = 4096
+) -> ConvFCNet:
     """VGG-16 (C, with 1x1 convolutions) with batch norm after every convolution."""
     return _vgg("C", True, num_classes, in_chans, dropout, hidden)
 
 
 @register_model(**_entry("138M", None, batch_norm=True, torchvision="vgg16_bn"))
-def vgg16_bn(num_classes: int = 1000, in_chans: int = 3, dropout: float = 0.5,
-          hidden: int = 4096) -> ConvFCNet:  # fmt: skip
+def vgg16_bn(
+    num_classes: int = 1000, in_chans: int = 3, dropout: float = 0.5, hidden: int = 4096
+) -> ConvFCNet:
     """VGG-16 (D) with batch norm after every convolution."""
     return _vgg("D", True, num_classes, in_chans, dropout, hidden)
 
 
 @register_model(**_entry("144M", None, batch_norm=True, torchvision="vgg19_bn"))
-def vgg19_bn(num_classes: int = 1000, in_chans: int = 3, dropout: float = 0.5,
-          hidden: int = 4096) -> ConvFCNet:  # fmt: skip
+def vgg19_bn(
+    num_classes: int = 1000, in_chans: int = 3, dropout: float = 0.5, hidden: int = 4096
+) -> ConvFCNet:
     """VGG-19 (E) with batch norm after every convolution."""
     return _vgg("E", True, num_classes, in_chans, dropout, hidden)

@@ -47,12 +47,14 @@ LAYERS = (
         "§3's 'all weights are initialized to 10^-2' read as N(0, 0.01²); biases 0",
     ),
 )
-def zfnet(num_classes: int = 1000, in_chans: int = 3, dropout: float = 0.5,
-          hidden: int = 4096) -> ConvFCNet:  # fmt: skip
+def zfnet(
+    num_classes: int = 1000, in_chans: int = 3, dropout: float = 0.5, hidden: int = 4096
+) -> ConvFCNet:
     """ZFNet: 7x7/2 conv1, stride-2 conv2, dense conv3-5; AlexNet's LRN as the contrast norm."""
     features = make_features(LAYERS, in_chans, named=True, ceil_mode=True)
     classifier = fc_head(256 * 6 * 6, hidden, num_classes, dropout, named=True)
-    model = ConvFCNet(features, classifier, 6, num_classes, in_chans,
-                      pooling_stages(features, in_chans))  # fmt: skip
+    model = ConvFCNet(
+        features, classifier, 6, num_classes, in_chans, pooling_stages(features, in_chans)
+    )
     init_gaussian(model, 0.01)  # §3: "All weights are initialized to 10^-2 and biases set to 0"
     return model

@@ -33,8 +33,9 @@ RUNTIME_FIELDS = frozenset({"data_dir", "workers", "device", "threads", "out", "
 # Those a resumed run may change: all but the run folder, which is where its checkpoint is.
 MOVABLE_FIELDS = RUNTIME_FIELDS - {"out"}
 # create_model's own arguments, which a run sets from its data and device
-MODEL_ARGS_SET_BY_RUN = frozenset({"num_classes", "in_chans", "device", "features_only",
-                                   "out_indices"})  # fmt: skip
+MODEL_ARGS_SET_BY_RUN = frozenset(
+    {"num_classes", "in_chans", "device", "features_only", "out_indices"}
+)
 
 
 @dataclass
@@ -125,12 +126,27 @@ class TrainConfig:
         for key in ("epochs", "batch_size", "step_epochs"):
             if getattr(self, key) < 1:
                 raise ConfigError(f"{key} must be at least 1, got {getattr(self, key)}")
-        for key in ("train_subset", "test_subset", "image_size", "crop_padding", "patience",
-                    "workers", "threads", "checkpoint_every"):  # fmt: skip
+        for key in (
+            "train_subset",
+            "test_subset",
+            "image_size",
+            "crop_padding",
+            "patience",
+            "workers",
+            "threads",
+            "checkpoint_every",
+        ):
             if getattr(self, key) < 0:
                 raise ConfigError(f"{key} must be 0 or more, got {getattr(self, key)}")
-        for key in ("lr", "momentum", "weight_decay", "gamma", "warmup_epochs", "clip_grad",
-                    "lighting"):  # fmt: skip
+        for key in (
+            "lr",
+            "momentum",
+            "weight_decay",
+            "gamma",
+            "warmup_epochs",
+            "clip_grad",
+            "lighting",
+        ):
             if not math.isfinite(getattr(self, key)):
                 raise ConfigError(f"{key} must be a finite number, got {getattr(self, key)}")
         if self.lr <= 0:

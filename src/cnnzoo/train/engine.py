@@ -538,8 +538,13 @@ class _Run:
         if not self.config.eval_train:
             return {}
         with self._autocast():
-            fitted = evaluate(self.eval_model(), self.data.train_eval, len(self.data.classes),
-                              self.dist, channels_last=self.config.channels_last)  # fmt: skip
+            fitted = evaluate(
+                self.eval_model(),
+                self.data.train_eval,
+                len(self.data.classes),
+                self.dist,
+                channels_last=self.config.channels_last,
+            )
         return {"train_eval_loss": fitted.loss, "train_eval_top1": fitted.top1}
 
     def eval_model(self) -> nn.Module:

@@ -71,12 +71,19 @@ def load_trained(run_or_file: str | os.PathLike[str], ema: bool = True) -> Train
         config = TrainConfig.from_dict(state["config"])
         spec = InputSpec.from_dict(state["input"])
         classes = tuple(state["classes"])
-        model = create_model(state["model_name"], num_classes=len(classes),
-                             in_chans=spec.channels, **config.model_args)  # fmt: skip
+        model = create_model(
+            state["model_name"],
+            num_classes=len(classes),
+            in_chans=spec.channels,
+            **config.model_args,
+        )
         weights = state["model"]
         if ema and state.get("ema") is not None:
-            weights = {k.removeprefix("module."): v for k, v in state["ema"].items()
-                       if k.startswith("module.")}  # fmt: skip
+            weights = {
+                k.removeprefix("module."): v
+                for k, v in state["ema"].items()
+                if k.startswith("module.")
+            }
         check_finite(weights, path)
         model.load_state_dict(weights)
     except (KeyError, TypeError, AttributeError, RuntimeError, ValueError) as error:

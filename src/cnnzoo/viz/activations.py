@@ -64,8 +64,7 @@ def plot_activations(
     one layer (C, h, w), all on one colour scale so strong and weak responses compare."""
     maps = maps.float().cpu()[:max_maps]
     rows, cols = grid(len(maps))
-    fig = Figure(figsize=(cols * 1.1 + 3.6, max(rows * 1.1 + 1.0, 3.6)),
-                     layout="constrained")  # fmt: skip
+    fig = Figure(figsize=(cols * 1.1 + 3.6, max(rows * 1.1 + 1.0, 3.6)), layout="constrained")
     halves: Any = fig.subfigures(1, 2, width_ratios=[3.0, cols * 1.1])
     left, right = halves
     axis = left.subplots()

@@ -33,8 +33,9 @@ def plot_comparison(rows: list[Comparison], path: str | Path) -> Path:
         )
         for axis, x in ((left, r.depth), (right, r.macs / 1e9)):
             axis.scatter(x, r.top5_error, s=area, alpha=0.6)
-            axis.annotate(label, (x, r.top5_error), fontsize=8, xytext=(4, 4),
-                          textcoords="offset points")  # fmt: skip
+            axis.annotate(
+                label, (x, r.top5_error), fontsize=8, xytext=(4, 4), textcoords="offset points"
+            )
     left.set_xlabel("depth (weight layers on the longest path)")
     right.set_xlabel("multiply-accumulates per image (GMACs)")
     for axis in (left, right):
@@ -63,8 +64,9 @@ def plot_measures(
     shown = [(k, text) for k, text in metrics if any(k in arm["stats"] for arm in arms)]
     if not shown:
         raise ConfigError("nothing to plot: no arm has any of the metrics")
-    fig, axes = subplots(1, len(shown), figsize=(4.2 * len(shown), 4.4),
-                             constrained_layout=True, squeeze=False)  # fmt: skip
+    fig, axes = subplots(
+        1, len(shown), figsize=(4.2 * len(shown), 4.4), constrained_layout=True, squeeze=False
+    )
     for axis, (key, text) in zip(axes[0], shown, strict=True):
         rows = [arm for arm in arms if key in arm["stats"]]
         for i, arm in enumerate(rows):
@@ -75,8 +77,9 @@ def plot_measures(
                 continue
             axis.bar(i, stats["mean"], yerr=stats["std"] or None, capsize=4, alpha=0.7)
             axis.scatter([i] * len(values), values, color="black", s=12, zorder=3)
-        axis.set_xticks(range(len(rows)), [arm["label"] for arm in rows], rotation=25,
-                        ha="right", fontsize=8)  # fmt: skip
+        axis.set_xticks(
+            range(len(rows)), [arm["label"] for arm in rows], rotation=25, ha="right", fontsize=8
+        )
         axis.set_ylabel(text)
         if key in ("params", "macs"):
             axis.set_yscale("log")

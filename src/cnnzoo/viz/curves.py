@@ -80,8 +80,9 @@ def plot_curves(
     unknown = set(panels) - {"error", "loss", "lr"}
     if unknown:
         raise ConfigError(f"panels {sorted(unknown)}: expected error, loss and/or lr")
-    fig, axes = subplots(1, len(panels), figsize=(5.5 * len(panels), 4.5),
-                             constrained_layout=True, squeeze=False)  # fmt: skip
+    fig, axes = subplots(
+        1, len(panels), figsize=(5.5 * len(panels), 4.5), constrained_layout=True, squeeze=False
+    )
     colours = matplotlib.rcParams["axes.prop_cycle"].by_key()["color"]
     # Markers where lines alone would be too short to see (a run of a few epochs).
     marker = "o" if min(len(h) for hs in runs.values() for h in hs) < 8 else None
@@ -100,8 +101,15 @@ def plot_curves(
                 epochs, mean, spread = _band(histories, key)
                 if panel == "error":
                     mean, spread = 100 - mean, 100 - spread[::-1]
-                axis.plot(epochs, mean, style, color=colour, marker=marker, markerfacecolor=face,
-                          label=f"{label}, {split}{seeds}")  # fmt: skip
+                axis.plot(
+                    epochs,
+                    mean,
+                    style,
+                    color=colour,
+                    marker=marker,
+                    markerfacecolor=face,
+                    label=f"{label}, {split}{seeds}",
+                )
                 if len(histories) > 1:
                     axis.fill_between(epochs, spread[0], spread[1], color=colour, alpha=0.15)
     for axis, panel in zip(axes[0], panels, strict=True):
@@ -112,8 +120,9 @@ def plot_curves(
             axis.set_ylabel("error (%) — dashed, hollow: training (running); solid: test")
             axis.set_title("Error")
             if target_error is not None:
-                axis.axhline(target_error, color="grey", linestyle=":",
-                             label=f"target {target_error:g}%")  # fmt: skip
+                axis.axhline(
+                    target_error, color="grey", linestyle=":", label=f"target {target_error:g}%"
+                )
         elif panel == "loss":
             axis.set_ylabel("cross-entropy loss (nats per image)")
             axis.set_title("Loss")

@@ -34,8 +34,9 @@ def plot_filters(
         weight = weight.repeat(1, conv.in_channels // weight.shape[1], 1, 1)
     shown = weight[:max_filters]
     rows, cols = grid(len(shown))
-    fig, axes = subplots(rows, cols, figsize=(max(cols * 0.9, 5.0) + 0.6, rows * 0.9 + 1.2),
-                             squeeze=False)  # fmt: skip
+    fig, axes = subplots(
+        rows, cols, figsize=(max(cols * 0.9, 5.0) + 0.6, rows * 0.9 + 1.2), squeeze=False
+    )
     for axis in axes.flat:
         axis.axis("off")
     low = shown.amin(dim=(1, 2, 3), keepdim=True)
