@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Literal, overload
 
 import torch
 
@@ -16,6 +16,31 @@ __all__ = ["ModelArgumentError", "create_model"]
 class ModelArgumentError(ConfigError, TypeError):
     """An option a model's builder does not take: a TypeError, as Python's own, and a
     ValueError, as the command line's other refused values."""
+
+
+@overload
+def create_model(
+    name: str,
+    num_classes: int | None = None,
+    in_chans: int | None = None,
+    features_only: Literal[False] = False,
+    out_indices: Sequence[int] | None = None,
+    device: str | torch.device | None = None,
+    **kwargs: Any,
+) -> ZooModel: ...
+
+
+@overload
+def create_model(
+    name: str,
+    num_classes: int | None = None,
+    in_chans: int | None = None,
+    *,
+    features_only: Literal[True],
+    out_indices: Sequence[int] | None = None,
+    device: str | torch.device | None = None,
+    **kwargs: Any,
+) -> FeatureNet: ...
 
 
 def create_model(

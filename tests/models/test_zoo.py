@@ -86,6 +86,19 @@ def test_parameter_count_matches_the_paper(name: str) -> None:
 
 
 @pytest.mark.parametrize("name", ALL)
+def test_the_counts_table_is_what_the_builder_makes(name: str) -> None:
+    """`cnnzoo list` reads models/_counts.py instead of building 47 networks (10 s -> 3 s)."""
+    from cnnzoo.models._counts import COUNTS
+
+    model = build(name, device="meta")
+    params = model.num_params()
+    counted = (params, model.num_params(training=True) - params, tuple(model.training_only()))
+    line = f'"{name}": ({counted[0]:_}, {counted[1]:_}, {counted[2]!r}),'
+    assert COUNTS.get(name) == counted, f"models/_counts.py is stale: write {line}"
+    assert set(COUNTS) == set(ALL)
+
+
+@pytest.mark.parametrize("name", ALL)
 def test_grey_images_and_any_number_of_classes(name: str) -> None:
     """Fashion-MNIST's shape of problem: one channel, ten classes; and a timm-style 50."""
     for classes in (10, 50):

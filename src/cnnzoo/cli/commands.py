@@ -28,6 +28,7 @@ from cnnzoo.anatomy.report import FORMATS, auto_depth, human, human_bytes, rende
 from cnnzoo.cli import lab, train
 from cnnzoo.errors import CnnzooError, ConfigError
 from cnnzoo.models import ZooModel
+from cnnzoo.models._counts import COUNTS
 from cnnzoo.train import NonFiniteLossError, TrainingInterrupted
 from cnnzoo.train.files import os_error_text, write_file
 
@@ -60,14 +61,20 @@ def parse_size(text: str) -> tuple[int, int, int]:
     return size
 
 
-def _params_text(model: ZooModel, style: Callable[[int], str]) -> str:
+def _params_text(
+    params: int, extra: int, training_only: Sequence[str], style: Callable[[int], str]
+) -> str:
     """The network's parameters, and apart from them those of the modules only training runs
     (GoogLeNet's auxiliary heads), so no count mixes the two."""
-    params = model.num_params()
-    extra = model.num_params(training=True) - params
     if not extra:
         return style(params)
-    return f"{style(params)}; +{style(extra)} in training ({', '.join(model.training_only())})"
+    return f"{style(params)}; +{style(extra)} in training ({', '.join(training_only)})"
+
+
+def _model_params_text(model: ZooModel, style: Callable[[int], str]) -> str:
+    params = model.num_params()
+    extra = model.num_params(training=True) - params
+    return _params_text(params, extra, model.training_only(), style)
 
 
 def cmd_list(args: argparse.Namespace, console: Console) -> int:
@@ -86,8 +93,7 @@ def cmd_list(args: argparse.Namespace, console: Console) -> int:
         table.add_column(column, justify="right" if "params" in column else "left")
     for name in names:
         info = model_info(name)
-        model = create_model(name, device="meta")
-        assert isinstance(model, ZooModel)
+        params, extra, training_only = COUNTS[name]  # counted once: no network is built here
         paper = info.params.text if info.params else "-"
         build = "faithful" if info.faithful else f"variant ({len(info.deviations)})"
         c, h, w = info.input_size
@@ -96,7 +102,7 @@ def cmd_list(args: argparse.Namespace, console: Console) -> int:
             info.family,
             str(info.paper.year),
             f"{c}x{h}x{w}",
-            _params_text(model, human),
+            _params_text(params, extra, training_only, human),
             paper,
             build,
         )
@@ -108,7 +114,6 @@ def cmd_info(args: argparse.Namespace, console: Console) -> int:
     info = model_info(args.name)
     size = parse_size(args.input) if args.input else info.input_size
     model = create_model(args.name, in_chans=size[0], device="meta")
-    assert isinstance(model, ZooModel)
     p = info.paper
     console.print(f"[bold]{info.name}[/bold] — {info.summary}")
     console.print(f"paper      {p.authors} ({p.year}). {p.title}. {p.url}")
@@ -117,7 +122,7 @@ def cmd_info(args: argparse.Namespace, console: Console) -> int:
     mh, mw = info.min_input_size
     fixed = " (fixed: the FC layers are sized for it)" if info.fixed_input_size else ""
     console.print(f"input      {c}x{h}x{w}{fixed}; smallest accepted {mh}x{mw}")
-    line = f"params     {_params_text(model, lambda n: f'{n:,} ({human(n)})')}"
+    line = f"params     {_model_params_text(model, lambda n: f'{n:,} ({human(n)})')}"
     if info.params:
         line += f"; the paper: {info.params.text} ({info.params.source})"
     console.print(line)

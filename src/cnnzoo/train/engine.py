@@ -215,11 +215,9 @@ def _run_dir(config: TrainConfig) -> Path:
 
 
 def _build_model(config: TrainConfig, fit: Fit, num_classes: int) -> ZooModel:
-    model = create_model(
+    return create_model(
         config.model, num_classes=num_classes, in_chans=fit.channels, **config.model_args
     )
-    assert isinstance(model, ZooModel)
-    return model
 
 
 class _Run:
