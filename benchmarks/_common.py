@@ -11,7 +11,7 @@ import torch
 from torch import nn
 
 from cnnzoo import create_model
-from cnnzoo.data.augment import Fit
+from cnnzoo.data.inputs import Fit
 from cnnzoo.train import TrainConfig
 
 WARMUP = 3  # batches before the clock starts: worker start-up, first-use allocations

@@ -37,7 +37,8 @@ from torchvision.transforms import v2
 from _common import Batch, Step, images_per_s, machine_line, sgd_step
 from cnnzoo import model_info
 from cnnzoo.data import DATASETS, load_arrays
-from cnnzoo.data.augment import Augment, Fit, InputTransform, channel_stats
+from cnnzoo.data.augment import Augment, channel_stats
+from cnnzoo.data.inputs import Fit, InputTransform
 from cnnzoo.data.loader import InMemoryLoader
 from cnnzoo.train import choose_fit, resolve_config
 

@@ -44,17 +44,9 @@ __all__ = [
 
 # Loaded on first use, so `import cnnzoo` (and the command line's start) is quick and a Ctrl-C
 # while PyTorch loads is the command's to report.
-_MODELS = (
-    "FeatureInfo",
-    "FeatureNet",
-    "InputSizeError",
-    "ModelInfo",
-    "UnknownModelError",
-    "ZooModel",
-    "list_models",
-    "model_info",
-)
-_HOMES = {name: "cnnzoo.models" for name in _MODELS} | {"create_model": "cnnzoo.factory"}
+_HERE = {"CnnzooError", "__version__", "create_model"}
+_HOMES = {name: "cnnzoo.models" for name in __all__ if name not in _HERE}
+_HOMES["create_model"] = "cnnzoo.factory"
 
 
 def __getattr__(name: str) -> Any:

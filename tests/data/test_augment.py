@@ -5,14 +5,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from cnnzoo.data.augment import (
-    Augment,
-    Fit,
-    InputTransform,
-    Part,
-    channel_stats,
-    pca_lighting_basis,
-)
+from cnnzoo.data.augment import Augment, Part, channel_stats, pca_lighting_basis
+from cnnzoo.data.inputs import Fit, InputTransform
 
 
 def _images(n: int = 16, c: int = 1, side: int = 28, seed: int = 0) -> torch.Tensor:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from cnnzoo.data.augment import Augment, Fit, InputTransform, channel_stats
+from cnnzoo.data.augment import Augment, channel_stats
+from cnnzoo.data.inputs import Fit, InputTransform
 from cnnzoo.data.loader import InMemoryLoader, Shard
 
 

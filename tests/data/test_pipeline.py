@@ -9,13 +9,18 @@ import pytest
 import torch
 from PIL import Image
 
-from cnnzoo import model_info
+from cnnzoo import ModelInfo, model_info
 from cnnzoo.data import pipeline
-from cnnzoo.data.augment import Augment, Fit
+from cnnzoo.data.augment import Augment
+from cnnzoo.data.inputs import Fit, choose_fit
 from cnnzoo.data.loader import InMemoryLoader, StreamLoader
-from cnnzoo.train import choose_fit, resolve_config, train
+from cnnzoo.train import TrainConfig, resolve_config, train
 
 FASHION = (1, 28, 28)
+
+
+def _fit(config: TrainConfig, info: ModelInfo) -> Fit:
+    return choose_fit(info, FASHION, config.channels, config.fit, config.image_size)
 
 
 @pytest.mark.parametrize(
@@ -30,14 +35,14 @@ FASHION = (1, 28, 28)
 )
 def test_each_model_gets_its_input(model: str, channels: str, expected: Fit) -> None:
     info = model_info(model)
-    fit = choose_fit(resolve_config(model, channels=channels), info, FASHION)
+    fit = _fit(resolve_config(model, channels=channels), info)
     if model == "vgg16" and info.min_input_size[0] > 28:
         expected = Fit(info.input_size[1:], 1, "resize")
     assert fit == expected
 
 
 def test_image_size_option_wins() -> None:
-    fit = choose_fit(resolve_config("resnet20", image_size=64), model_info("resnet20"), FASHION)
+    fit = _fit(resolve_config("resnet20", image_size=64), model_info("resnet20"))
     assert fit == Fit((64, 64), 1, "resize")
 
 

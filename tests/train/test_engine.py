@@ -17,7 +17,7 @@ from safetensors import safe_open
 
 from cnnzoo import create_model
 from cnnzoo.cli import main
-from cnnzoo.data.pipeline import InputSpec
+from cnnzoo.data.inputs import InputSpec
 from cnnzoo.data.sources import DATASETS
 from cnnzoo.train import (
     CheckpointError,

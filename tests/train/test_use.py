@@ -15,7 +15,7 @@ from safetensors.torch import load_file
 
 from cnnzoo import create_model
 from cnnzoo.cli import main
-from cnnzoo.data.pipeline import InputSpec
+from cnnzoo.data.inputs import InputSpec
 from cnnzoo.data.sources import DATASETS, load_arrays
 from cnnzoo.train import RunResult, TrainConfig, train
 from cnnzoo.train.inference import Trained, export_onnx, load_trained

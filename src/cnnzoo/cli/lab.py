@@ -74,6 +74,7 @@ def _model_or_run(target: str) -> tuple[torch.nn.Module, str]:
 def _input(trained: Trained, args: argparse.Namespace) -> tuple[torch.Tensor, np.ndarray, str]:
     """The model's input (1, C, H, W), the same image for display (in 0..1) and its name:
     an image file, or the test image ``--index`` of the run's data set."""
+    from cnnzoo.data.inputs import for_display
     from cnnzoo.data.sources import load_arrays, read_image
 
     spec = trained.spec
@@ -88,11 +89,7 @@ def _input(trained: Trained, args: argparse.Namespace) -> tuple[torch.Tensor, np
         stored = test.images[args.index]
         name = f"{data} test image {args.index} ({test.classes[int(test.labels[args.index])]})"
     x = spec.transform()(stored[None])  # (1, C, H, W), normalised as in training
-    mean = torch.tensor(spec.mean).view(1, -1, 1, 1)
-    std = torch.tensor(spec.std).view(1, -1, 1, 1)
-    shown = (x * std + mean).clamp(0, 1)[0]
-    picture = shown.permute(1, 2, 0).numpy() if shown.shape[0] == 3 else shown[0].numpy()
-    return x, picture, name
+    return x, for_display(spec, x), name
 
 
 def _output(args: argparse.Namespace, run: str, default: str) -> Path:

@@ -18,7 +18,8 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from cnnzoo.data.augment import Augment, Fit
+from cnnzoo.data.augment import Augment
+from cnnzoo.data.inputs import Fit
 from cnnzoo.data.loader import InMemoryLoader
 from cnnzoo.data.pipeline import build_data
 from cnnzoo.errors import ConfigError

@@ -1,7 +1,7 @@
 """Loaders that yield ready model inputs on the training device, sharded by rank.
 
 :class:`InMemoryLoader` keeps a small data set as one uint8 tensor on the device and builds each
-batch with tensor indexing and :class:`~cnnzoo.data.augment.InputTransform`: no worker
+batch with tensor indexing and :class:`~cnnzoo.data.inputs.InputTransform`: no worker
 processes, no per-image Python. :class:`StreamLoader` decodes a large image folder with
 ``DataLoader`` workers and hands the uint8 batch to the same transform. Both are deterministic
 functions of ``(seed, epoch, batch index)``, so a run resumed mid-epoch sees the batches it would
@@ -17,7 +17,8 @@ import torch
 from torch.utils.data import DataLoader, Dataset, Subset
 from torch.utils.data.distributed import DistributedSampler
 
-from cnnzoo.data.augment import InputTransform, Part
+from cnnzoo.data.augment import Part
+from cnnzoo.data.inputs import InputTransform
 from cnnzoo.errors import ConfigError
 
 __all__ = ["InMemoryLoader", "Shard", "StreamLoader", "batch_seed"]

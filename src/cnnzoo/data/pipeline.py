@@ -1,22 +1,17 @@
-"""From a data set's name (or an image folder) to train and test loaders for one model.
-
-:class:`InputSpec` records how stored images become model inputs (size, channels, fit,
-normalisation); it is saved with every checkpoint, so evaluation and prediction convert an image
-exactly as training did.
-"""
+"""From a data set's name (or an image folder) to train and test loaders for one model, with
+the :class:`~cnnzoo.data.inputs.InputSpec` that says how its images become the model's input."""
 
 from __future__ import annotations
 
 import functools
 import hashlib
-import math
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import torch
 
-from cnnzoo.data.augment import Augment, Fit, InputTransform, channel_stats, pca_lighting_basis
+from cnnzoo.data.augment import Augment, channel_stats, pca_lighting_basis
+from cnnzoo.data.inputs import Fit, InputSpec
 from cnnzoo.data.loader import InMemoryLoader, Shard, StreamLoader
 from cnnzoo.data.sources import (
     DATASETS,
@@ -28,79 +23,10 @@ from cnnzoo.data.sources import (
 )
 from cnnzoo.errors import ConfigError
 
-__all__ = ["DataBundle", "InputSpec", "build_data", "is_folder"]
+__all__ = ["DataBundle", "build_data", "is_folder"]
 
 # An image folder whose decoded images fit in this many bytes is held in memory.
 IN_MEMORY_BYTES = 2 * 1024**3
-# The most pixels a model input or stored image may have (8192 x 8192): far beyond any zoo
-# model's input, and a bound on what a prediction allocates per image.
-MAX_PIXELS = 8192 * 8192
-
-
-@dataclass(frozen=True)
-class InputSpec:
-    """How a stored image becomes the model's input; enough to repeat it at prediction time."""
-
-    size: tuple[int, int]  # (H, W) the model reads
-    channels: int  # channels the model reads
-    mode: str  # "resize" | "pad"
-    mean: tuple[float, ...]  # per stored channel, images in [0, 1]
-    std: tuple[float, ...]
-    stored_size: tuple[int, int]  # (H, W) of the images as loaded (folders: after decoding)
-    stored_channels: int
-
-    def __post_init__(self) -> None:
-        # A spec is read back from checkpoints someone else may have made: every value is
-        # checked, so a crafted one cannot ask for 40 GB per image or divide by zero.
-        for name in ("size", "stored_size"):
-            h, w = getattr(self, name)
-            if not (isinstance(h, int) and isinstance(w, int) and min(h, w) >= 1):
-                raise ConfigError(f"input {name} {(h, w)}: expected two whole numbers of pixels")
-            if h * w > MAX_PIXELS:
-                raise ConfigError(
-                    f"input {name} {h}x{w}: more than the {MAX_PIXELS:,} pixels an image may have"
-                )
-        if self.channels not in (1, 3) or self.stored_channels not in (1, 3):
-            raise ConfigError(
-                f"input channels {self.channels} (stored {self.stored_channels}): expected 1 or 3"
-            )
-        if self.mode not in ("resize", "pad"):
-            raise ConfigError(f"input mode {self.mode!r}: expected 'resize' or 'pad'")
-        for name in ("mean", "std"):
-            values = getattr(self, name)
-            if len(values) != self.stored_channels or not all(
-                isinstance(v, float | int) and math.isfinite(v) for v in values
-            ):
-                raise ConfigError(
-                    f"input {name} {values}: expected {self.stored_channels} finite numbers"
-                )
-        if min(self.std) <= 0:
-            raise ConfigError(f"input std {self.std}: expected positive numbers")
-
-    def transform(
-        self, augment: Augment | None = None, lighting_basis: torch.Tensor | None = None
-    ) -> InputTransform:
-        return InputTransform(
-            Fit(self.size, self.channels, self.mode),
-            torch.tensor(self.mean),
-            torch.tensor(self.std),
-            augment,
-            lighting_basis,
-        )
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, values: dict[str, Any]) -> InputSpec:
-        names = {f.name for f in fields(cls)}
-        if not isinstance(values, dict) or set(values) != names:
-            given = sorted(values) if isinstance(values, dict) else type(values).__name__
-            raise ConfigError(f"input spec {given}: expected the keys {sorted(names)}")
-        values = dict(values)
-        for key in ("size", "mean", "std", "stored_size"):
-            values[key] = tuple(values[key])
-        return cls(**values)
 
 
 @dataclass

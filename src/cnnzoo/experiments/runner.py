@@ -21,6 +21,7 @@ from typing import Any
 import torch
 
 from cnnzoo.anatomy.analyze import analyze
+from cnnzoo.data.inputs import choose_fit
 from cnnzoo.data.sources import DATASETS
 from cnnzoo.errors import ConfigError
 from cnnzoo.experiments.spec import LEARNED_MARGIN, METRICS, Arm, Claim, Experiment, Scale
@@ -30,7 +31,7 @@ from cnnzoo.models import model_info
 from cnnzoo.train.checkpoint import CHECKPOINT
 from cnnzoo.train.config import MOVABLE_FIELDS, TrainConfig, resolve_config
 from cnnzoo.train.distributed import pick_device
-from cnnzoo.train.engine import TrainingInterrupted, choose_fit, train
+from cnnzoo.train.engine import TrainingInterrupted, train
 from cnnzoo.train.files import write_file
 
 __all__ = ["ExperimentResult", "get_experiment", "judge", "measure_history", "run_experiment"]
@@ -157,7 +158,7 @@ def _analysis(arm: Arm, scale: Scale, config: TrainConfig | None) -> dict[str, i
         kwargs: dict[str, Any] = {}
     else:
         stored = DATASETS[scale.data].image_shape
-        fit = choose_fit(config, info, stored)
+        fit = choose_fit(info, stored, config.channels, config.fit, config.image_size)
         size = (fit.channels, *fit.size)
         kwargs = {"num_classes": len(DATASETS[scale.data].classes)}
     model = create_model(arm.model, in_chans=size[0], device="meta", **kwargs, **arm.model_args)

@@ -13,7 +13,6 @@ from cnnzoo.train.engine import (
     RunResult,
     RunStorageError,
     TrainingInterrupted,
-    choose_fit,
     train,
 )
 from cnnzoo.train.evaluate import EvalResult, evaluate
@@ -29,7 +28,6 @@ __all__ = [
     "RunStorageError",
     "TrainConfig",
     "TrainingInterrupted",
-    "choose_fit",
     "evaluate",
     "export_safetensors",
     "load_checkpoint",

@@ -9,22 +9,32 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, fields
-from typing import Any
+from typing import Any, Literal, TypeVar, get_args
 
 from cnnzoo.errors import ConfigError
 
 __all__ = ["RECIPES", "Recipe", "TrainConfig", "default_recipe", "resolve_config"]
 
+Optimizer = Literal["sgd", "adamw"]
+ScheduleKind = Literal["constant", "step", "multistep", "cosine", "onecycle", "plateau"]
+Precision = Literal["off", "bf16", "fp16"]
+FitMode = Literal["auto", "resize", "pad"]
+Channels = Literal["data", "model"]
+# The accepted values of each choice, from the types above (a config read from a file or the
+# command line is checked against them at run time).
 CHOICES: dict[str, tuple[str, ...]] = {
-    "optimizer": ("sgd", "adamw"),
-    "schedule": ("constant", "step", "multistep", "cosine", "onecycle", "plateau"),
-    "amp": ("off", "bf16", "fp16"),
-    "fit": ("auto", "resize", "pad"),
-    "channels": ("data", "model"),
+    "optimizer": get_args(Optimizer),
+    "schedule": get_args(ScheduleKind),
+    "amp": get_args(Precision),
+    "fit": get_args(FitMode),
+    "channels": get_args(Channels),
 }
 
+_T = TypeVar("_T")
 
-def _doc(text: str, default: Any) -> Any:
+
+def _doc(text: str, default: _T) -> _T:
+    """A field with its help text (the command line's), typed as its default for mypy."""
     return field(default=default, metadata={"help": text})
 
 
@@ -61,10 +71,10 @@ class TrainConfig:
     image_size: int = _doc(
         "model input side in pixels (0: the data's, or the paper's when the model needs it)", 0
     )
-    fit: str = _doc(
+    fit: FitMode = _doc(
         "how images reach the input size: resize, pad (LeNet-5's 32x32 field), or auto", "auto"
     )
-    channels: str = _doc(
+    channels: Channels = _doc(
         "'data': build the model for the data's channels; 'model': convert images to the paper's",
         "data",
     )
@@ -76,13 +86,13 @@ class TrainConfig:
     # Optimisation
     epochs: int = _doc("passes over the training set", 10)
     batch_size: int = _doc("global batch size, across all processes", 128)
-    optimizer: str = _doc("sgd or adamw", "sgd")
+    optimizer: Optimizer = _doc("sgd or adamw", "sgd")
     lr: float = _doc("peak learning rate", 0.1)
     momentum: float = _doc("SGD momentum (adamw: beta1)", 0.9)
     nesterov: bool = _doc("Nesterov momentum", False)
     weight_decay: float = _doc("L2 weight decay (SGD) or decoupled decay (AdamW)", 5e-4)
     no_decay_norm: bool = _doc("exempt biases and norm scales from weight decay", False)
-    schedule: str = _doc(
+    schedule: ScheduleKind = _doc(
         "learning-rate schedule: constant, step, multistep, cosine, onecycle, plateau", "onecycle"
     )
     milestones: tuple[float, ...] = _doc(
@@ -98,7 +108,7 @@ class TrainConfig:
         "decay of an exponential moving average of the weights per step (0: off)", 0.0
     )
     # Speed
-    amp: str = _doc(
+    amp: Precision = _doc(
         "mixed precision: off, bf16 (CPU and GPU) or fp16 (GPU, with loss scaling)", "off"
     )
     channels_last: bool = _doc("NHWC memory format (faster convolutions on recent GPUs)", False)

@@ -26,12 +26,12 @@ from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
-from cnnzoo.data.augment import Augment, Fit
+from cnnzoo.data.augment import Augment
+from cnnzoo.data.inputs import Fit, choose_fit, stored_shape
 from cnnzoo.data.pipeline import DataBundle, build_data, is_folder
-from cnnzoo.data.sources import DATASETS
 from cnnzoo.errors import ConfigError, DataError, RunError
 from cnnzoo.factory import create_model
-from cnnzoo.models import ModelInfo, TrainingStep, ZooModel, model_info
+from cnnzoo.models import TrainingStep, ZooModel, model_info
 from cnnzoo.train.checkpoint import (
     CHECKPOINT,
     CheckpointError,
@@ -63,7 +63,6 @@ __all__ = [
     "NonFiniteLossError",
     "RunResult",
     "TrainingInterrupted",
-    "choose_fit",
     "train",
 ]
 
@@ -94,25 +93,6 @@ class RunResult:
     test: EvalResult  # of the final (EMA, when on) weights
     wall_time_s: float  # of this invocation
     history: list[dict[str, Any]] = field(default_factory=list)
-
-
-def choose_fit(config: TrainConfig, info: ModelInfo, stored: tuple[int, int, int]) -> Fit:
-    """Input size, channels and conversion for ``info``'s model reading images of ``stored``
-    (C, H, W): the data's own size when the model accepts it, else the paper's input size."""
-    channels = stored[0] if config.channels == "data" else info.input_size[0]
-    height, width = stored[1:]
-    mode = "resize" if config.fit == "auto" else config.fit
-    if config.image_size:
-        size = (config.image_size, config.image_size)
-    elif info.fixed_input_size or height < info.min_input_size[0] or width < info.min_input_size[1]:
-        size = (info.input_size[1], info.input_size[2])
-        # A small image on the larger field the paper used (LeNet-5: 28x28 on 32x32, §III.A).
-        small_gap = size[0] - height <= 8 and size[1] - width <= 8
-        if config.fit == "auto" and info.fixed_input_size and small_gap:
-            mode = "pad"
-    else:
-        size = (height, width)
-    return Fit(size, channels, mode)
 
 
 class _Signals:
@@ -312,8 +292,8 @@ class _Run:
 
     def _data(self) -> DataBundle:
         config = self.config
-        stored = self._stored_shape()
-        fit = choose_fit(config, self.info, stored)
+        stored = stored_shape(config.data, self.info, config.image_size)
+        fit = choose_fit(self.info, stored, config.channels, config.fit, config.image_size)
         augment = Augment(config.crop_padding, config.flip, config.lighting, config.erasing)
         return build_data(
             config.data,
@@ -346,13 +326,6 @@ class _Run:
             f"WARNING: resuming on other data than the run began with ({saved} -> "
             f"{self.data.fingerprint}); its results mix both"
         )
-
-    def _stored_shape(self) -> tuple[int, int, int]:
-        if self.config.data in DATASETS:
-            return DATASETS[self.config.data].image_shape
-        # An image folder is decoded at the paper's size (3 channels) unless told otherwise.
-        side = self.config.image_size or self.info.input_size[1]
-        return (self.info.input_size[0], side, side)
 
     # --- checkpoints -------------------------------------------------------------------------
     def state(self) -> dict[str, Any]:

@@ -1,7 +1,7 @@
 """Use a trained run: load it, evaluate it, predict images, export it.
 
 Everything needed to rebuild the model and to convert an image as training did lives in the
-checkpoint (model name, classes, :class:`~cnnzoo.data.pipeline.InputSpec`), so a checkpoint file
+checkpoint (model name, classes, :class:`~cnnzoo.data.inputs.InputSpec`), so a checkpoint file
 alone is enough; no data set is needed for prediction or export.
 """
 
@@ -17,8 +17,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from cnnzoo.data.pipeline import InputSpec
-from cnnzoo.data.sources import read_image
+from cnnzoo.data.inputs import InputSpec, read_inputs
 from cnnzoo.factory import create_model
 from cnnzoo.train.checkpoint import (
     CheckpointError,
@@ -102,10 +101,7 @@ class Prediction:
 
 @torch.no_grad()
 def predict(trained: Trained, paths: list[str], top_k: int = 5) -> list[Prediction]:
-    transform = trained.spec.transform()
-    side = trained.spec.stored_size[0]  # images are converted as the training set was stored
-    batch = torch.stack([read_image(p, side, trained.spec.stored_channels) for p in paths])
-    probs = trained.model(transform(batch)).float().softmax(1)
+    probs = trained.model(read_inputs(trained.spec, paths)).float().softmax(1)
     k = min(top_k, probs.shape[1])
     values, indices = probs.topk(k, dim=1)
     return [
