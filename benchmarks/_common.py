@@ -1,5 +1,5 @@
-"""What the benchmarks share: the line that says which machine the figures hold for, a bare
-training step (no engine) and the clock for images per second."""
+"""What the benchmarks share: the line that says which machine the figures hold for, the
+engine's training step without its loop, and the clock for images per second."""
 
 from __future__ import annotations
 
@@ -8,11 +8,11 @@ import time
 from collections.abc import Callable, Iterator
 
 import torch
-from torch import nn
 
 from cnnzoo import create_model
 from cnnzoo.data.inputs import Fit
 from cnnzoo.train import TrainConfig
+from cnnzoo.train.step import Stepper
 
 WARMUP = 3  # batches before the clock starts: worker start-up, first-use allocations
 Batch = tuple[torch.Tensor, torch.Tensor]  # (B, C, H, W) float inputs, (B,) int64 labels
@@ -31,29 +31,18 @@ def machine_line() -> str:
     return f"torch {torch.__version__}, {torch.get_num_threads()} CPU threads, {cpu}{gpu}"
 
 
-def sgd_step(
+def engine_step(
     config: TrainConfig, fit: Fit, num_classes: int, device: torch.device | str = "cpu"
 ) -> Step:
-    """One optimizer step of ``config.model`` with ``config``'s SGD and loss, seeded the same
-    every call; what the engine does per batch less its schedule, metrics and checks."""
+    """The engine's own optimizer step (:class:`cnnzoo.train.step.Stepper`: the model's loss,
+    ``config``'s optimizer, precision, clipping and EMA) of ``config.model``, seeded the same
+    every call: what the engine does per batch less its loader, schedule, metrics and checks."""
     torch.manual_seed(config.seed)
     model = create_model(config.model, num_classes=num_classes, in_chans=fit.channels)
-    model = model.to(device).train()
-    optimizer = torch.optim.SGD(
-        model.parameters(),
-        lr=config.lr,
-        momentum=config.momentum,
-        nesterov=config.nesterov,
-        weight_decay=config.weight_decay,
-    )
-    criterion = nn.CrossEntropyLoss(label_smoothing=config.label_smoothing)
+    stepper = Stepper(model.to(device).train(), config, torch.device(device))
 
     def step(images: torch.Tensor, labels: torch.Tensor) -> None:
-        # images (B, C, H, W) float, labels (B,); the model's own loss, as the engine trains
-        loss, _ = model.training_loss(images, labels, criterion)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
+        stepper(images, labels)  # images (B, C, H, W) float, labels (B,)
 
     return step
 

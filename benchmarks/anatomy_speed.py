@@ -8,7 +8,7 @@ the CPU. Both see the same model at its paper's input size, batch 1. Run:
 
 from __future__ import annotations
 
-import sys
+import argparse
 import time
 import warnings
 
@@ -28,7 +28,12 @@ def best_of(repeats: int, fn: object) -> float:
     return min(times)
 
 
-def main(pattern: str = "*") -> None:
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("pattern", nargs="?", default="*", help="models, e.g. 'resnet*'")
+    pattern = parser.parse_args(argv).pattern
+    if not list_models(pattern):
+        parser.error(f"no model matches {pattern!r}")
     warnings.simplefilter("ignore", GeometryWarning)
     torch.set_num_threads(max(torch.get_num_threads(), 1))
     analyze("resnet18")  # first-use imports, paid once per process
@@ -62,4 +67,4 @@ def main(pattern: str = "*") -> None:
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:])
+    main()

@@ -34,13 +34,13 @@ import torch
 from torch.utils.data import DataLoader, Dataset
 from torchvision.transforms import v2
 
-from _common import Batch, Step, images_per_s, machine_line, sgd_step
+from _common import Batch, Step, engine_step, images_per_s, machine_line
 from cnnzoo import model_info
 from cnnzoo.data import DATASETS, load_arrays
 from cnnzoo.data.augment import Augment, channel_stats
-from cnnzoo.data.inputs import Fit, InputTransform
+from cnnzoo.data.inputs import Fit, InputTransform, choose_fit
 from cnnzoo.data.loader import InMemoryLoader
-from cnnzoo.train import choose_fit, resolve_config
+from cnnzoo.train import resolve_config
 
 WORKERS = (0, 2)  # the baseline's DataLoader worker processes
 FASHION = DATASETS["fashion-mnist"]
@@ -59,7 +59,7 @@ def cases() -> list[Case]:
     crop_flip = Augment(crop_padding=2, flip=True)
     grey = Fit((28, 28), 1)
     fits = {
-        name: choose_fit(resolve_config(name, "fast"), model_info(name), STORED)
+        name: choose_fit(model_info(name), STORED)  # the fast recipe's channels and fit
         for name in ("lenet5_modern", "resnet20")
     }
     return [
@@ -110,7 +110,7 @@ def train_step(case: Case) -> Step | None:
     """A fresh model and optimizer for ``case`` (the same weights every call), or none."""
     if case.model is None:
         return None
-    return sgd_step(resolve_config(case.model, "fast"), case.fit, len(FASHION.classes))
+    return engine_step(resolve_config(case.model, "fast"), case.fit, len(FASHION.classes))
 
 
 def forever(loader: Iterable[Batch]) -> Iterator[Batch]:

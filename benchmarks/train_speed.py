@@ -6,8 +6,10 @@ Speed (the default): one epoch of each model with its recipe through the real en
 engine's own, from the history it returns: ``epoch_time_s`` and ``images_per_s`` count the
 training steps (loading, augmentation, forward, backward, update, bookkeeping), not the
 evaluation after the epoch nor the checkpoint. The baseline, timed just before in the same run,
-is the model's bare training step: the same SGD and loss on one fixed random batch of the input
-shape the engine feeds, no data, schedule or metrics (the best of 3 windows of --steps steps).
+is the model's bare training step: the engine's own step (``cnnzoo.train.step.Stepper``: the
+same loss, optimizer, precision, clipping and EMA) on one fixed random batch of the input shape
+the engine feeds, without its loader, schedule or metrics (the best of 3 windows of --steps
+steps).
 engine ÷ bare is the share of the model's own speed that the engine delivers. By default
 ``lenet5`` (the paper's tanh/RBF build) and ``lenet5_modern`` both train with the ``lenet5``
 recipe (batch 32, 28x28 padded to 32x32), so their rows differ only in the build; ``resnet20``
@@ -35,10 +37,11 @@ from typing import Any
 
 import torch
 
-from _common import images_per_s, machine_line, sgd_step
+from _common import engine_step, images_per_s, machine_line
 from cnnzoo import model_info
 from cnnzoo.data import DATASETS
-from cnnzoo.train import TrainConfig, choose_fit, resolve_config, train
+from cnnzoo.data.inputs import Fit, choose_fit
+from cnnzoo.train import TrainConfig, resolve_config, train
 from cnnzoo.train.distributed import pick_device
 
 FASHION = DATASETS["fashion-mnist"]
@@ -46,13 +49,19 @@ RUNS = "lenet5:lenet5,lenet5_modern:lenet5,resnet20:fast"  # model:recipe, in ta
 REPEATS = 3  # timed windows of the bare step; the best counts
 
 
+def _fit(config: TrainConfig) -> Fit:
+    """The input the engine gives config's model from Fashion-MNIST's images."""
+    info = model_info(config.model)
+    return choose_fit(info, FASHION.image_shape, config.channels, config.fit, config.image_size)
+
+
 def bare_images_per_s(config: TrainConfig, steps: int) -> float:
     """The model's own training speed on the input the engine would feed it."""
-    fit = choose_fit(config, model_info(config.model), FASHION.image_shape)
+    fit = _fit(config)
     device = pick_device(config.device)
     images = torch.randn(config.batch_size, fit.channels, *fit.size, device=device)
     labels = torch.randint(len(FASHION.classes), (config.batch_size,), device=device)
-    step = sgd_step(config, fit, len(FASHION.classes), device)
+    step = engine_step(config, fit, len(FASHION.classes), device)
     return images_per_s(itertools.repeat((images, labels)), steps, REPEATS, step)
 
 
@@ -70,7 +79,7 @@ def speed(args: argparse.Namespace, common: dict[str, Any]) -> None:
         config = resolve_config(model, recipe or None, epochs=1, **common)
         bare = bare_images_per_s(config, args.steps)
         row = train(config, progress=False).history[-1]
-        fit = choose_fit(config, model_info(model), FASHION.image_shape)
+        fit = _fit(config)
         shape = f"{fit.channels}x{fit.size[0]}x{fit.size[1]}"
         print(
             f"{model:<14} {config.recipe:<7} {config.batch_size:>5} {shape:>8} "

@@ -24,14 +24,13 @@ from typing import Any
 import torch
 from torch import nn
 from torch.nn.parallel import DistributedDataParallel
-from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
 from cnnzoo.data.augment import Augment
 from cnnzoo.data.inputs import Fit, choose_fit, stored_shape
 from cnnzoo.data.pipeline import DataBundle, build_data, is_folder
 from cnnzoo.errors import ConfigError, DataError, RunError
 from cnnzoo.factory import create_model
-from cnnzoo.models import TrainingStep, ZooModel, model_info
+from cnnzoo.models import ZooModel, model_info
 from cnnzoo.train.checkpoint import (
     CHECKPOINT,
     CheckpointError,
@@ -57,6 +56,7 @@ from cnnzoo.train.files import (
 from cnnzoo.train.inference import weights_metadata
 from cnnzoo.train.metrics import MetricsLog, Progress, topk_correct
 from cnnzoo.train.schedule import Schedule
+from cnnzoo.train.step import Stepper
 
 __all__ = [
     "DataMismatchError",
@@ -156,32 +156,6 @@ def _set_rng_state(state: dict[str, Any]) -> None:
         torch.cuda.set_rng_state_all(state["cuda"])
 
 
-def _param_groups(model: nn.Module, config: TrainConfig) -> list[dict[str, Any]]:
-    if not config.no_decay_norm:
-        return [{"params": [p for p in model.parameters() if p.requires_grad]}]
-    decay: list[nn.Parameter] = []
-    no_decay: list[nn.Parameter] = []
-    for p in model.parameters():
-        if p.requires_grad:
-            (no_decay if p.dim() <= 1 else decay).append(p)  # biases and norm scales are 1-d
-    return [{"params": decay}, {"params": no_decay, "weight_decay": 0.0}]
-
-
-def _optimizer(model: nn.Module, config: TrainConfig) -> torch.optim.Optimizer:
-    groups = _param_groups(model, config)
-    if config.optimizer == "adamw":
-        return torch.optim.AdamW(
-            groups, lr=config.lr, betas=(config.momentum, 0.999), weight_decay=config.weight_decay
-        )
-    return torch.optim.SGD(
-        groups,
-        lr=config.lr,
-        momentum=config.momentum,
-        nesterov=config.nesterov,
-        weight_decay=config.weight_decay,
-    )
-
-
 def _run_dir(config: TrainConfig) -> Path:
     """``out/model-data-recipe`` (or ``out/name``); a folder that already holds a run gets a
     numbered sibling (``-2``, ``-3``...) rather than being overwritten."""
@@ -256,28 +230,22 @@ class _Run:
                     f"a {config.model}, from a cnnzoo run or torchvision"
                 )
             model.load_state_dict(weights, strict=False)
-        self.ema = (
-            AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(config.ema), use_buffers=True)
-            if config.ema
-            else None
-        )
-        self.optimizer = _optimizer(model, config)
-        self.schedule = Schedule(config, len(self.data.train))
-        use_scaler = config.amp == "fp16" and self.device.type == "cuda"
-        self.scaler = torch.amp.GradScaler(self.device.type, enabled=use_scaler)
-        cross_entropy = nn.CrossEntropyLoss(label_smoothing=config.label_smoothing)
-
-        def criterion(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-            return cross_entropy(logits.float(), labels)  # in float32 under autocast too
-
-        # The model's own training loss (GoogLeNet's auxiliary heads, LeNet-5's eq. 9), run as
-        # one module so DDP synchronises every gradient it produces.
-        self.net: nn.Module = TrainingStep(model, criterion)
+        wraps: list[Callable[[nn.Module], nn.Module]] = []
         if dist.world_size > 1:
             ids = [self.device.index] if self.device.type == "cuda" else None
-            self.net = DistributedDataParallel(self.net, device_ids=ids)
+            wraps.append(lambda net: DistributedDataParallel(net, device_ids=ids))
         if config.compile:
-            self.net = torch.compile(self.net)  # type: ignore[assignment]
+            wraps.append(torch.compile)  # type: ignore[arg-type]
+
+        def wrap(net: nn.Module) -> nn.Module:
+            for outer in wraps:
+                net = outer(net)
+            return net
+
+        self.stepper = Stepper(model, config, self.device, wrap)
+        self.net, self.optimizer = self.stepper.net, self.stepper.optimizer
+        self.scaler, self.ema = self.stepper.scaler, self.stepper.ema
+        self.schedule = Schedule(config, len(self.data.train))
         self.epoch, self.step, self.global_step = 0, 0, 0
         self.running = {"loss": 0.0, "correct": 0.0, "count": 0.0, "time": 0.0}
         self.history: list[dict[str, Any]] = []
@@ -397,12 +365,6 @@ class _Run:
         self.saved = (self.epoch, self.step)
 
     # --- the loop ----------------------------------------------------------------------------
-    def _autocast(self) -> contextlib.AbstractContextManager[Any]:
-        if self.config.amp == "off":
-            return contextlib.nullcontext()
-        dtype = torch.bfloat16 if self.config.amp == "bf16" else torch.float16
-        return torch.autocast(self.device.type, dtype=dtype)
-
     def _set_lr(self) -> float:
         lr = self.config.lr * self.schedule.factor(self.global_step)
         for group in self.optimizer.param_groups:
@@ -411,22 +373,10 @@ class _Run:
 
     def train_step(self, images: torch.Tensor, labels: torch.Tensor) -> float:
         """One optimizer step; returns the batch's loss (one device sync per step)."""
-        if self.config.channels_last:
-            images = images.contiguous(memory_format=torch.channels_last)
-        with self._autocast():
-            loss, logits = self.net(images, labels)
-        self.optimizer.zero_grad(set_to_none=True)
-        self.scaler.scale(loss).backward()
-        if self.config.clip_grad:
-            self.scaler.unscale_(self.optimizer)
-            nn.utils.clip_grad_norm_(self.model.parameters(), self.config.clip_grad)
-        self.scaler.step(self.optimizer)
-        self.scaler.update()
-        if self.ema is not None:
-            self.ema.update_parameters(self.model)
+        loss, logits = self.stepper(images, labels)
         batch = labels.shape[0]
-        correct = topk_correct(logits.detach(), labels, 1)
-        loss_value, correct_value = torch.stack([loss.detach(), correct.float()]).tolist()
+        correct = topk_correct(logits, labels, 1)
+        loss_value, correct_value = torch.stack([loss, correct.float()]).tolist()
         self.running["loss"] += loss_value * batch
         self.running["correct"] += correct_value
         self.running["count"] += batch
@@ -508,7 +458,7 @@ class _Run:
         the running figures are of changing weights, under augmentation and dropout."""
         if not self.config.eval_train:
             return {}
-        with self._autocast():
+        with self.stepper.autocast():
             fitted = evaluate(
                 self.eval_model(),
                 self.data.train_eval,
@@ -522,7 +472,7 @@ class _Run:
         return self.ema.module if self.ema is not None else self.model
 
     def evaluate(self) -> EvalResult:
-        with self._autocast():
+        with self.stepper.autocast():
             return evaluate(
                 self.eval_model(),
                 self.data.test,
