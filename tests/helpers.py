@@ -18,7 +18,8 @@ import pytest
 import torch
 from PIL import Image
 
-from cnnzoo.data.sources import DataNotFoundError, locate
+from cnnzoo.data.catalogue import DataNotFoundError
+from cnnzoo.data.search import locate
 from cnnzoo.train import TrainConfig, load_checkpoint, resolve_config
 
 

@@ -262,7 +262,7 @@ def test_mistakes_are_one_line_and_bugs_are_tracebacks(
 
 def test_every_error_a_user_can_cause_is_a_cnnzoo_error() -> None:
     import cnnzoo.anatomy.geometry as geometry
-    import cnnzoo.data.sources as sources
+    import cnnzoo.data.catalogue as catalogue
     import cnnzoo.factory as factory
     import cnnzoo.train.checkpoint as checkpoint
     import cnnzoo.train.engine as engine
@@ -277,8 +277,8 @@ def test_every_error_a_user_can_cause_is_a_cnnzoo_error() -> None:
         UsageError: ValueError,
         geometry.GeometryError: ValueError,
         factory.ModelArgumentError: TypeError,
-        sources.DataNotFoundError: FileNotFoundError,
-        sources.DataIntegrityError: ValueError,
+        catalogue.DataNotFoundError: FileNotFoundError,
+        catalogue.DataIntegrityError: ValueError,
         engine.DataMismatchError: ValueError,
         engine.NonFiniteLossError: RuntimeError,
         engine.RunStorageError: OSError,

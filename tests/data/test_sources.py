@@ -28,16 +28,17 @@ from cnnzoo.data import (
     DataSubsetWarning,
     FolderImages,
     ImageArrays,
+    catalogue,
     image_folder_split,
     load_arrays,
     load_folder_arrays,
     locate,
     read_idx,
     read_image,
-    sources,
+    search,
 )
 
-DEBIAN_ROOT = sources._DEBIAN_ROOT
+DEBIAN_ROOT = search._DEBIAN_ROOT
 DEBIAN_FMNIST = DEBIAN_ROOT / "fashion-mnist"
 HAS_DEBIAN = all(
     (DEBIAN_FMNIST / f"{f.name}.gz").is_file()
@@ -60,13 +61,13 @@ FMNIST_FILES = (
 def isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """No environment, no Debian files, a private cache, and no download."""
 
-    def no_download(spec: sources.DatasetSpec, root: Path) -> None:
+    def no_download(spec: catalogue.DatasetSpec, root: Path) -> None:
         raise AssertionError(f"a test tried to download {spec.name} into {root}")
 
     monkeypatch.delenv("CNNZOO_DATA", raising=False)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    monkeypatch.setattr(sources, "_DEBIAN_ROOT", tmp_path / "debian")
-    monkeypatch.setattr(sources, "_download", no_download)
+    monkeypatch.setattr(search, "_DEBIAN_ROOT", tmp_path / "debian")
+    monkeypatch.setattr(search, "_download", no_download)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -192,7 +193,7 @@ def test_specs_describe_the_published_sets() -> None:
 
 @needs_debian
 def test_debian_fashion_mnist(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(sources, "_DEBIAN_ROOT", DEBIAN_ROOT)
+    monkeypatch.setattr(search, "_DEBIAN_ROOT", DEBIAN_ROOT)
     assert locate("fashion-mnist", download=False) == DEBIAN_FMNIST
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # the full set: checksummed, no subset warning
@@ -365,10 +366,10 @@ def test_a_partial_directory_says_what_it_lacks(tmp_path: Path) -> None:
 
 
 def test_a_failed_download_is_reported(monkeypatch: pytest.MonkeyPatch) -> None:
-    def offline(spec: sources.DatasetSpec, root: Path) -> None:
+    def offline(spec: catalogue.DatasetSpec, root: Path) -> None:
         raise OSError("<urlopen error [Errno -2]\n Name or service not known>")
 
-    monkeypatch.setattr(sources, "_download", offline)
+    monkeypatch.setattr(search, "_download", offline)
     with pytest.raises(DataNotFoundError, match=r"failed, <urlopen .* Name or service not known>"):
         load_arrays("fashion-mnist")
 
@@ -377,11 +378,11 @@ def test_a_failed_download_is_reported(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_a_download_lands_in_the_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     fetched = []
 
-    def fetch(spec: sources.DatasetSpec, root: Path) -> None:
+    def fetch(spec: catalogue.DatasetSpec, root: Path) -> None:
         fetched.append(root)
         make_idx(root / "FashionMNIST" / "raw", fill=8)  # where torchvision puts it
 
-    monkeypatch.setattr(sources, "_download", fetch)
+    monkeypatch.setattr(search, "_download", fetch)
     assert fill_of(load_arrays("fashion-mnist")) == 8
     assert fetched == [tmp_path / "cache" / "cnnzoo" / "fashion-mnist"]
     assert fill_of(load_arrays("fashion-mnist")) == 8 and len(fetched) == 1  # found, not fetched
@@ -467,7 +468,7 @@ def test_checksum_policy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Non
         original = dataclasses.replace(images, records=10, **changes)
         test = (original, dataclasses.replace(labels, records=10, md5=None, gz_md5=None))
         patched = dict(DATASETS, **{"fashion-mnist": dataclasses.replace(spec, test=test)})
-        monkeypatch.setattr(sources, "DATASETS", patched)
+        monkeypatch.setattr(catalogue, "DATASETS", patched)
         with warnings.catch_warnings():
             warnings.simplefilter("error")  # the counts are the original's: no subset warning
             return load_arrays("fashion-mnist", "test", data_dir=tmp_path)
@@ -507,7 +508,7 @@ def test_cifar_checksum_applies_at_the_original_size(
     spec = DATASETS["cifar10"]
     test = (dataclasses.replace(spec.test[0], records=4),)
     patched = dict(DATASETS, cifar10=dataclasses.replace(spec, test=test))
-    monkeypatch.setattr(sources, "DATASETS", patched)
+    monkeypatch.setattr(catalogue, "DATASETS", patched)
     found = hashlib.md5((tmp_path / "test_batch").read_bytes()).hexdigest()
     with pytest.raises(
         DataIntegrityError,

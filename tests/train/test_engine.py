@@ -17,8 +17,8 @@ from safetensors import safe_open
 
 from cnnzoo import create_model
 from cnnzoo.cli import main
+from cnnzoo.data.catalogue import DATASETS
 from cnnzoo.data.inputs import InputSpec
-from cnnzoo.data.sources import DATASETS
 from cnnzoo.train import (
     CheckpointError,
     NonFiniteLossError,

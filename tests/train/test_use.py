@@ -15,8 +15,9 @@ from safetensors.torch import load_file
 
 from cnnzoo import create_model
 from cnnzoo.cli import main
+from cnnzoo.data.catalogue import DATASETS
 from cnnzoo.data.inputs import InputSpec
-from cnnzoo.data.sources import DATASETS, load_arrays
+from cnnzoo.data.sources import load_arrays
 from cnnzoo.train import RunResult, TrainConfig, train
 from cnnzoo.train.inference import Trained, export_onnx, load_trained
 from tests.helpers import needs_data, small_config

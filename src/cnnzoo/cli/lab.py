@@ -74,8 +74,9 @@ def _model_or_run(target: str) -> tuple[torch.nn.Module, str]:
 def _input(trained: Trained, args: argparse.Namespace) -> tuple[torch.Tensor, np.ndarray, str]:
     """The model's input (1, C, H, W), the same image for display (in 0..1) and its name:
     an image file, or the test image ``--index`` of the run's data set."""
+    from cnnzoo.data.folders import read_image
     from cnnzoo.data.inputs import for_display
-    from cnnzoo.data.sources import load_arrays, read_image
+    from cnnzoo.data.sources import load_arrays
 
     spec = trained.spec
     if args.image:

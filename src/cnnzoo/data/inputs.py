@@ -18,7 +18,8 @@ import torch
 import torch.nn.functional as F
 
 from cnnzoo.data.augment import Augment, Draws, Part, random_crop, random_erasing
-from cnnzoo.data.sources import DATASETS, read_image
+from cnnzoo.data.catalogue import DATASETS
+from cnnzoo.data.folders import read_image
 from cnnzoo.errors import ConfigError
 from cnnzoo.models import ModelInfo
 

@@ -11,16 +11,11 @@ from pathlib import Path
 import torch
 
 from cnnzoo.data.augment import Augment, channel_stats, pca_lighting_basis
+from cnnzoo.data.catalogue import DATASETS, ImageArrays
+from cnnzoo.data.folders import FolderImages, image_folder_split, load_folder_arrays
 from cnnzoo.data.inputs import Fit, InputSpec
 from cnnzoo.data.loader import InMemoryLoader, Shard, StreamLoader
-from cnnzoo.data.sources import (
-    DATASETS,
-    FolderImages,
-    ImageArrays,
-    image_folder_split,
-    load_arrays,
-    load_folder_arrays,
-)
+from cnnzoo.data.sources import load_arrays
 from cnnzoo.errors import ConfigError
 
 __all__ = ["DataBundle", "build_data", "is_folder"]

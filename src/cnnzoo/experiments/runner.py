@@ -21,8 +21,8 @@ from typing import Any
 import torch
 
 from cnnzoo.anatomy.analyze import analyze
+from cnnzoo.data.catalogue import DATASETS
 from cnnzoo.data.inputs import choose_fit
-from cnnzoo.data.sources import DATASETS
 from cnnzoo.errors import ConfigError
 from cnnzoo.experiments.spec import LEARNED_MARGIN, METRICS, Arm, Claim, Experiment, Scale
 from cnnzoo.experiments.specs import EXPERIMENTS
