@@ -7,6 +7,8 @@ a single process and nothing here costs anything.
 
 from __future__ import annotations
 
+import contextlib
+import datetime
 import os
 from dataclasses import dataclass
 
@@ -52,6 +54,15 @@ class Distributed:
 
     def close(self) -> None:
         if self.world_size > 1 and dist.is_initialized():
+            # All ranks leave together: rank 0 writes the run's last files while the others
+            # are done, and a rank that tears down its gloo connections meanwhile can abort
+            # ("terminate called without an active exception", seen once under load in CI).
+            # A rank that never arrives (it failed) stops the wait after five minutes.
+            with contextlib.suppress(RuntimeError):
+                if dist.get_backend() == "gloo":
+                    dist.monitored_barrier(timeout=datetime.timedelta(minutes=5))
+                else:
+                    dist.barrier()
             dist.destroy_process_group()
 
 
