@@ -1,7 +1,7 @@
 """Anatomy of a network: shapes, parameters, cost, memory and receptive field of every layer,
 worked out on the meta device, and the design arithmetic of the papers."""
 
-from cnnzoo.anatomy.analyze import CONVENTION, Analysis, LayerStats, Totals, analyze
+from cnnzoo.anatomy.analyze import analyze
 from cnnzoo.anatomy.geometry import (
     ConvArithmetic,
     Field,
@@ -9,6 +9,7 @@ from cnnzoo.anatomy.geometry import (
     GeometryWarning,
     conv_arithmetic,
 )
+from cnnzoo.anatomy.stats import CONVENTION, Analysis, LayerStats, Totals
 
 __all__ = [
     "CONVENTION",

@@ -10,8 +10,8 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from cnnzoo.anatomy.analyze import Analysis, LayerStats, TrainingMemory
 from cnnzoo.anatomy.geometry import Field
+from cnnzoo.anatomy.stats import Analysis, LayerStats, TrainingMemory
 from cnnzoo.errors import ConfigError
 
 __all__ = ["FORMATS", "auto_depth", "human", "human_bytes", "render", "totals_lines"]

@@ -14,7 +14,6 @@ from rich.table import Table
 
 from cnnzoo import __version__, create_model, list_models, model_info
 from cnnzoo.anatomy import GeometryError, GeometryWarning, analyze, conv_arithmetic
-from cnnzoo.anatomy.analyze import OPTIMIZER_STATES
 from cnnzoo.anatomy.compare import compare
 from cnnzoo.anatomy.design import (
     Design,
@@ -25,6 +24,7 @@ from cnnzoo.anatomy.design import (
     residual_blocks,
 )
 from cnnzoo.anatomy.report import FORMATS, auto_depth, human, human_bytes, render
+from cnnzoo.anatomy.stats import OPTIMIZER_STATES
 from cnnzoo.cli import lab, train
 from cnnzoo.errors import CnnzooError, ConfigError
 from cnnzoo.models import ZooModel

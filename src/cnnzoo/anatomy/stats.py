@@ -1,0 +1,181 @@
+"""What an analysis finds: one row per module call, the network's totals, its training memory."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from cnnzoo.anatomy.geometry import Field
+from cnnzoo.errors import ConfigError
+
+__all__ = [
+    "CONVENTION",
+    "OPTIMIZER_STATES",
+    "Analysis",
+    "LayerStats",
+    "Totals",
+    "TrainingMemory",
+]
+
+CONVENTION = (
+    "MACs = multiply-accumulates of convolutions and fully-connected layers (bias excluded), the "
+    "figure papers and torchvision quote as 'GFLOPS'; FLOPs = 2 x MACs. Normalisation, "
+    "activations, pooling, additions and concatenations are counted apart as element-wise ops "
+    "(one per output element; pooling one per window tap)."
+)
+
+# Optimizer state kept per trainable parameter, in parameter-sized tensors.
+OPTIMIZER_STATES = {"sgd": 0, "momentum": 1, "nesterov": 1, "rmsprop": 1, "adam": 2, "adamw": 2}
+
+
+class _Cost:
+    """The two derived counts every row and the totals report."""
+
+    macs: int
+    ops: dict[str, int]
+
+    @property
+    def flops(self) -> int:
+        return 2 * self.macs
+
+    @property
+    def elementwise(self) -> int:
+        return sum(self.ops.values())
+
+
+@dataclass
+class LayerStats(_Cost):
+    """One module call (or one functional operation outside any leaf module) in a forward pass."""
+
+    name: str  # qualified name, e.g. "layer1.0.conv2"; a functional op: "layer1.0.add"
+    type: str  # class name ("Conv2d") or the op ("add", "cat")
+    depth: int  # 1 for the model's direct children
+    leaf: bool  # no child module calls below it
+    input_shapes: list[tuple[int, ...]]  # (B, C, H, W) of each tensor input
+    output_shape: tuple[int, ...] = ()  # (B, C, H, W) or (B, F)
+    params: int = 0  # trainable parameters of the module and its children
+    frozen_params: int = 0  # parameters with requires_grad=False
+    macs: int = 0  # multiply-accumulates, the whole batch
+    ops: dict[str, int] = field(default_factory=dict)  # element-wise ops by kind, the whole batch
+    output_bytes: int = 0  # the output tensor's size, the whole batch
+    new_bytes: int = 0  # memory the output adds: 0 when it is an input's storage (in-place, view)
+    memory: int = 0  # activation memory written in this call: new_bytes summed over its leaves
+    rf: tuple[Field, Field] | None = None  # receptive field (H, W) of an output unit
+    explain: list[str] = field(default_factory=list)  # the arithmetic, for conv and pooling
+    misfit: str | None = None  # the window does not fit its input exactly
+
+    @property
+    def chw(self) -> tuple[int, ...]:
+        """The output shape without the batch dimension."""
+        return self.output_shape[1:]
+
+    @property
+    def receptive_field(self) -> int | None:
+        """The side of the (square, or larger) receptive field of one output unit."""
+        return None if self.rf is None else max(self.rf[0].size, self.rf[1].size)
+
+
+@dataclass(frozen=True)
+class Totals(_Cost):
+    """Whole-network figures, per image; memory in bytes."""
+
+    params: int  # trainable, of the network inference runs
+    frozen_params: int
+    training_params: int  # trainable, in modules only training runs (auxiliary heads)
+    param_bytes: int  # all parameters and buffers, the training-only modules' too
+    trainable_bytes: int  # the parameters that get gradients
+    macs: int  # per image
+    ops: dict[str, int]  # element-wise ops per image, by kind
+    input_bytes: int  # per image
+    forward_bytes: int  # per image: every new tensor the forward pass writes, input excluded
+    receptive_field: tuple[Field, Field] | None  # of the last spatial feature map
+    depth: int  # weight layers (conv, fully-connected) on the longest input-to-output path
+
+
+@dataclass(frozen=True)
+class TrainingMemory:
+    """An estimate of the memory one training step holds at its peak, in bytes."""
+
+    batch_size: int
+    optimizer: str
+    params: int  # weights and buffers
+    grads: int  # one gradient per trainable parameter
+    optimizer_state: int  # momentum, Adam's two moments, ...
+    activations: int  # tensors autograd saves for the backward pass, the whole batch
+
+    @property
+    def total(self) -> int:
+        return self.params + self.grads + self.optimizer_state + self.activations
+
+
+@dataclass
+class Analysis:
+    """The layers of one network at one input size, and its totals."""
+
+    model: str
+    input_size: tuple[int, ...]  # (C, H, W)
+    batch_size: int
+    dtype: str
+    layers: list[LayerStats]
+    totals: Totals
+    misfits: list[str]  # windows PyTorch floors silently, with what would fit
+    saved_per_image: Callable[[], int] = field(repr=False, compare=False)
+    convention: str = CONVENTION
+
+    def at_depth(self, depth: int) -> list[LayerStats]:
+        """The layers seen at ``depth``: modules that deep, and shallower leaves."""
+        return [r for r in self.layers if r.depth == depth or (r.leaf and r.depth < depth)]
+
+    def training_memory(
+        self, batch_size: int | None = None, optimizer: str = "momentum"
+    ) -> TrainingMemory:
+        """Weights, gradients, optimizer state and the activations autograd keeps for backward,
+        measured by one training-mode pass on the meta device (made on first use)."""
+        if optimizer not in OPTIMIZER_STATES:
+            raise ConfigError(
+                f"unknown optimizer {optimizer!r}; choose one of {', '.join(OPTIMIZER_STATES)}"
+            )
+        batch = batch_size or self.batch_size
+        if batch < 1:
+            raise ConfigError(f"batch_size must be >= 1, got {batch}")
+        grads = self.totals.trainable_bytes
+        return TrainingMemory(
+            batch_size=batch,
+            optimizer=optimizer,
+            params=self.totals.param_bytes,
+            grads=grads,
+            optimizer_state=OPTIMIZER_STATES[optimizer] * grads,
+            activations=self.saved_per_image() * batch,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data for JSON: every layer, the totals and the counting convention."""
+        layers = []
+        for layer in self.layers:
+            row = {k: v for k, v in asdict(layer).items() if k != "rf"}
+            row.update(flops=layer.flops, elementwise=layer.elementwise, explain=layer.explain)
+            row["receptive_field"] = (
+                None
+                if layer.rf is None
+                else {
+                    "size": [f.size for f in layer.rf],
+                    "jump": [f.jump for f in layer.rf],
+                    "padding": [f.padding for f in layer.rf],
+                }
+            )
+            layers.append(row)
+        totals = asdict(self.totals)
+        totals.update(flops=self.totals.flops, elementwise=self.totals.elementwise)
+        memory = self.training_memory()
+        return {
+            "model": self.model,
+            "input_size": list(self.input_size),
+            "batch_size": self.batch_size,
+            "dtype": self.dtype,
+            "convention": self.convention,
+            "totals": totals,
+            "training": asdict(memory) | {"total": memory.total},
+            "misfits": self.misfits,
+            "layers": layers,
+        }
