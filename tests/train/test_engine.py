@@ -309,10 +309,60 @@ def test_load_checkpoint_refuses_what_is_not_a_checkpoint(tmp_path: Path) -> Non
 @needs_data
 def test_a_run_checkpoint_loads_with_weights_only(reference: RunResult) -> None:
     state = torch.load(reference.run_dir / CHECKPOINT, weights_only=True)
-    assert state["format"] == FORMAT and state["model_name"] == "lenet5_modern"
+    # The model is named once, in the config (version 1 also stored it beside the config).
+    assert state["format"] == FORMAT == "cnnzoo-checkpoint-2" and "model_name" not in state
+    assert state["config"]["model"] == "lenet5_modern"
     assert (state["epoch"], state["step"], state["global_step"]) == (3, 0, 24)
     assert len(state["history"]) == 3 and state["config"]["epochs"] == 3
     assert state["classes"] == list(DATASETS["fashion-mnist"].classes)
+
+
+def _rewrite_as(path: Path, version_tag: str, **extra: Any) -> None:
+    """Rewrite a checkpoint under another format tag, its digest recomputed."""
+    from cnnzoo.train.checkpoint import _digest
+
+    state = {k: v for k, v in torch.load(path, weights_only=True).items() if k != "digest"}
+    state.update(extra, format=version_tag)
+    torch.save({**state, "digest": _digest(state)}, path)
+
+
+@needs_data
+def test_a_version_1_checkpoint_still_evaluates_and_resumes(tmp_path: Path) -> None:
+    """Checkpoints written before the typed checkpoint (tag ``cnnzoo-checkpoint-1``, the model
+    name stored twice) load as version 2: evaluation, and a resume to the same weights as a
+    run never interrupted."""
+    from cnnzoo.train.checkpoint import Checkpoint
+    from cnnzoo.train.inference import load_trained
+
+    whole = train(small_config(tmp_path, "whole", epochs=2), progress=False)
+    train(small_config(tmp_path, "old", epochs=1), progress=False)
+    old = tmp_path / "old"
+    _rewrite_as(old / CHECKPOINT, "cnnzoo-checkpoint-1", model_name="lenet5_modern")
+    saved = Checkpoint.read(old)
+    assert (saved.config.model, saved.epoch, len(saved.history)) == ("lenet5_modern", 1, 1)
+    assert load_trained(old).epoch == 1
+    resumed = train(resume=old, epochs=2, progress=False)
+    _same_run(whole, resumed)
+    assert torch.load(old / CHECKPOINT, weights_only=True)["format"] == FORMAT
+
+
+@needs_data
+def test_a_checkpoint_of_a_newer_version_is_refused_by_its_version(
+    reference: RunResult, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import shutil
+
+    run = tmp_path / "newer"
+    shutil.copytree(reference.run_dir, run)
+    _rewrite_as(run / CHECKPOINT, "cnnzoo-checkpoint-3")
+    with pytest.raises(CheckpointError, match=r"newer cnnzoo \(checkpoint version 3; this one"):
+        load_checkpoint(run)
+    assert main(["eval", str(run)]) == 2
+    err = capsys.readouterr().err
+    assert "reads versions 1 to 2): upgrade cnnzoo" in err and err.count("\n") == 1
+    _rewrite_as(run / CHECKPOINT, "cnnzoo-checkpoint-x")
+    with pytest.raises(CheckpointError, match="is not a cnnzoo checkpoint"):
+        load_checkpoint(run)
 
 
 @needs_data

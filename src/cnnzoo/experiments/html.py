@@ -15,8 +15,9 @@ from cnnzoo.errors import ConfigError
 from cnnzoo.experiments.report import format_stat
 from cnnzoo.experiments.spec import FAILED_RUNS, METRICS
 from cnnzoo.train.files import RunFileError, read_json, safe_member, write_file
+from cnnzoo.train.folder import History, RunFolder
 from cnnzoo.train.inference import load_trained
-from cnnzoo.viz.curves import load_history, plot_curves
+from cnnzoo.viz.curves import plot_curves
 from cnnzoo.viz.filters import plot_filters
 
 __all__ = ["write_html_report"]
@@ -119,18 +120,19 @@ def _experiment(folder: Path, summary: dict[str, Any]) -> str:
     return "\n".join(parts)
 
 
-def _run(folder: Path, scratch: Path) -> str:
+def _run(folder: Path, scratch: Path) -> tuple[str, History]:
+    """A run's section of the page, and its per-epoch rows."""
     e = html.escape
-    config = read_json(folder / "config.json")
+    run = RunFolder(folder)
+    config = run.read_config()
     parts = [f"<h2>Run: {e(folder.name)}</h2>"]
-    summary_path = folder / "summary.json"
-    if summary_path.exists():
-        summary = read_json(summary_path)
+    if run.finished():
+        summary = run.read_summary()
         rows = [[k, f"{v:.2f}" if isinstance(v, float) else v] for k, v in summary.items()]
         parts.append(_table(["result", "value"], rows))
     else:
-        parts.append("<p class='meta'>not finished: no summary.json yet</p>")
-    history = load_history(folder)
+        parts.append(f"<p class='meta'>not finished: no {run.SUMMARY} yet</p>")
+    history = run.read_metrics()
     curves = plot_curves(
         {folder.name: [history]},
         scratch / f"{folder.name}-curves.png",
@@ -161,7 +163,7 @@ def _run(folder: Path, scratch: Path) -> str:
             epochs,
         )
     )
-    if (folder / "checkpoint.pt").exists():
+    if run.has_checkpoint():
         trained = load_trained(folder)
         path = plot_filters(
             trained.model,
@@ -174,9 +176,11 @@ def _run(folder: Path, scratch: Path) -> str:
             parts.append(_image(png, png.stem.replace("_", " ").replace("-", " ")))
     rows = [[k, v] for k, v in config.items()]
     parts.append(
-        "<details><summary>config.json</summary>" + _table(["field", "value"], rows) + "</details>"
+        f"<details><summary>{run.CONFIG}</summary>"
+        + _table(["field", "value"], rows)
+        + "</details>"
     )
-    return "\n".join(parts)
+    return "\n".join(parts), history
 
 
 def write_html_report(
@@ -196,9 +200,10 @@ def write_html_report(
                 if summary.exists() and "experiment" in (content := read_json(summary)):
                     sections.append(_experiment(folder, content))
                     continue
-                if (folder / "config.json").exists() and (folder / "metrics.jsonl").exists():
-                    sections.append(_run(folder, scratch))
-                    runs[folder.name] = [load_history(folder)]
+                if RunFolder(folder).is_run():
+                    section, history = _run(folder, scratch)
+                    sections.append(section)
+                    runs[folder.name] = [history]
                     continue
             except (KeyError, TypeError, AttributeError) as error:  # a field missing or odd
                 raise RunFileError(

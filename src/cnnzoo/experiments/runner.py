@@ -28,11 +28,11 @@ from cnnzoo.experiments.spec import LEARNED_MARGIN, METRICS, Arm, Claim, Experim
 from cnnzoo.experiments.specs import EXPERIMENTS
 from cnnzoo.factory import create_model
 from cnnzoo.models import model_info
-from cnnzoo.train.checkpoint import CHECKPOINT
 from cnnzoo.train.config import MOVABLE_FIELDS, TrainConfig, resolve_config
 from cnnzoo.train.distributed import pick_device
 from cnnzoo.train.engine import TrainingInterrupted, train
 from cnnzoo.train.files import write_file
+from cnnzoo.train.folder import RunFolder
 
 __all__ = ["ExperimentResult", "get_experiment", "judge", "measure_history", "run_experiment"]
 
@@ -170,16 +170,15 @@ def _train_once(config: TrainConfig, run_dir: Path, progress: bool) -> list[dict
     """The run's per-epoch rows: read back when it finished with this config, resumed when it
     was interrupted, trained from scratch otherwise (a stale folder is replaced). Device,
     threads and folders may differ: they change how fast a run trains, not what it learns."""
-    saved = run_dir / "config.json"
+    folder = RunFolder(run_dir)
     try:
-        before = TrainConfig.from_dict(json.loads(saved.read_text()))
+        before = TrainConfig.from_dict(folder.read_config())
         same = before.trained_as() == config.trained_as()
     except (OSError, ValueError):  # no run yet, or one from an incompatible version
         same = False
-    if same and (run_dir / "summary.json").exists():
-        lines = (run_dir / "metrics.jsonl").read_text().splitlines()
-        return [json.loads(line) for line in lines if line.strip()]
-    if same and (run_dir / CHECKPOINT).exists():
+    if same and folder.finished():
+        return folder.read_metrics()
+    if same and folder.has_checkpoint():
         here = {k: v for k, v in config.to_dict().items() if k in MOVABLE_FIELDS}
         return train(resume=run_dir, runtime=here, progress=progress).history
     if run_dir.exists():

@@ -1,8 +1,8 @@
 """The training loop: one function, :func:`train`, from a config to a finished run folder.
 
-A run folder holds ``config.json`` (the resolved config), ``metrics.jsonl``/``metrics.csv``,
-``checkpoint.pt`` (rewritten atomically every epoch, on Ctrl-C and on a crash) and, at the end,
-``model.safetensors`` and ``summary.json``. ``train(config, resume=run)`` continues from the
+The run folder's files are named by :class:`~cnnzoo.train.folder.RunFolder`; each epoch (and on
+Ctrl-C and on a crash) the run's state goes out as a typed
+:class:`~cnnzoo.train.checkpoint.Checkpoint`. ``train(config, resume=run)`` continues from the
 checkpoint at the exact step it was written; with ``deterministic=True`` on the CPU the resumed
 run ends with the same weights, bit for bit, as one never interrupted.
 """
@@ -32,27 +32,21 @@ from cnnzoo.errors import ConfigError, DataError, RunError
 from cnnzoo.factory import create_model
 from cnnzoo.models import ZooModel, model_info
 from cnnzoo.train.checkpoint import (
-    CHECKPOINT,
+    Checkpoint,
     CheckpointError,
     adapt_state_dict,
+    cannot_resume,
     export_safetensors,
     find_checkpoint,
-    load_checkpoint,
+    position,
     read_state_dict,
     save_checkpoint,
-    unusable,
 )
 from cnnzoo.train.config import MOVABLE_FIELDS, TrainConfig
 from cnnzoo.train.distributed import Distributed, setup_distributed
 from cnnzoo.train.evaluate import EvalResult, evaluate
-from cnnzoo.train.files import (
-    LOCK,
-    RunLock,
-    cannot_write,
-    os_error_text,
-    remove_leftovers,
-    write_file,
-)
+from cnnzoo.train.files import RunLock, cannot_write, os_error_text, remove_leftovers
+from cnnzoo.train.folder import RunFolder
 from cnnzoo.train.inference import weights_metadata
 from cnnzoo.train.metrics import MetricsLog, Progress, topk_correct
 from cnnzoo.train.schedule import Schedule
@@ -162,7 +156,7 @@ def _run_dir(config: TrainConfig) -> Path:
     data = Path(config.data).name if is_folder(config.data) else config.data
     base = Path(config.out) / (config.name or f"{config.model}-{data}-{config.recipe}")
     path, number = base, 1
-    while (path / CHECKPOINT).exists():
+    while RunFolder(path).has_checkpoint():
         number += 1
         path = base.with_name(f"{base.name}-{number}")
     return path
@@ -180,7 +174,7 @@ class _Run:
     def __init__(
         self,
         config: TrainConfig,
-        resume: dict[str, Any] | None,
+        resume: Checkpoint | None,
         dist: Distributed,
         run_dir: Path,
         other_data: bool = False,
@@ -189,6 +183,7 @@ class _Run:
         self.dist = dist
         self.device = dist.device
         self.run_dir = run_dir
+        self.folder = RunFolder(run_dir)
         self.info = model_info(config.model)
         if config.threads:
             torch.set_num_threads(config.threads)
@@ -213,7 +208,7 @@ class _Run:
                 f"--warmup-epochs {config.epochs / 10:g} or more --epochs"
             )
         if resume is not None:
-            self._check_same_data(resume.get("data_fingerprint"), other_data)
+            self._check_same_data(resume.data_fingerprint, other_data)
         fit = Fit(self.data.spec.size, self.data.spec.channels, self.data.spec.mode)
         model = _build_model(config, fit, len(self.data.classes)).to(self.device)
         if config.channels_last:
@@ -296,30 +291,30 @@ class _Run:
         )
 
     # --- checkpoints -------------------------------------------------------------------------
-    def state(self) -> dict[str, Any]:
-        return {
-            "config": self.config.to_dict(),
-            "model_name": self.config.model,
-            "model": self.model.state_dict(),
-            "ema": self.ema.state_dict() if self.ema is not None else None,
-            "optimizer": self.optimizer.state_dict(),
-            "schedule": self.schedule.state_dict(),
-            "scaler": self.scaler.state_dict(),
-            "rng": _rng_state(),
-            "epoch": self.epoch,
-            "step": self.step,
-            "global_step": self.global_step,
-            "running": dict(self.running),
-            "history": list(self.history),
-            "best_top1": self.best_top1,
-            "classes": list(self.data.classes),
-            "input": self.data.spec.to_dict(),
-            "data_fingerprint": self.data.fingerprint,
-        }
+    def checkpoint(self) -> Checkpoint:
+        return Checkpoint(
+            config=self.config,
+            model=self.model.state_dict(),
+            classes=tuple(self.data.classes),
+            input=self.data.spec,
+            ema=self.ema.state_dict() if self.ema is not None else None,
+            optimizer=self.optimizer.state_dict(),
+            schedule=self.schedule.state_dict(),
+            scaler=self.scaler.state_dict(),
+            rng=_rng_state(),
+            epoch=self.epoch,
+            step=self.step,
+            global_step=self.global_step,
+            running=dict(self.running),
+            history=list(self.history),
+            best_top1=self.best_top1,
+            data_fingerprint=self.data.fingerprint,
+        )
 
     def save(self) -> None:
         if self.dist.main:
-            save_checkpoint(self.state(), self.run_dir / CHECKPOINT, keep_previous=self.known_good)
+            state = self.checkpoint().to_state()
+            save_checkpoint(state, self.folder.checkpoint, keep_previous=self.known_good)
             self.known_good = True
         self.saved = (self.epoch, self.step)
         self.dist.barrier()
@@ -328,20 +323,15 @@ class _Run:
         """Which checkpoint survives a divergence, for the error message."""
         if self.saved is None:
             return "there is no checkpoint yet to resume from"
-        epoch, step = self.saved
-        when = f"after epoch {epoch}" if step == 0 else f"at epoch {epoch + 1}, step {step}"
-        return f"the last good checkpoint, {when}, is kept in {self.run_dir}"
+        return f"the last good checkpoint, {position(*self.saved)}, is kept in {self.run_dir}"
 
-    def _restore(self, state: dict[str, Any]) -> None:
+    def _restore(self, saved: Checkpoint) -> None:
         """Every piece of the saved state, or a :class:`CheckpointError` naming what does not
         fit (a missing key, a tensor of another shape, a step beyond the epoch)."""
         try:
-            self._load_state(state)
+            self._load_state(saved)
         except (KeyError, TypeError, ValueError, RuntimeError) as error:
-            raise CheckpointError(
-                f"{self.run_dir}: the checkpoint cannot be resumed ({unusable(error)}); it was "
-                "written by another version or damaged: train again"
-            ) from error
+            raise cannot_resume(self.run_dir, error) from error
         steps = len(self.data.train)
         if self.epoch < 0 or not 0 <= self.step < steps or self.global_step < 0:
             raise CheckpointError(
@@ -349,19 +339,18 @@ class _Run:
                 f"{self.step}) is not one of this run's ({steps} steps an epoch): damaged"
             )
 
-    def _load_state(self, state: dict[str, Any]) -> None:
-        self.model.load_state_dict(state["model"])
-        if self.ema is not None and state.get("ema") is not None:
-            self.ema.load_state_dict(state["ema"])
-        self.optimizer.load_state_dict(state["optimizer"])
-        self.schedule.load_state_dict(state["schedule"])
-        self.scaler.load_state_dict(state["scaler"])
-        _set_rng_state(state["rng"])
-        self.epoch, self.step = int(state["epoch"]), int(state["step"])
-        self.global_step = int(state["global_step"])
-        self.running = {k: float(v) for k, v in state["running"].items()}
-        self.history = list(state["history"])
-        self.best_top1 = float(state["best_top1"])
+    def _load_state(self, saved: Checkpoint) -> None:
+        self.model.load_state_dict(saved.model)
+        if self.ema is not None and saved.ema is not None:
+            self.ema.load_state_dict(saved.ema)
+        self.optimizer.load_state_dict(saved.optimizer)
+        self.schedule.load_state_dict(saved.schedule)
+        self.scaler.load_state_dict(saved.scaler)
+        _set_rng_state(saved.rng)
+        self.epoch, self.step, self.global_step = saved.epoch, saved.step, saved.global_step
+        self.running = dict(saved.running)
+        self.history = list(saved.history)
+        self.best_top1 = saved.best_top1
         self.saved = (self.epoch, self.step)
 
     # --- the loop ----------------------------------------------------------------------------
@@ -503,11 +492,13 @@ def train(
     :class:`TrainingInterrupted` after Ctrl-C (a checkpoint was saved first) and
     :class:`NonFiniteLossError` when the loss diverges (the last good checkpoint is kept).
     """
-    state = None
+    saved: Checkpoint | None = None
+    resumed_from: Path | None = None
     if resume is not None:
-        state = load_checkpoint(resume)
-        config = TrainConfig.from_dict(state["config"])
-        run_dir = find_checkpoint(resume).parent
+        resumed_from = find_checkpoint(resume)
+        saved = Checkpoint.read(resumed_from, resuming=True)
+        config = saved.config
+        run_dir = resumed_from.parent
     elif config is None:
         raise ConfigError("train() needs a config, or a run to resume")
     else:
@@ -523,7 +514,7 @@ def train(
             )
         config = TrainConfig.from_dict({**config.to_dict(), **runtime})
     if epochs is not None:
-        done = int(state["epoch"]) if state is not None else 0
+        done = saved.epoch if saved is not None else 0
         if epochs < done:
             raise ConfigError(
                 f"--epochs {epochs}: the run has trained {done} epochs already; a resumed run "
@@ -533,6 +524,7 @@ def train(
     dist = setup_distributed(config.device)
     restore_settings = _global_settings()
     started = time.perf_counter()
+    folder = RunFolder(run_dir)
     lock = RunLock(run_dir)
     created = not run_dir.exists()
     run: _Run | None = None
@@ -540,12 +532,11 @@ def train(
         if dist.main:  # one writer a run folder; a killed run's lock is the kernel's, gone
             lock.acquire()
             remove_leftovers(run_dir)  # temporary files of writes a kill interrupted
-        run = _Run(config, state, dist, run_dir, other_data)
-        run.known_good = resume is not None and find_checkpoint(resume) == run_dir / CHECKPOINT
+        run = _Run(config, saved, dist, run_dir, other_data)
+        run.known_good = resumed_from == folder.checkpoint
         if dist.main:
-            config_text = json.dumps(config.to_dict(), indent=2) + "\n"
-            write_file(run.run_dir / "config.json", config_text, inside=run.run_dir)
-        log = MetricsLog(run.run_dir, run.history) if dist.main else None
+            folder.write(folder.CONFIG, json.dumps(config.to_dict(), indent=2) + "\n")
+        log = MetricsLog(folder, run.history) if dist.main else None
         bar = Progress(config.epochs, len(run.data.train), enabled=progress and dist.main)
         for note in run.notes:
             bar.message(note)
@@ -572,7 +563,7 @@ def train(
         # The last epoch's evaluation, unless this call trained none (a finished run resumed).
         test = run.last_test or run.evaluate()
         if dist.main:
-            export_safetensors(run.eval_model(), run.run_dir / "model.safetensors", run.metadata())
+            export_safetensors(run.eval_model(), folder.weights, run.metadata())
             summary = {
                 "model": config.model,
                 "data": config.data,
@@ -586,8 +577,7 @@ def train(
                 "world_size": dist.world_size,
                 "device": str(dist.device),
             }
-            summary_text = json.dumps(summary, indent=2) + "\n"
-            write_file(run.run_dir / "summary.json", summary_text, inside=run.run_dir)
+            folder.write(folder.SUMMARY, json.dumps(summary, indent=2) + "\n")
         return RunResult(run.run_dir, run.epoch, test, time.perf_counter() - started, run.history)
     except OSError as error:
         if not cannot_write(error):
@@ -595,20 +585,17 @@ def train(
         resume_with = f"then continue with `cnnzoo train --resume {run_dir}`"
         if run is not None and run.saved is not None:
             kept = f"{run.kept()}; {resume_with}"
-        elif state is not None:
+        elif saved is not None:
             kept = f"the checkpoint in {run_dir} is as it was; {resume_with}"
         else:
             kept = "nothing was trained yet"
         raise RunStorageError(f"{os_error_text(error)}. {kept[0].upper()}{kept[1:]}") from error
     finally:
         lock.release()
-        if (
-            created
-            and dist.main
-            and run_dir.is_dir()
-            and {p.name for p in run_dir.iterdir()} <= {LOCK}
-        ):
-            (run_dir / LOCK).unlink(missing_ok=True)  # refused before it began: leave nothing
+        if created and dist.main and folder.empty_but_lock():
+            (run_dir / folder.LOCK).unlink(
+                missing_ok=True
+            )  # refused before it began: leave nothing
             run_dir.rmdir()
         dist.close()
         restore_settings()

@@ -20,11 +20,11 @@ from torch import nn
 from cnnzoo.data.inputs import InputSpec, read_inputs
 from cnnzoo.factory import create_model
 from cnnzoo.train.checkpoint import (
+    Checkpoint,
     CheckpointError,
     check_finite,
     find_checkpoint,
-    load_checkpoint,
-    unusable,
+    not_usable,
 )
 from cnnzoo.train.config import TrainConfig
 from cnnzoo.train.files import write_file
@@ -64,33 +64,24 @@ class Trained:
 
 def load_trained(run_or_file: str | os.PathLike[str], ema: bool = True) -> Trained:
     """The final weights of a run (the EMA when the run kept one and ``ema``), in eval mode."""
-    state = load_checkpoint(run_or_file)
     path = find_checkpoint(run_or_file)
+    saved = Checkpoint.read(path)
     try:
-        config = TrainConfig.from_dict(state["config"])
-        spec = InputSpec.from_dict(state["input"])
-        classes = tuple(state["classes"])
         model = create_model(
-            state["model_name"],
-            num_classes=len(classes),
-            in_chans=spec.channels,
-            **config.model_args,
+            saved.config.model,
+            num_classes=len(saved.classes),
+            in_chans=saved.input.channels,
+            **saved.config.model_args,
         )
-        weights = state["model"]
-        if ema and state.get("ema") is not None:
-            weights = {
-                k.removeprefix("module."): v
-                for k, v in state["ema"].items()
-                if k.startswith("module.")
-            }
+        weights = saved.weights(ema)
         check_finite(weights, path)
         model.load_state_dict(weights)
-    except (KeyError, TypeError, AttributeError, RuntimeError, ValueError) as error:
+    except (KeyError, TypeError, RuntimeError, ValueError) as error:
         if isinstance(error, CheckpointError):
             raise
-        raise CheckpointError(f"{path}: not a usable cnnzoo run ({unusable(error)})") from error
+        raise not_usable(path, error) from error
     model.eval()
-    return Trained(model, classes, spec, config, int(state["epoch"]))
+    return Trained(model, saved.classes, saved.input, saved.config, saved.epoch)
 
 
 @dataclass(frozen=True)

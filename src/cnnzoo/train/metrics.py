@@ -7,12 +7,11 @@ import csv
 import io
 import json
 import sys
-from pathlib import Path
 from typing import Any
 
 import torch
 
-from cnnzoo.train.files import write_file
+from cnnzoo.train.folder import RunFolder
 
 __all__ = ["MetricsLog", "Progress", "topk_correct"]
 
@@ -28,8 +27,8 @@ class MetricsLog:
     """One row per epoch in ``metrics.jsonl`` and ``metrics.csv`` in the run folder, both
     rewritten whole each epoch by replacing the files (a link planted there is not followed)."""
 
-    def __init__(self, run_dir: Path, history: list[dict[str, Any]] | None = None) -> None:
-        self.run_dir = run_dir
+    def __init__(self, folder: RunFolder, history: list[dict[str, Any]] | None = None) -> None:
+        self.folder = folder
         self.history: list[dict[str, Any]] = list(history or [])
         # A resumed run rewrites the files from the checkpoint's history: no duplicate epochs.
         self._rewrite()
@@ -37,7 +36,7 @@ class MetricsLog:
         try:
             from torch.utils.tensorboard import SummaryWriter
 
-            logs = run_dir / "tensorboard"
+            logs = folder.path / folder.TENSORBOARD
             if logs.is_symlink():  # ours to make: a planted link is removed, not written through
                 logs.unlink()
             self.tensorboard = SummaryWriter(str(logs))
@@ -55,13 +54,13 @@ class MetricsLog:
 
     def _rewrite(self) -> None:
         jsonl = "".join(json.dumps(row) + "\n" for row in self.history)
-        write_file(self.run_dir / "metrics.jsonl", jsonl, inside=self.run_dir)
+        self.folder.write(self.folder.METRICS, jsonl)
         table = io.StringIO()
         if self.history:
             writer = csv.DictWriter(table, fieldnames=list(self.history[0]))
             writer.writeheader()
             writer.writerows(self.history)
-        write_file(self.run_dir / "metrics.csv", table.getvalue(), inside=self.run_dir)
+        self.folder.write(self.folder.METRICS_CSV, table.getvalue())
 
     def close(self) -> None:
         if self.tensorboard is not None:

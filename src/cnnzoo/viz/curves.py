@@ -2,59 +2,19 @@
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
 
 import matplotlib
 import numpy as np
 from matplotlib.ticker import MaxNLocator
 
 from cnnzoo.errors import ConfigError
-from cnnzoo.train.files import RunFileError
+from cnnzoo.train.folder import History, load_history
 from cnnzoo.viz._common import save, subplots
 
 __all__ = ["load_history", "plot_curves"]
-
-History = list[dict[str, Any]]
-
-
-def load_history(run: str | os.PathLike[str]) -> History:
-    """A run folder's per-epoch rows (``metrics.jsonl``)."""
-    path = Path(run) / "metrics.jsonl"
-    if not path.exists():
-        raise RunFileError(
-            f"{run} has no metrics.jsonl: give a run folder that `cnnzoo train` wrote"
-        )
-    rows = []
-    for number, line in enumerate(path.read_text(errors="replace").splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as error:
-            raise RunFileError(f"{path}, line {number}: not JSON ({error.msg})") from None
-        missing = sorted(k for k in _PLOTTED if not _finite_number(row, k))
-        if missing:
-            raise RunFileError(
-                f"{path}, line {number}: no number for {', '.join(missing)}: not a row that "
-                "`cnnzoo train` writes (edited or damaged)"
-            )
-        rows.append(row)
-    if not rows:
-        raise RunFileError(f"{path} is empty: the run has not finished an epoch yet")
-    return rows
-
-
-# The fields of a metrics row that the curves plot.
-_PLOTTED = ("epoch", "lr", "train_loss", "test_loss", "train_top1", "test_top1")
-
-
-def _finite_number(row: object, key: str) -> bool:
-    value = row.get(key) if isinstance(row, dict) else None
-    return isinstance(value, int | float) and not isinstance(value, bool) and np.isfinite(value)
 
 
 def _band(histories: Sequence[History], key: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
