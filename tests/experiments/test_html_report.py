@@ -88,24 +88,32 @@ def test_every_field_is_escaped_and_only_files_inside_are_embedded(tmp_path: Pat
 
     folder = tmp_path / "experiment"
     folder.mkdir()
-    claim = {"text": MARK, "paper": MARK, "measured": MARK, "verdict": MARK, "seeds": MARK}
-    arm = {"label": MARK, "model": MARK, "model_args": {MARK: MARK}, "stats": {}}
-    summary = {
-        "experiment": MARK,
-        "title": MARK,
-        "question": MARK,
-        "paper": MARK,
-        "source": MARK,
-        "scale": MARK,
-        "data": MARK,
-        "seeds": MARK,
-        "recipe": MARK,
+    claim = dict.fromkeys(("text", "metric", "better", "worse", "paper", "measured"), MARK)
+    claim.update(verdict=MARK, seeds=1)
+    run = {"seed": 0, "run_dir": MARK, "history": [], "learned": False, "test_error": 1.0}
+    stats = {"mean": 1.0, "std": 0.0, "min": 1.0, "max": 1.0, "n": 1, "values": [1.0]}
+    arm = {
+        "label": MARK,
+        "model": MARK,
+        "model_args": {MARK: MARK},
         "config": {MARK: MARK},
+        "trained": True,
+        "params": 1,
+        "macs": 1,
+        "runs": [run],
+        "stats": {"test_error": stats},
+    }
+    text = ("experiment", "title", "question", "paper", "source", "scale", "data", "recipe")
+    summary = {
+        **dict.fromkeys(text, MARK),
+        "config": {MARK: MARK},
+        "seeds": 1,
+        "target_error": None,
         "note": MARK,
         "claims": [claim],
-        "failed_runs": [MARK],
         "metrics": ["test_error"],
         "arms": [arm],
+        "machine": {"torch": MARK, "python": MARK, "cpus": 2, "threads": 2, "cuda": None},
     }
     (folder / "summary.json").write_text(json.dumps(summary))
     secret = tmp_path / "passwd"
@@ -115,3 +123,21 @@ def test_every_field_is_escaped_and_only_files_inside_are_embedded(tmp_path: Pat
     assert "<script>alert" not in page and "<img src=x" not in page
     assert page.count("&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;") >= 14
     assert "base64" not in page  # the linked file was not copied in
+
+
+def test_a_summary_with_a_field_of_the_wrong_type_is_refused_naming_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An experiment's summary.json from elsewhere is read as the typed summary: a field that
+    is not what cnnzoo writes is one line naming the file and the field, not a traceback."""
+    import json
+
+    folder = tmp_path / "experiment"
+    folder.mkdir()
+    (folder / "summary.json").write_text(
+        json.dumps({"experiment": "x", "title": "t", "question": "q", "paper": 3})
+    )
+    assert main(["report", str(folder), "--output", str(tmp_path / "r.html")]) == 2
+    err = capsys.readouterr().err
+    assert "summary.json: 'paper' is int, expected str" in err and err.count("\n") == 1
+    assert not (tmp_path / "r.html").exists()

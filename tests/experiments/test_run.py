@@ -56,9 +56,9 @@ def test_running_again_reuses_finished_runs_and_retrains_changed_ones(tmp_path: 
     elsewhere = {**TINY, "threads": 2, "device": "cpu", "workers": 0}
     again = run_experiment("relu-vs-tanh", out=tmp_path, seeds=1, overrides=elsewhere)
     assert {p: p.stat().st_mtime_ns for p in runs.glob("*/checkpoint.pt")} == stamps
-    assert again.summary["arms"][0]["runs"][0]["history"][-1]["epoch"] == 2
+    assert again.summary.arms[0].runs[0].history[-1]["epoch"] == 2
     changed = run_experiment("relu-vs-tanh", out=tmp_path, seeds=1, overrides={**TINY, "epochs": 1})
-    assert changed.summary["arms"][0]["runs"][0]["history"][-1]["epoch"] == 1
+    assert changed.summary.arms[0].runs[0].history[-1]["epoch"] == 1
     assert sorted(p.name for p in runs.iterdir()) == ["relu-seed0", "tanh-seed0"]
 
 

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import pytest
 
 import cnnzoo
 from cnnzoo.experiments import EXPERIMENTS, METRICS, Claim
-from cnnzoo.experiments.runner import _stats, get_experiment, judge, measure_history
+from cnnzoo.experiments.runner import get_experiment, judge, measure_history
+from cnnzoo.experiments.summary import ArmSummary, Stats
 from cnnzoo.train import resolve_config
 
 NAMES = list(EXPERIMENTS)
@@ -89,9 +91,19 @@ def test_the_gap_uses_the_final_weights_on_unaugmented_training_images() -> None
     assert figures["gap"] == pytest.approx(25.0)
 
 
-def _arms(**values: list[float | None]) -> dict[str, dict]:
+def _arms(**values: list[float | None]) -> dict[str, ArmSummary]:
     return {
-        label: {"stats": {"test_error": _stats(v), "epochs_to_target": _stats(v)}}
+        label: ArmSummary(
+            label,
+            "lenet5",
+            {},
+            {},
+            True,
+            0,
+            0,
+            [],
+            {"test_error": Stats.of(v), "epochs_to_target": Stats.of(v)},
+        )
         for label, v in values.items()
     }
 
@@ -111,22 +123,71 @@ def test_verdicts_weigh_the_difference_against_the_spread(
 ) -> None:
     claim = Claim("a beats b", "test_error", "a", "b", "1 point")
     result = judge(claim, _arms(a=better, b=worse))
-    assert result["verdict"] == verdict
-    assert result["seeds"] == min(len(better), len(worse))
+    assert result.verdict == verdict
+    assert result.seeds == min(len(better), len(worse))
 
 
 def test_ratios_and_targets_never_reached() -> None:
     claim = Claim("a is faster", "epochs_to_target", "a", "b", "6x", ratio=True)
     result = judge(claim, _arms(a=[2.0, 2.0], b=[6.0, 6.0]))
-    assert result["measured"] == "6.00 / 2.00 = 3.00x" and result["verdict"] == "held"
+    assert result.measured == "6.00 / 2.00 = 3.00x" and result.verdict == "held"
     result = judge(claim, _arms(a=[2.0], b=[None]))
-    assert result["verdict"] == "held" and "not reached" in result["measured"]
+    assert result.verdict == "held" and "not reached" in result.measured
     result = judge(claim, _arms(a=[None], b=[None]))
-    assert result["verdict"].startswith("not measured")
-    stats = _stats([3.0, None])
-    assert math.isinf(stats["mean"]) and stats["values"] == [3.0, None]
+    assert result.verdict.startswith("not measured")
+    stats = Stats.of([3.0, None])
+    assert math.isinf(stats.mean) and stats.values == [3.0, None]
 
 
 def test_metrics_that_belong_to_the_network_are_not_per_seed() -> None:
     assert not METRICS["params"].per_seed and not METRICS["macs"].per_seed
     assert METRICS["test_error"].lower_is_better
+
+
+def test_a_summary_reads_back_as_it_was_written_infinities_included(tmp_path: Path) -> None:
+    from cnnzoo.experiments.summary import (
+        ClaimVerdict,
+        ExperimentSummary,
+        Machine,
+        RunSummary,
+    )
+
+    runs = [
+        RunSummary(0, "runs/a-seed0", [{"epoch": 1}], True, {"epochs_to_target": None}),
+        RunSummary(1, "runs/a-seed1", [{"epoch": 1}], False, {"epochs_to_target": 3.5}),
+    ]
+    arm = ArmSummary(
+        "a",
+        "resnet20",
+        {"depth": 20},
+        {},
+        True,
+        270,
+        40,
+        runs,
+        {"epochs_to_target": Stats.of([None, 3.5])},
+    )
+    claim = ClaimVerdict("a is fast", "epochs_to_target", "a", "a", "6x", "not reached", "held", 2)
+    summary = ExperimentSummary(
+        "x",
+        "X",
+        "why?",
+        "Paper 2012",
+        "Fig. 1",
+        "quick",
+        "cifar10",
+        "fast",
+        {"epochs": 2},
+        2,
+        25.0,
+        "",
+        ["epochs_to_target"],
+        [arm],
+        [claim],
+        Machine("2", "3.11", 2, 2, None),
+    )
+    summary.write(tmp_path)
+    again = ExperimentSummary.read(tmp_path)
+    assert again == summary and math.isinf(again.arms[0].stats["epochs_to_target"].mean)
+    assert again.failed_runs == ["a, seed 1"] and arm.call == "resnet20(depth=20)"
+    assert arm.format("epochs_to_target") == "not reached (1/2 seeds)" and arm.format("gap") == "—"

@@ -50,11 +50,11 @@ def cmd_experiment(args: argparse.Namespace, console: Console) -> int:
         progress=args.progress,
         log=print,
     )
-    table = Table(title=f"{result.summary['title']}", title_justify="left")
+    table = Table(title=result.summary.title, title_justify="left")
     for column in ("claim", "paper", "measured", "verdict"):
         table.add_column(column, overflow="fold")
-    for claim in result.summary["claims"]:
-        table.add_row(claim["text"], claim["paper"], claim["measured"], claim["verdict"])
+    for claim in result.summary.claims:
+        table.add_row(claim.text, claim.paper, claim.measured, claim.verdict)
     console.print(table)
     print(f"report: {result.folder / 'report.md'}")
     return 0

@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import Any
 
 from cnnzoo.errors import ConfigError
-from cnnzoo.experiments.report import format_stat
 from cnnzoo.experiments.spec import FAILED_RUNS, METRICS
-from cnnzoo.train.files import RunFileError, read_json, safe_member, write_file
+from cnnzoo.experiments.summary import ExperimentSummary
+from cnnzoo.train.files import RunFileError, safe_member, write_file
 from cnnzoo.train.folder import History, RunFolder
 from cnnzoo.train.inference import load_trained
 from cnnzoo.viz.curves import plot_curves
@@ -79,44 +79,41 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
-def _experiment(folder: Path, summary: dict[str, Any]) -> str:
+def _experiment(folder: Path, summary: ExperimentSummary) -> str:
     e = html.escape
+    config = ", ".join(f"{k}={v}" for k, v in summary.config.items())
     parts = [
-        f"<h2>Experiment: {e(summary['title'])}</h2>",
-        f"<p><b>Question.</b> {e(summary['question'])}</p>",
-        f"<p><b>Paper.</b> {e(summary['paper'])} ({e(summary['source'])})</p>",
-        f"<p><b>Setup.</b> {e(summary['scale'])} scale on {e(summary['data'])}, "
-        f"{e(str(summary['seeds']))} seed(s), recipe {e(summary['recipe'])}: "
-        + e(", ".join(f"{k}={v}" for k, v in summary["config"].items()))
-        + "</p>",
+        f"<h2>Experiment: {e(summary.title)}</h2>",
+        f"<p><b>Question.</b> {e(summary.question)}</p>",
+        f"<p><b>Paper.</b> {e(summary.paper)} ({e(summary.source)})</p>",
+        f"<p><b>Setup.</b> {e(summary.setup)}, recipe {e(summary.recipe)}: {e(config)}</p>",
     ]
-    if summary.get("note"):
-        parts.append(f"<p><b>Departs from the paper.</b> {e(summary['note'])}.</p>")
+    if summary.note:
+        parts.append(f"<p><b>Departs from the paper.</b> {e(summary.note)}.</p>")
     claims = []
-    for claim in summary["claims"]:
-        css = "held" if claim["verdict"].startswith("held") else "not"
+    for claim in summary.claims:
+        css = "held" if claim.held else "not"
         claims.append(
             [
-                claim["text"],
-                claim["paper"],
-                claim["measured"],
-                _Markup(f'<span class="{css}">{e(claim["verdict"])}</span>'),
-                claim["seeds"] or "exact",
+                claim.text,
+                claim.paper,
+                claim.measured,
+                _Markup(f'<span class="{css}">{e(claim.verdict)}</span>'),
+                claim.seeds or "exact",
             ]
         )
     parts.append(_table(["claim", "paper", "measured", "verdict", "seeds"], claims))
-    if summary.get("failed_runs"):
-        parts.append(f"<p class='not'>{e(FAILED_RUNS)}: {e('; '.join(summary['failed_runs']))}</p>")
-    header = ["arm", "model", *(METRICS[k].label for k in summary["metrics"])]
+    if failed := summary.failed_runs:
+        parts.append(f"<p class='not'>{e(FAILED_RUNS)}: {e('; '.join(failed))}</p>")
+    header = ["arm", "model", *(METRICS[k].label for k in summary.metrics)]
     rows = []
-    for arm in summary["arms"]:
-        args = ", ".join(f"{k}={v}" for k, v in arm["model_args"].items())
-        cells = [format_stat(arm["stats"].get(k), k) for k in summary["metrics"]]
-        rows.append([arm["label"], _Markup(f"<code>{e(arm['model'])}({e(args)})</code>"), *cells])
+    for arm in summary.arms:
+        cells = [arm.format(k) for k in summary.metrics]
+        rows.append([arm.label, _Markup(f"<code>{e(arm.call)}</code>"), *cells])
     parts.append(_table(header, rows))
     for name, caption in (("curves.png", "training curves"), ("measures.png", "measured figures")):
         if safe_member(folder / name, folder):
-            parts.append(_image(folder / name, f"{summary['title']}: {caption}"))
+            parts.append(_image(folder / name, f"{summary.title}: {caption}"))
     return "\n".join(parts)
 
 
@@ -195,10 +192,9 @@ def write_html_report(
     with tempfile.TemporaryDirectory() as tmp:
         scratch = Path(tmp)
         for folder in folders:
-            summary = folder / "summary.json"
             try:
-                if summary.exists() and "experiment" in (content := read_json(summary)):
-                    sections.append(_experiment(folder, content))
+                if ExperimentSummary.is_experiment(folder):
+                    sections.append(_experiment(folder, ExperimentSummary.read(folder)))
                     continue
                 if RunFolder(folder).is_run():
                     section, history = _run(folder, scratch)

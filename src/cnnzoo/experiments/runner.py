@@ -7,13 +7,11 @@ runs whose config is unchanged and resumes interrupted ones, so nothing trained 
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import platform
 import shutil
-import statistics
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,12 +24,19 @@ from cnnzoo.data.inputs import choose_fit
 from cnnzoo.errors import ConfigError
 from cnnzoo.experiments.spec import LEARNED_MARGIN, METRICS, Arm, Claim, Experiment, Scale
 from cnnzoo.experiments.specs import EXPERIMENTS
+from cnnzoo.experiments.summary import (
+    ArmSummary,
+    ClaimVerdict,
+    ExperimentSummary,
+    Machine,
+    RunSummary,
+    Stats,
+)
 from cnnzoo.factory import create_model
 from cnnzoo.models import model_info
 from cnnzoo.train.config import MOVABLE_FIELDS, TrainConfig, resolve_config
 from cnnzoo.train.distributed import pick_device
 from cnnzoo.train.engine import TrainingInterrupted, train
-from cnnzoo.train.files import write_file
 from cnnzoo.train.folder import RunFolder
 
 __all__ = ["ExperimentResult", "get_experiment", "judge", "measure_history", "run_experiment"]
@@ -40,11 +45,11 @@ __all__ = ["ExperimentResult", "get_experiment", "judge", "measure_history", "ru
 @dataclass
 class ExperimentResult:
     folder: Path
-    summary: dict[str, Any]
+    summary: ExperimentSummary
 
     @property
     def verdicts(self) -> dict[str, str]:
-        return {claim["text"]: claim["verdict"] for claim in self.summary["claims"]}
+        return {claim.text: claim.verdict for claim in self.summary.claims}
 
 
 def get_experiment(name: str) -> Experiment:
@@ -53,17 +58,19 @@ def get_experiment(name: str) -> Experiment:
     return EXPERIMENTS[name]
 
 
-def measure_history(history: list[dict[str, Any]], target: float | None) -> dict[str, Any]:
+def measure_history(history: list[dict[str, Any]], target: float | None) -> dict[str, float | None]:
     """The per-run figures of METRICS from a run's per-epoch rows."""
     last = history[-1]
-    figures: dict[str, Any] = {
-        "test_error": 100 - last["test_top1"],
-        "train_error": 100 - last["train_top1"],
+    test_error, train_error = 100 - last["test_top1"], 100 - last["train_top1"]
+    fitted = 100 - last["train_eval_top1"] if "train_eval_top1" in last else None
+    figures: dict[str, float | None] = {
+        "test_error": test_error,
+        "train_error": train_error,
         "train_time_s": last["time_s"],
+        "gap": test_error - (train_error if fitted is None else fitted),
     }
-    if "train_eval_top1" in last:
-        figures["fitted_error"] = 100 - last["train_eval_top1"]
-    figures["gap"] = figures["test_error"] - figures.get("fitted_error", figures["train_error"])
+    if fitted is not None:
+        figures["fitted_error"] = fitted
     if target is not None:
         figures["epochs_to_target"] = _epochs_to(history, target)
     return figures
@@ -82,37 +89,17 @@ def _epochs_to(history: list[dict[str, Any]], target: float) -> float | None:
     return None
 
 
-def _stats(values: Sequence[float | None]) -> dict[str, Any]:
-    """Mean, standard deviation, extremes and count; a run that never reached a target counts
-    as infinitely many epochs (the mean is then infinite, shown as "not reached")."""
-    numbers = [math.inf if v is None else float(v) for v in values]
-    finite = [v for v in numbers if math.isfinite(v)]
-    mean = statistics.fmean(numbers) if numbers and len(finite) == len(numbers) else math.inf
-    std = statistics.stdev(finite) if len(finite) == len(numbers) and len(finite) > 1 else 0.0
-    return {
-        "mean": mean,
-        "std": std,
-        "min": min(numbers),
-        "max": max(numbers),
-        "n": len(numbers),
-        "values": values,
-    }
-
-
-def judge(claim: Claim, arms: dict[str, dict[str, Any]]) -> dict[str, Any]:
+def judge(claim: Claim, arms: dict[str, ArmSummary]) -> ClaimVerdict:
     """Did ``claim.better`` beat ``claim.worse``? 'held' when the difference exceeds the
     seeds' spread (the larger standard deviation), 'did not hold' when it points the other way
     by more than the spread, and '..., within the spread of the seeds' when it is smaller."""
     metric = METRICS[claim.metric]
-    better, worse = (
-        arms[claim.better]["stats"][claim.metric],
-        arms[claim.worse]["stats"][claim.metric],
-    )
+    better, worse = arms[claim.better].stats[claim.metric], arms[claim.worse].stats[claim.metric]
     sign = 1 if metric.lower_is_better else -1
-    margin = sign * (worse["mean"] - better["mean"])
-    spread = max(better["std"], worse["std"])
-    seeds = min(better["n"], worse["n"]) if metric.per_seed else 0
-    if math.isinf(better["mean"]) and math.isinf(worse["mean"]):
+    margin = sign * (worse.mean - better.mean)
+    spread = max(better.std, worse.std)
+    seeds = min(better.n, worse.n) if metric.per_seed else 0
+    if math.isinf(better.mean) and math.isinf(worse.mean):
         verdict, margin = "not measured: neither arm reached the target", 0.0
     elif margin > spread or (math.isinf(margin) and margin > 0):
         verdict = "held"
@@ -123,33 +110,18 @@ def judge(claim: Claim, arms: dict[str, dict[str, Any]]) -> dict[str, Any]:
     else:
         verdict = "did not hold"
     if claim.ratio:
-        ratio = worse["mean"] / better["mean"] if better["mean"] else math.inf
-        measured = f"{_figure(worse)} / {_figure(better)} = " + (
+        ratio = worse.mean / better.mean if better.mean else math.inf
+        measured = f"{worse.figure()} / {better.figure()} = " + (
             f"{ratio:.2f}x" if math.isfinite(ratio) else "not reached"
         )
     else:
-        measured = f"{_figure(better)} vs {_figure(worse)} ({sign * -margin:+.2f})"
-    return {
-        "text": claim.text,
-        "metric": claim.metric,
-        "better": claim.better,
-        "worse": claim.worse,
-        "paper": claim.paper,
-        "measured": measured,
-        "verdict": verdict,
-        "seeds": seeds,
-    }
+        measured = f"{better.figure()} vs {worse.figure()} ({sign * -margin:+.2f})"
+    return ClaimVerdict(
+        claim.text, claim.metric, claim.better, claim.worse, claim.paper, measured, verdict, seeds
+    )
 
 
-def _figure(stats: dict[str, Any]) -> str:
-    mean = stats["mean"]
-    if math.isinf(mean):
-        return "not reached"
-    text = f"{mean:,.0f}" if abs(mean) >= 1e4 else f"{mean:.2f}"
-    return text + (f" ± {stats['std']:.2f}" if stats["n"] > 1 and stats["std"] else "")
-
-
-def _analysis(arm: Arm, scale: Scale, config: TrainConfig | None) -> dict[str, int]:
+def _analysis(arm: Arm, scale: Scale, config: TrainConfig | None) -> tuple[int, int]:
     """Parameters and multiply-accumulates of the arm's network as it is trained (or at its
     ``input_size``, with the paper's classes, for networks measured without training)."""
     info = model_info(arm.model)
@@ -163,7 +135,7 @@ def _analysis(arm: Arm, scale: Scale, config: TrainConfig | None) -> dict[str, i
         kwargs = {"num_classes": len(DATASETS[scale.data].classes)}
     model = create_model(arm.model, in_chans=size[0], device="meta", **kwargs, **arm.model_args)
     totals = analyze(model, tuple(size)).totals
-    return {"params": totals.params, "macs": totals.macs}
+    return totals.params, totals.macs
 
 
 def _train_once(config: TrainConfig, run_dir: Path, progress: bool) -> list[dict[str, Any]]:
@@ -220,9 +192,9 @@ def run_experiment(
     folder = Path(out) / f"{experiment.name}-{scale}"
     folder.mkdir(parents=True, exist_ok=True)
     say = log or (lambda _text: None)
-    arms: dict[str, dict[str, Any]] = {}
+    arms: dict[str, ArmSummary] = {}
     for arm in setup.arms:
-        runs: list[dict[str, Any]] = []
+        runs: list[RunSummary] = []
         config = None
         if arm.train:
             for seed in range(n_seeds):
@@ -248,82 +220,59 @@ def run_experiment(
                     ) from None
                 chance = 100 / len(DATASETS[setup.data].classes)
                 runs.append(
-                    {
-                        "seed": seed,
-                        "run_dir": str(run_dir),
-                        "history": history,
-                        "learned": history[-1]["train_top1"] > chance + LEARNED_MARGIN,
-                        **measure_history(history, setup.target_error),
-                    }
+                    RunSummary(
+                        seed,
+                        str(run_dir),
+                        history,
+                        history[-1]["train_top1"] > chance + LEARNED_MARGIN,
+                        measure_history(history, setup.target_error),
+                    )
                 )
-        cost = _analysis(arm, setup, config)
+        params, macs = _analysis(arm, setup, config)
+        cost: dict[str, float | None] = {"params": params, "macs": macs}
         for run in runs:
-            run.update(cost)
+            run.figures.update(cost)
         stats = {}
         for key in experiment.metrics:
             per_seed = METRICS[key].per_seed
-            measured: list[float | None] = (
-                [run.get(key) for run in runs] if per_seed else [cost.get(key)]
-            )
             if arm.train or not per_seed:
-                stats[key] = _stats(measured)
-        arms[arm.label] = {
-            "label": arm.label,
-            "model": arm.model,
-            "model_args": arm.model_args,
-            "config": arm.config,
-            "trained": arm.train,
-            **cost,
-            "runs": runs,
-            "stats": stats,
-        }
-    summary = {
-        "experiment": experiment.name,
-        "title": experiment.title,
-        "question": experiment.question,
-        "paper": experiment.paper.cite(),
-        "source": experiment.source,
-        "scale": scale,
-        "data": setup.data,
-        "recipe": setup.recipe,
-        "config": {**setup.config, **overrides},
-        "seeds": n_seeds,
-        "target_error": setup.target_error,
-        "note": setup.note,
-        "metrics": list(experiment.metrics),
-        "arms": list(arms.values()),
-        "claims": [judge(claim, arms) for claim in experiment.claims],
-        # runs that did not learn (LEARNED_MARGIN); the verdicts include them, so the report
-        # names them
-        "failed_runs": [
-            f"{arm['label']}, seed {run['seed']}"
-            for arm in arms.values()
-            for run in arm["runs"]
-            if not run["learned"]
-        ],
-        # the runs' own training time: the same when a second invocation reuses them
-        "training_time_s": sum(run["train_time_s"] for arm in arms.values() for run in arm["runs"]),
-        "machine": {
-            "torch": torch.__version__,
-            "python": platform.python_version(),
-            "cpus": os.cpu_count(),
-            "threads": torch.get_num_threads(),
-            "cuda": torch.cuda.get_device_name() if torch.cuda.is_available() else None,
-        },
-    }
-    write_file(
-        folder / "summary.json", json.dumps(_finite(summary), indent=2) + "\n", inside=folder
+                measured = [run.figures.get(key) for run in runs] if per_seed else [cost[key]]
+                stats[key] = Stats.of(measured)
+        arms[arm.label] = ArmSummary(
+            arm.label,
+            arm.model,
+            dict(arm.model_args),
+            dict(arm.config),
+            arm.train,
+            params,
+            macs,
+            runs,
+            stats,
+        )
+    summary = ExperimentSummary(
+        experiment=experiment.name,
+        title=experiment.title,
+        question=experiment.question,
+        paper=experiment.paper.cite(),
+        source=experiment.source,
+        scale=scale,
+        data=setup.data,
+        recipe=setup.recipe,
+        config={**setup.config, **overrides},
+        seeds=n_seeds,
+        target_error=setup.target_error,
+        note=setup.note,
+        metrics=list(experiment.metrics),
+        arms=list(arms.values()),
+        claims=[judge(claim, arms) for claim in experiment.claims],
+        machine=Machine(
+            torch=torch.__version__,
+            python=platform.python_version(),
+            cpus=os.cpu_count(),
+            threads=torch.get_num_threads(),
+            cuda=torch.cuda.get_device_name() if torch.cuda.is_available() else None,
+        ),
     )
+    summary.write(folder)
     write_report(summary, folder, curves=experiment.curves)
     return ExperimentResult(folder, summary)
-
-
-def _finite(value: Any) -> Any:
-    """JSON has no infinity: a target never reached is written as null."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {k: _finite(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_finite(v) for v in value]
-    return value

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Protocol
 
 from cnnzoo.anatomy.compare import Comparison
 from cnnzoo.anatomy.report import human
@@ -49,8 +50,19 @@ def plot_comparison(rows: list[Comparison], path: str | Path) -> Path:
     return save(fig, path, dpi=120)
 
 
+class Spread(Protocol):
+    """A figure measured over seeds: its mean, standard deviation and per-seed values."""
+
+    @property
+    def mean(self) -> float: ...
+    @property
+    def std(self) -> float: ...
+    @property
+    def values(self) -> Sequence[float | None]: ...
+
+
 def plot_measures(
-    arms: list[dict[str, Any]],
+    arms: Sequence[tuple[str, Mapping[str, Spread]]],
     metrics: list[tuple[str, str]],
     path: str | Path,
     title: str,
@@ -58,27 +70,26 @@ def plot_measures(
     """One panel per measured figure: a bar per arm at the mean over seeds, each seed a dot,
     the standard deviation as an error bar, so the spread is seen beside the difference.
 
-    ``arms`` carry ``label`` and ``stats[key]`` with ``mean``, ``std`` and ``values``;
-    ``metrics`` are (key, axis label) pairs.
+    ``arms`` are (label, figures by key) pairs; ``metrics`` are (key, axis label) pairs. A
+    value of None, or an infinite mean, is a target not reached.
     """
-    shown = [(k, text) for k, text in metrics if any(k in arm["stats"] for arm in arms)]
+    shown = [(k, text) for k, text in metrics if any(k in figures for _, figures in arms)]
     if not shown:
         raise ConfigError("nothing to plot: no arm has any of the metrics")
     fig, axes = subplots(
         1, len(shown), figsize=(4.2 * len(shown), 4.4), constrained_layout=True, squeeze=False
     )
     for axis, (key, text) in zip(axes[0], shown, strict=True):
-        rows = [arm for arm in arms if key in arm["stats"]]
-        for i, arm in enumerate(rows):
-            stats = arm["stats"][key]
-            values = [v for v in stats["values"] if v is not None]
-            if not values or stats["mean"] is None or not math.isfinite(stats["mean"]):
+        rows = [(label, figures[key]) for label, figures in arms if key in figures]
+        for i, (_, stats) in enumerate(rows):
+            values = [v for v in stats.values if v is not None]
+            if not values or stats.mean is None or not math.isfinite(stats.mean):
                 axis.annotate("not reached", (i, 0), ha="center", va="bottom", fontsize=8)
                 continue
-            axis.bar(i, stats["mean"], yerr=stats["std"] or None, capsize=4, alpha=0.7)
+            axis.bar(i, stats.mean, yerr=stats.std or None, capsize=4, alpha=0.7)
             axis.scatter([i] * len(values), values, color="black", s=12, zorder=3)
         axis.set_xticks(
-            range(len(rows)), [arm["label"] for arm in rows], rotation=25, ha="right", fontsize=8
+            range(len(rows)), [label for label, _ in rows], rotation=25, ha="right", fontsize=8
         )
         axis.set_ylabel(text)
         if key in ("params", "macs"):

@@ -1,0 +1,419 @@
+"""What an experiment found, typed: written as ``summary.json``, rendered as Markdown and HTML.
+
+The runner builds an :class:`ExperimentSummary`; both reports render from it, and a
+``summary.json`` read back (one this machine wrote, or one from anyone) passes through
+:meth:`ExperimentSummary.from_dict`, which refuses a field of the wrong type by name.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import statistics
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+from cnnzoo.experiments.spec import METRICS
+from cnnzoo.train.files import RunFileError, read_json, write_file
+from cnnzoo.train.folder import RunFolder
+
+__all__ = [
+    "SUMMARY",
+    "ArmSummary",
+    "ClaimVerdict",
+    "ExperimentSummary",
+    "Machine",
+    "RunSummary",
+    "Stats",
+]
+
+SUMMARY = RunFolder.SUMMARY  # an experiment folder's has the name of a run's, and "experiment"
+
+T = TypeVar("T")
+
+
+class _Fields:
+    """Reads one JSON object's fields by type; a wrong one is a :class:`RunFileError` naming
+    the field and the file."""
+
+    def __init__(self, values: object, where: str) -> None:
+        if not isinstance(values, dict):
+            raise RunFileError(f"{where}: expected an object, found {type(values).__name__}")
+        self.values, self.where = values, where
+
+    def get(self, key: str, kind: type | tuple[type, ...], default: Any = ...) -> Any:
+        if key not in self.values:
+            if default is ...:
+                raise RunFileError(f"{self.where}: no {key!r}: not what cnnzoo writes")
+            return default
+        value = self.values[key]
+        kinds = kind if isinstance(kind, tuple) else (kind,)
+        if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds):
+            wanted = " or ".join("null" if k is type(None) else k.__name__ for k in kinds)
+            raise RunFileError(
+                f"{self.where}: {key!r} is {type(value).__name__}, expected {wanted}"
+            )
+        return value
+
+    def number(self, key: str, default: Any = ...) -> float:
+        """A float; JSON's null stands for infinity (a target never reached)."""
+        value = self.get(key, (int, float, type(None)), default)
+        return math.inf if value is None else float(value)
+
+    def items(self, key: str, read: Callable[[object, str], T], default: Any = ...) -> list[T]:
+        values = self.get(key, list, default)
+        return [read(value, f"{self.where}, {key}[{i}]") for i, value in enumerate(values)]
+
+
+@dataclass(frozen=True)
+class Stats:
+    """One figure of one arm over its seeds; a run that never reached a target counts as
+    infinitely many epochs, so the mean is infinite ("not reached")."""
+
+    mean: float
+    std: float
+    min: float
+    max: float
+    n: int
+    values: list[float | None]  # per seed; None: not reached
+
+    @classmethod
+    def of(cls, values: Sequence[float | None]) -> Stats:
+        numbers = [math.inf if v is None else float(v) for v in values]
+        finite = [v for v in numbers if math.isfinite(v)]
+        whole = len(finite) == len(numbers)
+        return cls(
+            mean=statistics.fmean(numbers) if numbers and whole else math.inf,
+            std=statistics.stdev(finite) if whole and len(finite) > 1 else 0.0,
+            min=min(numbers),
+            max=max(numbers),
+            n=len(numbers),
+            values=list(values),
+        )
+
+    def reached(self) -> bool:
+        return math.isfinite(self.mean)
+
+    def figure(self) -> str:
+        """The mean (± std over seeds) as a verdict quotes it."""
+        if not self.reached():
+            return "not reached"
+        text = f"{self.mean:,.0f}" if abs(self.mean) >= 1e4 else f"{self.mean:.2f}"
+        return text + (f" ± {self.std:.2f}" if self.n > 1 and self.std else "")
+
+    def format(self, key: str) -> str:
+        """``mean ± std (n)`` in the metric's unit; "not reached" for a target never met."""
+        if not self.reached():
+            reached = sum(v is not None for v in self.values)
+            return f"not reached ({reached}/{self.n} seeds)"
+        if key == "params":
+            return f"{self.mean:,.0f}"
+        if key == "macs":
+            return f"{self.mean / 1e6:,.1f}M"
+        text = f"{self.mean:.1f}" if key == "train_time_s" else f"{self.mean:.2f}"
+        if self.n > 1:
+            text += f" ± {self.std:.2f} (n={self.n})"
+        return text
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "mean": self.mean,
+            "std": self.std,
+            "min": self.min,
+            "max": self.max,
+            "n": self.n,
+            "values": self.values,
+        }
+
+    @classmethod
+    def from_dict(cls, values: object, where: str) -> Stats:
+        f = _Fields(values, where)
+        seeds = f.get("values", list)
+        if not all(v is None or isinstance(v, int | float) for v in seeds):
+            raise RunFileError(f"{where}: 'values' holds something other than numbers")
+        return cls(
+            f.number("mean"),
+            f.number("std"),
+            f.number("min"),
+            f.number("max"),
+            f.get("n", int),
+            [None if v is None else float(v) for v in seeds],
+        )
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """One seed of one arm: where it trained, its rows and its figures."""
+
+    seed: int
+    run_dir: str
+    history: list[dict[str, Any]]
+    learned: bool  # trained above chance by LEARNED_MARGIN; False: a failed run
+    figures: dict[str, float | None]  # keys of METRICS; None: a target not reached
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "seed": self.seed,
+            "run_dir": self.run_dir,
+            "history": self.history,
+            "learned": self.learned,
+            **self.figures,
+        }
+
+    @classmethod
+    def from_dict(cls, values: object, where: str) -> RunSummary:
+        f = _Fields(values, where)
+        figures = {k: f.get(k, (int, float, type(None))) for k in METRICS if k in f.values}
+        return cls(
+            f.get("seed", int),
+            f.get("run_dir", str),
+            f.get("history", list),
+            f.get("learned", bool),
+            {k: None if v is None else float(v) for k, v in figures.items()},
+        )
+
+
+@dataclass(frozen=True)
+class ArmSummary:
+    """One arm: its network, its runs, and each figure's statistics over the seeds."""
+
+    label: str
+    model: str
+    model_args: dict[str, Any]
+    config: dict[str, Any]
+    trained: bool
+    params: int
+    macs: int
+    runs: list[RunSummary]
+    stats: dict[str, Stats]
+
+    def format(self, key: str) -> str:
+        """The figure ``key`` as the reports' tables print it; "—" when not measured."""
+        stats = self.stats.get(key)
+        return "—" if stats is None else stats.format(key)
+
+    @property
+    def call(self) -> str:
+        """The network as Python builds it: ``plain_cifar(depth=56)``."""
+        args = ", ".join(f"{k}={v}" for k, v in self.model_args.items())
+        return f"{self.model}({args})" if args else self.model
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "label": self.label,
+            "model": self.model,
+            "model_args": self.model_args,
+            "config": self.config,
+            "trained": self.trained,
+            "params": self.params,
+            "macs": self.macs,
+            "runs": [run.to_dict() for run in self.runs],
+            "stats": {k: s.to_dict() for k, s in self.stats.items()},
+        }
+
+    @classmethod
+    def from_dict(cls, values: object, where: str) -> ArmSummary:
+        f = _Fields(values, where)
+        stats = _Fields(f.get("stats", dict), f"{where}, stats")
+        return cls(
+            f.get("label", str),
+            f.get("model", str),
+            f.get("model_args", dict),
+            f.get("config", dict),
+            f.get("trained", bool),
+            f.get("params", int),
+            f.get("macs", int),
+            f.items("runs", RunSummary.from_dict),
+            {k: Stats.from_dict(v, f"{stats.where}, {k}") for k, v in stats.values.items()},
+        )
+
+
+@dataclass(frozen=True)
+class ClaimVerdict:
+    """A claim of the paper, and what this experiment measured of it."""
+
+    text: str
+    metric: str
+    better: str
+    worse: str
+    paper: str  # the paper's figure for the same comparison
+    measured: str
+    verdict: str  # "held", "did not hold", each perhaps "..., within the spread of the seeds"
+    seeds: int  # 0: exact (a figure of the network, the same for every seed)
+
+    @property
+    def held(self) -> bool:
+        return self.verdict.startswith("held")
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+    @classmethod
+    def from_dict(cls, values: object, where: str) -> ClaimVerdict:
+        f = _Fields(values, where)
+        names = ("text", "metric", "better", "worse", "paper", "measured", "verdict")
+        text, metric, better, worse, paper, measured, verdict = (f.get(k, str) for k in names)
+        seeds = f.get("seeds", int)
+        return cls(text, metric, better, worse, paper, measured, verdict, seeds)
+
+
+@dataclass(frozen=True)
+class Machine:
+    """Where the runs trained (training times mean little without it)."""
+
+    torch: str
+    python: str
+    cpus: int | None
+    threads: int
+    cuda: str | None  # the GPU's name; None on the CPU
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+    @classmethod
+    def from_dict(cls, values: object, where: str) -> Machine:
+        f = _Fields(values, where)
+        return cls(
+            f.get("torch", str),
+            f.get("python", str),
+            f.get("cpus", (int, type(None))),
+            f.get("threads", int),
+            f.get("cuda", (str, type(None))),
+        )
+
+
+@dataclass(frozen=True)
+class ExperimentSummary:
+    """An experiment at one scale: its setup, every arm's figures and the verdict on each claim."""
+
+    experiment: str
+    title: str
+    question: str
+    paper: str  # the citation
+    source: str  # where in the paper the claim is made
+    scale: str
+    data: str
+    recipe: str
+    config: dict[str, Any]  # the TrainConfig values over the recipe, overrides included
+    seeds: int
+    target_error: float | None
+    note: str  # how the scale departs from the paper's setup
+    metrics: list[str]
+    arms: list[ArmSummary]
+    claims: list[ClaimVerdict]
+    machine: Machine
+
+    @property
+    def failed_runs(self) -> list[str]:
+        """``label, seed N`` of the runs that did not learn; the verdicts count them."""
+        return [
+            f"{arm.label}, seed {run.seed}"
+            for arm in self.arms
+            for run in arm.runs
+            if not run.learned
+        ]
+
+    @property
+    def setup(self) -> str:
+        return f"{self.scale} scale, {self.data}, {self.seeds} seed(s)"
+
+    @property
+    def training_time_s(self) -> float:
+        """The runs' own training time: the same when a second invocation reuses them."""
+        return sum(
+            float(run.figures.get("train_time_s") or 0) for arm in self.arms for run in arm.runs
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """What ``summary.json`` holds (infinities as null: JSON has none)."""
+        return _finite(
+            {
+                "experiment": self.experiment,
+                "title": self.title,
+                "question": self.question,
+                "paper": self.paper,
+                "source": self.source,
+                "scale": self.scale,
+                "data": self.data,
+                "recipe": self.recipe,
+                "config": self.config,
+                "seeds": self.seeds,
+                "target_error": self.target_error,
+                "note": self.note,
+                "metrics": self.metrics,
+                "arms": [arm.to_dict() for arm in self.arms],
+                "claims": [claim.to_dict() for claim in self.claims],
+                "failed_runs": self.failed_runs,
+                "training_time_s": self.training_time_s,
+                "machine": self.machine.to_dict(),
+            }
+        )
+
+    @classmethod
+    def from_dict(cls, values: object, where: str) -> ExperimentSummary:
+        f = _Fields(values, where)
+        experiment, title, question, paper, source, scale, data, recipe = (
+            f.get(k, str)
+            for k in (
+                "experiment",
+                "title",
+                "question",
+                "paper",
+                "source",
+                "scale",
+                "data",
+                "recipe",
+            )
+        )
+        config, seeds = f.get("config", dict), f.get("seeds", int)
+        target = f.get("target_error", (int, float, type(None)))
+        note, metrics = f.get("note", str), f.get("metrics", list)
+        unknown = [m for m in metrics if m not in METRICS]
+        if unknown:
+            raise RunFileError(f"{where}: unknown metrics {unknown}; known: {list(METRICS)}")
+        return cls(
+            experiment=experiment,
+            title=title,
+            question=question,
+            paper=paper,
+            source=source,
+            scale=scale,
+            data=data,
+            recipe=recipe,
+            config=config,
+            seeds=seeds,
+            target_error=None if target is None else float(target),
+            note=note,
+            metrics=list(metrics),
+            arms=f.items("arms", ArmSummary.from_dict),
+            claims=f.items("claims", ClaimVerdict.from_dict),
+            machine=Machine.from_dict(f.get("machine", dict), f"{where}, machine"),
+        )
+
+    def write(self, folder: Path) -> Path:
+        text = json.dumps(self.to_dict(), indent=2) + "\n"
+        return write_file(folder / SUMMARY, text, inside=folder)
+
+    @classmethod
+    def read(cls, folder: str | os.PathLike[str]) -> ExperimentSummary:
+        path = Path(folder) / SUMMARY
+        return cls.from_dict(read_json(path), str(path))
+
+    @staticmethod
+    def is_experiment(folder: Path) -> bool:
+        """The folder holds an experiment's summary (a run folder's has no ``experiment``)."""
+        path = folder / SUMMARY
+        return path.is_file() and "experiment" in read_json(path)
+
+
+def _finite(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    return value
