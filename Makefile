@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 # The PyTorch release the project is tested with (constraints.txt pins it with everything else).
 TORCH := torch==2.14.1 torchvision==0.29.1
 
-.PHONY: demo test lint lock clean
+.PHONY: demo test lint lock listing clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,11 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check src tests benchmarks
 	$(BIN)/mypy
 	$(BIN)/lint-imports
+
+# Rewrite the table `cnnzoo list` reads (after adding a model or changing a count).
+listing: $(STAMP)
+	$(BIN)/python -c "from tests.helpers import write_listing; write_listing()"
+	$(BIN)/ruff format src/cnnzoo/listing.py
 
 # Resolve the dev install afresh and pin every package it pulls in.
 lock:

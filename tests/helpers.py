@@ -82,3 +82,39 @@ def assert_picture(path: Path, min_width: int = 400) -> None:
         assert image.width >= min_width and image.height >= 200
         pixels = np.asarray(image.convert("L"), dtype=float)
     assert pixels.std() > 5, f"{path} looks blank"
+
+
+LISTING_FILE = Path(__file__).parent.parent / "src" / "cnnzoo" / "listing.py"
+_LISTING_START = "# In the registry's order"
+
+
+def listing_now() -> dict[str, tuple[Any, ...]]:
+    """Each model's row of ``cnnzoo.listing`` as the registry and the builders make it now."""
+    from cnnzoo import create_model, list_models, model_info
+
+    rows = {}
+    for name in list_models():
+        info = model_info(name)
+        model = create_model(name, device="meta")
+        params = model.num_params()
+        extra = model.num_params(training=True) - params
+        rows[name] = (
+            info.family,
+            info.paper.year,
+            tuple(info.input_size),
+            info.params.text if info.params else "",
+            len(info.deviations),
+            params,
+            extra,
+            tuple(model.training_only()),
+        )
+    return rows
+
+
+def write_listing() -> None:
+    """Write ``src/cnnzoo/listing.py`` afresh (``make listing``)."""
+    rows = "".join(f"    {name!r}: Listed{row!r},\n" for name, row in listing_now().items())
+    text = LISTING_FILE.read_text()
+    head = text[: text.index(_LISTING_START)]
+    table = f"{_LISTING_START}: historical, by the year each family first appeared.\n"
+    LISTING_FILE.write_text(f"{head}{table}LISTING: dict[str, Listed] = {{\n{rows}}}\n")

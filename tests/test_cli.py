@@ -237,6 +237,25 @@ def test_the_command_line_starts_without_loading_torch() -> None:
     assert out.stdout.strip() == "False"
 
 
+def test_list_and_help_answer_without_loading_torch() -> None:
+    """`cnnzoo list` reads the zoo's table and each command imports only what it needs: the
+    listing and the help take a fraction of a second instead of PyTorch's two."""
+    code = (
+        "import sys, contextlib, io\n"
+        "from cnnzoo.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()) as out:\n"
+        "    assert main(['list', 'resnet*']) == 0\n"
+        "    assert main(['list', '--family', 'VGG']) == 0\n"
+        "    try:\n"
+        "        main(['--help'])\n"
+        "    except SystemExit:\n"
+        "        pass\n"
+        "print('torch' in sys.modules, 'resnet1202' in out.getvalue(), 'report' in out.getvalue())"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "True", "True"]
+
+
 def test_mistakes_are_one_line_and_bugs_are_tracebacks(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -8,7 +8,19 @@ file), so ``except ValueError`` keeps working.
 
 from __future__ import annotations
 
-__all__ = ["CnnzooError", "ConfigError", "DataError", "RunError"]
+import errno
+
+__all__ = [
+    "CnnzooError",
+    "ConfigError",
+    "DataError",
+    "NonFiniteLossError",
+    "RunError",
+    "TrainingInterrupted",
+    "cannot_write",
+    "disk_full",
+    "os_error_text",
+]
 
 
 class CnnzooError(Exception):
@@ -27,3 +39,37 @@ class DataError(CnnzooError):
 class RunError(CnnzooError):
     """A run folder or checkpoint that cannot be used as asked: held by another process,
     damaged, diverged, or on a disk that refuses the write."""
+
+
+class NonFiniteLossError(RunError, RuntimeError):
+    """The loss became NaN or infinite; the last good checkpoint is kept."""
+
+
+class TrainingInterrupted(KeyboardInterrupt):
+    """Ctrl-C (SIGINT) or SIGTERM: a checkpoint was written and the run can be resumed."""
+
+
+_FULL = {errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC), errno.EFBIG}
+_NOT_WRITABLE = {errno.EROFS, errno.EACCES, errno.EPERM}
+
+
+def disk_full(error: BaseException) -> bool:
+    """Whether ``error`` is a disk (or quota) with no room left."""
+    return isinstance(error, OSError) and error.errno in _FULL
+
+
+def cannot_write(error: BaseException) -> bool:
+    """Whether ``error`` is the disk refusing a write (full, over quota, read-only, no right)."""
+    return isinstance(error, OSError) and error.errno in _FULL | _NOT_WRITABLE
+
+
+def os_error_text(error: OSError) -> str:
+    """A failed read or write in one line: which file, what happened, what would help."""
+    if not error.strerror:
+        return str(error)  # raised with a message of its own
+    name = f"{error.filename}: " if error.filename else ""
+    if error.errno in _FULL:
+        return f"{name}{error.strerror}; free some space and run the command again"
+    if error.errno in _NOT_WRITABLE:
+        return f"{name}{error.strerror}; the folder is not writable, choose another"
+    return f"{name}{error.strerror}"

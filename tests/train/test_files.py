@@ -427,3 +427,33 @@ def test_an_input_spec_beyond_bounds_is_refused_before_anything_is_allocated(
         assert main(["predict", str(run), str(image)]) == 2
         err = capsys.readouterr().err
         assert message in err and "not a usable cnnzoo run" in err and err.count("\n") == 1
+
+
+@pytest.mark.parametrize("links", ["allowed", "refused", "disk full"])
+def test_keep_copy_keeps_the_old_bytes_by_link_or_copy_and_leaves_no_temporary(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, links: str
+) -> None:
+    """The previous checkpoint is kept by a hard link; where links are refused (EPERM), by a
+    copy written straight to its name; a full disk is the disk's error, with nothing left."""
+    import errno
+
+    from cnnzoo.train.files import keep_copy
+
+    path, copy = tmp_path / "checkpoint.pt", tmp_path / "checkpoint.prev.pt"
+    path.write_bytes(b"epoch 1")
+    if links != "allowed":
+        code = errno.EPERM if links == "refused" else errno.ENOSPC
+
+        def no_link(*args: object, **kwargs: object) -> None:
+            raise OSError(code, os.strerror(code))
+
+        monkeypatch.setattr(os, "link", no_link)
+    if links == "disk full":
+        with pytest.raises(OSError, match=os.strerror(errno.ENOSPC)):
+            keep_copy(path, copy)
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["checkpoint.pt"]
+        return
+    keep_copy(path, copy)
+    write_file(path, b"epoch 2")
+    assert (copy.read_bytes(), path.read_bytes()) == (b"epoch 1", b"epoch 2")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["checkpoint.prev.pt", "checkpoint.pt"]

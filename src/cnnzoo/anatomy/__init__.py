@@ -1,15 +1,21 @@
 """Anatomy of a network: shapes, parameters, cost, memory and receptive field of every layer,
 worked out on the meta device, and the design arithmetic of the papers."""
 
-from cnnzoo.anatomy.analyze import analyze
-from cnnzoo.anatomy.geometry import (
-    ConvArithmetic,
-    Field,
-    GeometryError,
-    GeometryWarning,
-    conv_arithmetic,
-)
-from cnnzoo.anatomy.stats import CONVENTION, Analysis, LayerStats, Totals
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from cnnzoo.anatomy.analyze import analyze
+    from cnnzoo.anatomy.geometry import (
+        ConvArithmetic,
+        Field,
+        GeometryError,
+        GeometryWarning,
+        conv_arithmetic,
+    )
+    from cnnzoo.anatomy.stats import CONVENTION, Analysis, LayerStats, Totals
 
 __all__ = [
     "CONVENTION",
@@ -23,3 +29,21 @@ __all__ = [
     "analyze",
     "conv_arithmetic",
 ]
+
+# Loaded on first use: the arithmetic and the reports need no PyTorch, only the analysis does.
+_HOMES = {
+    "analyze": "cnnzoo.anatomy.analyze",
+    **dict.fromkeys(("CONVENTION", "Analysis", "LayerStats", "Totals"), "cnnzoo.anatomy.stats"),
+    **dict.fromkeys(
+        ("ConvArithmetic", "Field", "GeometryError", "GeometryWarning", "conv_arithmetic"),
+        "cnnzoo.anatomy.geometry",
+    ),
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _HOMES:
+        value = getattr(importlib.import_module(_HOMES[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'cnnzoo.anatomy' has no attribute {name!r}")

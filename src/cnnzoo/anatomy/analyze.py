@@ -26,25 +26,10 @@ from cnnzoo.anatomy import ops
 from cnnzoo.anatomy._torch import storage_key
 from cnnzoo.anatomy.geometry import Field, GeometryError, GeometryWarning
 from cnnzoo.anatomy.recorder import FastMeta, Recorder, module_calls
-from cnnzoo.anatomy.stats import (
-    CONVENTION,
-    OPTIMIZER_STATES,
-    Analysis,
-    LayerStats,
-    Totals,
-    TrainingMemory,
-)
+from cnnzoo.anatomy.stats import Analysis, Totals
 from cnnzoo.errors import ConfigError
 
-__all__ = [
-    "CONVENTION",
-    "OPTIMIZER_STATES",
-    "Analysis",
-    "LayerStats",
-    "Totals",
-    "TrainingMemory",
-    "analyze",
-]
+__all__ = ["analyze"]
 
 
 def _meta_state(model: nn.Module, dtype: torch.dtype) -> dict[str, torch.Tensor]:

@@ -3,21 +3,21 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import torch
 from rich.console import Console
 from rich.table import Table
 
-from cnnzoo.cli.train import _add_run_argument, add_eval_command
+from cnnzoo.cli.train import _add_run_argument, eval_options
 from cnnzoo.errors import ConfigError
 from cnnzoo.experiments import EXPERIMENTS, run_experiment
 from cnnzoo.train.checkpoint import find_checkpoint
 from cnnzoo.train.inference import Trained, load_trained
 
-__all__ = ["add_commands"]
+__all__ = ["PARSERS"]
 
 
 def cmd_experiment(args: argparse.Namespace, console: Console) -> int:
@@ -177,8 +177,7 @@ def _add_image_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data-dir", help="where the run's data set's files are")
 
 
-def add_commands(sub: Any) -> None:
-    p = sub.add_parser("experiment", help="test a paper's claim: `cnnzoo experiment list`")
+def _experiment_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "name",
         choices=["list", *EXPERIMENTS],
@@ -199,7 +198,8 @@ def add_commands(sub: Any) -> None:
     p.add_argument("--progress", action="store_true", help="show each run's epochs")
     p.set_defaults(run=cmd_experiment)
 
-    p = sub.add_parser("viz", help="filters, activation maps, Grad-CAM, curves, confusion")
+
+def _viz_options(p: argparse.ArgumentParser) -> None:
     kinds = p.add_subparsers(dest="what", required=True, metavar="WHAT")
     q = kinds.add_parser("filters", help="first-layer filters of a model or a trained run")
     q.add_argument(
@@ -225,11 +225,18 @@ def add_commands(sub: Any) -> None:
     q.add_argument("runs", nargs="+", metavar="RUN", help="run folders")
     q.add_argument("--output", help="PNG file (default: FIRST_RUN/curves.png)")
     q.set_defaults(run=cmd_viz)
-    add_eval_command(
-        kinds, "confusion", "confusion matrix of a run (as `cnnzoo eval`)", picture="--output"
-    )
+    q = kinds.add_parser("confusion", help="confusion matrix of a run (as `cnnzoo eval`)")
+    eval_options(q, picture="--output")
 
-    p = sub.add_parser("report", help="one self-contained HTML page of runs and experiments")
+
+def _report_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("paths", nargs="+", metavar="RUN", help="run or experiment folders")
     p.add_argument("--output", help="HTML file (default: FIRST/report.html)")
     p.set_defaults(run=cmd_report)
+
+
+PARSERS: dict[str, Callable[[argparse.ArgumentParser], None]] = {
+    "experiment": _experiment_options,
+    "viz": _viz_options,
+    "report": _report_options,
+}

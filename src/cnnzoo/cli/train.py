@@ -11,6 +11,7 @@ import argparse
 import dataclasses
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -24,13 +25,14 @@ from cnnzoo.data.loader import InMemoryLoader
 from cnnzoo.data.pipeline import build_data
 from cnnzoo.errors import ConfigError
 from cnnzoo.train import RECIPES, TrainConfig, resolve_config, train
-from cnnzoo.train.checkpoint import export_safetensors, find_checkpoint
+from cnnzoo.train.checkpoint import find_checkpoint
 from cnnzoo.train.config import MOVABLE_FIELDS
 from cnnzoo.train.evaluate import evaluate
 from cnnzoo.train.files import write_file
 from cnnzoo.train.inference import export_onnx, load_trained, predict
+from cnnzoo.train.weights import export_safetensors
 
-__all__ = ["add_commands", "add_eval_command"]
+__all__ = ["PARSERS", "eval_options"]
 
 _SKIP = {"model", "recipe"}
 
@@ -258,10 +260,9 @@ def cmd_export(args: argparse.Namespace, console: Console) -> int:
     return 0
 
 
-def add_eval_command(sub: Any, name: str, help_text: str, picture: str = "--confusion") -> None:
+def eval_options(p: argparse.ArgumentParser, picture: str = "--confusion") -> None:
     """``cnnzoo eval``; also ``cnnzoo viz confusion``, the same evaluation by its picture,
     whose file is ``--output`` as for the other pictures."""
-    p = sub.add_parser(name, help=help_text)
     _add_run_argument(p)
     p.add_argument("--data", help="data set (default: the run's)")
     p.add_argument("--data-dir", help="where the data set's files are")
@@ -278,8 +279,7 @@ def _add_run_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("run_path", metavar="RUN", help="run folder or checkpoint file")
 
 
-def add_commands(sub: Any) -> None:
-    p = sub.add_parser("train", help="train a model on real data (default: Fashion-MNIST)")
+def _train_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("model", nargs="?", help="zoo model name, e.g. lenet5, resnet20")
     p.add_argument("--recipe", choices=list(RECIPES), help="paper recipe (default: fast)")
     p.add_argument("--resume", metavar="RUN", help="continue a run folder or checkpoint")
@@ -292,20 +292,30 @@ def add_commands(sub: Any) -> None:
     _add_config_options(p)
     p.set_defaults(run=cmd_train)
 
-    p = sub.add_parser("recipes", help="the training recipes and the papers they come from")
+
+def _recipes_options(p: argparse.ArgumentParser) -> None:
     p.set_defaults(run=cmd_recipes)
 
-    add_eval_command(sub, "eval", "test accuracy, per-class accuracy and confusion matrix")
 
-    p = sub.add_parser("predict", help="classify image files with a trained run")
+def _predict_options(p: argparse.ArgumentParser) -> None:
     _add_run_argument(p)
     p.add_argument("images", nargs="+", help="image files (any size or mode)")
     p.add_argument("--top-k", type=int, default=3)
     p.set_defaults(run=cmd_predict)
 
-    p = sub.add_parser("export", help="write a run's weights as safetensors or ONNX")
+
+def _export_options(p: argparse.ArgumentParser) -> None:
     _add_run_argument(p)
     p.add_argument("--format", choices=("safetensors", "onnx"), default="safetensors")
     p.add_argument("--output", help="file to write (default: RUN/model.<format>)")
     p.add_argument("--no-check", action="store_true", help="onnx: skip the onnxruntime comparison")
     p.set_defaults(run=cmd_export)
+
+
+PARSERS: dict[str, Callable[[argparse.ArgumentParser], None]] = {
+    "train": _train_options,
+    "recipes": _recipes_options,
+    "eval": eval_options,
+    "predict": _predict_options,
+    "export": _export_options,
+}

@@ -2,7 +2,6 @@
 
 from cnnzoo.train.checkpoint import (
     CheckpointError,
-    export_safetensors,
     load_checkpoint,
     save_checkpoint,
 )
@@ -16,6 +15,7 @@ from cnnzoo.train.engine import (
     train,
 )
 from cnnzoo.train.evaluate import EvalResult, evaluate
+from cnnzoo.train.weights import export_safetensors
 
 __all__ = [
     "RECIPES",

@@ -28,15 +28,21 @@ from torch.nn.parallel import DistributedDataParallel
 from cnnzoo.data.augment import Augment
 from cnnzoo.data.inputs import Fit, choose_fit, stored_shape
 from cnnzoo.data.pipeline import DataBundle, build_data, is_folder
-from cnnzoo.errors import ConfigError, DataError, RunError
+from cnnzoo.errors import (
+    ConfigError,
+    DataError,
+    NonFiniteLossError,
+    RunError,
+    TrainingInterrupted,
+    cannot_write,
+    os_error_text,
+)
 from cnnzoo.factory import create_model
 from cnnzoo.models import ZooModel, model_info
 from cnnzoo.train.checkpoint import (
     Checkpoint,
     CheckpointError,
-    adapt_state_dict,
     cannot_resume,
-    export_safetensors,
     find_checkpoint,
     position,
     read_state_dict,
@@ -45,12 +51,13 @@ from cnnzoo.train.checkpoint import (
 from cnnzoo.train.config import MOVABLE_FIELDS, TrainConfig
 from cnnzoo.train.distributed import Distributed, setup_distributed
 from cnnzoo.train.evaluate import EvalResult, evaluate
-from cnnzoo.train.files import RunLock, cannot_write, os_error_text, remove_leftovers
+from cnnzoo.train.files import RunLock, remove_leftovers
 from cnnzoo.train.folder import RunFolder
 from cnnzoo.train.inference import weights_metadata
 from cnnzoo.train.metrics import MetricsLog, Progress, topk_correct
 from cnnzoo.train.schedule import Schedule
 from cnnzoo.train.step import Stepper
+from cnnzoo.train.weights import adapt_state_dict, export_safetensors
 
 __all__ = [
     "DataMismatchError",
@@ -59,10 +66,6 @@ __all__ = [
     "TrainingInterrupted",
     "train",
 ]
-
-
-class NonFiniteLossError(RunError, RuntimeError):
-    """The loss became NaN or infinite; the last good checkpoint is kept."""
 
 
 _REMEDY = "Train again with a lower --lr, --clip-grad 1.0 or --amp off"
@@ -74,10 +77,6 @@ class DataMismatchError(DataError, ValueError):
 
 class RunStorageError(RunError, OSError):
     """The disk refused a write of the run (full, read-only): what was kept, and how to go on."""
-
-
-class TrainingInterrupted(KeyboardInterrupt):
-    """Ctrl-C (SIGINT) or SIGTERM: a checkpoint was written and the run can be resumed."""
 
 
 @dataclass

@@ -10,7 +10,6 @@ run folder is held by one process at a time (:class:`RunLock`).
 from __future__ import annotations
 
 import contextlib
-import errno
 import json
 import os
 import socket
@@ -19,7 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
-from cnnzoo.errors import RunError
+from cnnzoo.errors import RunError, cannot_write, disk_full, os_error_text
 
 try:
     import fcntl
@@ -70,27 +69,6 @@ def read_json(path: Path) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise RunFileError(f"{path}: expected a JSON object, found {type(value).__name__}")
     return value
-
-
-_FULL = {errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC), errno.EFBIG}
-_NOT_WRITABLE = {errno.EROFS, errno.EACCES, errno.EPERM}
-
-
-def cannot_write(error: BaseException) -> bool:
-    """Whether ``error`` is the disk refusing a write (full, over quota, read-only, no right)."""
-    return isinstance(error, OSError) and error.errno in _FULL | _NOT_WRITABLE
-
-
-def os_error_text(error: OSError) -> str:
-    """A failed read or write in one line: which file, what happened, what would help."""
-    if not error.strerror:
-        return str(error)  # raised with a message of its own
-    name = f"{error.filename}: " if error.filename else ""
-    if error.errno in _FULL:
-        return f"{name}{error.strerror}; free some space and run the command again"
-    if error.errno in _NOT_WRITABLE:
-        return f"{name}{error.strerror}; the folder is not writable, choose another"
-    return f"{name}{error.strerror}"
 
 
 def _inside(path: Path, folder: Path) -> Path:
@@ -156,16 +134,17 @@ def keep_copy(path: Path, copy: Path) -> None:
     are not allowed the bytes are copied."""
     fd, tmp = tempfile.mkstemp(prefix=f".{copy.name}.", suffix=_TEMPORARY, dir=copy.parent)
     os.close(fd)
+    os.unlink(tmp)
     try:
-        os.unlink(tmp)
-        try:
-            os.link(path, tmp, follow_symlinks=False)
-        except OSError as error:
-            if error.errno in _FULL:
-                raise
-            with open(path, "rb") as source, replacing(tmp) as target:
-                while chunk := source.read(1 << 20):
-                    target.write(chunk)
+        os.link(path, tmp, follow_symlinks=False)
+    except OSError as error:
+        if disk_full(error):
+            raise
+        with open(path, "rb") as source, replacing(copy) as target:
+            while chunk := source.read(1 << 20):
+                target.write(chunk)
+        return
+    try:
         os.replace(tmp, copy)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

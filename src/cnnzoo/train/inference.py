@@ -22,12 +22,12 @@ from cnnzoo.factory import create_model
 from cnnzoo.train.checkpoint import (
     Checkpoint,
     CheckpointError,
-    check_finite,
     find_checkpoint,
     not_usable,
 )
 from cnnzoo.train.config import TrainConfig
 from cnnzoo.train.files import write_file
+from cnnzoo.train.weights import check_finite
 
 __all__ = ["Prediction", "Trained", "export_onnx", "load_trained", "predict", "weights_metadata"]
 
