@@ -6,7 +6,7 @@ import pytest
 import torch
 
 import cnnzoo
-from cnnzoo.anatomy.analyze import analyze
+from cnnzoo.anatomy.analysis import analyze
 
 
 def conv(k: int, cin: int, cout: int) -> int:

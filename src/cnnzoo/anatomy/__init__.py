@@ -7,7 +7,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from cnnzoo.anatomy.analyze import analyze
+    from cnnzoo.anatomy.analysis import analyze
     from cnnzoo.anatomy.geometry import (
         ConvArithmetic,
         Field,
@@ -32,7 +32,7 @@ __all__ = [
 
 # Loaded on first use: the arithmetic and the reports need no PyTorch, only the analysis does.
 _HOMES = {
-    "analyze": "cnnzoo.anatomy.analyze",
+    "analyze": "cnnzoo.anatomy.analysis",
     **dict.fromkeys(("CONVENTION", "Analysis", "LayerStats", "Totals"), "cnnzoo.anatomy.stats"),
     **dict.fromkeys(
         ("ConvArithmetic", "Field", "GeometryError", "GeometryWarning", "conv_arithmetic"),

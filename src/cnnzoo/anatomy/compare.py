@@ -5,7 +5,7 @@ from __future__ import annotations
 import warnings
 from dataclasses import dataclass
 
-from cnnzoo.anatomy.analyze import analyze
+from cnnzoo.anatomy.analysis import analyze
 from cnnzoo.anatomy.geometry import GeometryWarning
 from cnnzoo.models import model_info
 

@@ -1,5 +1,5 @@
 """A data set's split as checked uint8 arrays: found (:mod:`~cnnzoo.data.search`), read and
-verified (:mod:`~cnnzoo.data.formats`), described by the catalogue
+verified (:mod:`~cnnzoo.data.formats`, :mod:`~cnnzoo.data.cifar`), described by the catalogue
 (:mod:`~cnnzoo.data.catalogue`)."""
 
 from __future__ import annotations
@@ -7,7 +7,8 @@ from __future__ import annotations
 import os
 
 from cnnzoo.data.catalogue import ImageArrays, spec_of
-from cnnzoo.data.formats import load_cifar, load_idx
+from cnnzoo.data.cifar import load_cifar
+from cnnzoo.data.formats import load_idx
 from cnnzoo.data.search import find_files
 
 __all__ = [

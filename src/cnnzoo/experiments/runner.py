@@ -18,7 +18,7 @@ from typing import Any
 
 import torch
 
-from cnnzoo.anatomy.analyze import analyze
+from cnnzoo.anatomy.analysis import analyze
 from cnnzoo.data.catalogue import DATASETS
 from cnnzoo.data.inputs import choose_fit
 from cnnzoo.errors import ConfigError

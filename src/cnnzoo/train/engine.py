@@ -9,28 +9,20 @@ run ends with the same weights, bit for bit, as one never interrupted.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import math
-import random
-import signal
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import FrameType
 from typing import Any
 
 import torch
 from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 
-from cnnzoo.data.augment import Augment
-from cnnzoo.data.inputs import Fit, choose_fit, stored_shape
-from cnnzoo.data.pipeline import DataBundle, build_data, is_folder
 from cnnzoo.errors import (
     ConfigError,
-    DataError,
     NonFiniteLossError,
     RunError,
     TrainingInterrupted,
@@ -43,21 +35,27 @@ from cnnzoo.train.checkpoint import (
     Checkpoint,
     CheckpointError,
     cannot_resume,
-    find_checkpoint,
     position,
-    read_state_dict,
     save_checkpoint,
 )
-from cnnzoo.train.config import MOVABLE_FIELDS, TrainConfig
+from cnnzoo.train.config import TrainConfig
 from cnnzoo.train.distributed import Distributed, setup_distributed
 from cnnzoo.train.evaluate import EvalResult, evaluate
 from cnnzoo.train.files import RunLock, remove_leftovers
 from cnnzoo.train.folder import RunFolder
 from cnnzoo.train.inference import weights_metadata
 from cnnzoo.train.metrics import MetricsLog, Progress, topk_correct
+from cnnzoo.train.process import (
+    StopSignals,
+    global_settings,
+    rng_state,
+    set_rng_state,
+    set_up_process,
+)
 from cnnzoo.train.schedule import Schedule
+from cnnzoo.train.setup import DataMismatchError, data_change_note, init_weights, run_data, start_of
 from cnnzoo.train.step import Stepper
-from cnnzoo.train.weights import adapt_state_dict, export_safetensors
+from cnnzoo.train.weights import export_safetensors
 
 __all__ = [
     "DataMismatchError",
@@ -69,10 +67,6 @@ __all__ = [
 
 
 _REMEDY = "Train again with a lower --lr, --clip-grad 1.0 or --amp off"
-
-
-class DataMismatchError(DataError, ValueError):
-    """A resumed run was given other data than it was trained on."""
 
 
 class RunStorageError(RunError, OSError):
@@ -88,82 +82,9 @@ class RunResult:
     history: list[dict[str, Any]] = field(default_factory=list)
 
 
-class _Signals:
-    """Turns SIGINT/SIGTERM into a flag checked between steps; a second Ctrl-C stops at once."""
-
-    def __init__(self) -> None:
-        self.stop = False
-        self._previous: dict[int, Any] = {}
-
-    def _handle(self, signum: int, frame: FrameType | None) -> None:
-        if self.stop:
-            raise KeyboardInterrupt
-        self.stop = True
-
-    @contextlib.contextmanager
-    def installed(self) -> Iterator[_Signals]:
-        try:
-            for sig in (signal.SIGINT, signal.SIGTERM):
-                self._previous[sig] = signal.signal(sig, self._handle)
-        except ValueError:  # not the main thread: signals stay with the caller
-            pass
-        try:
-            yield self
-        finally:
-            for number, handler in self._previous.items():
-                signal.signal(number, handler)
-
-
-def _global_settings() -> Callable[[], None]:
-    """Remember torch's process-wide settings that a run changes; the returned function puts
-    them back, so ``train()`` leaves a notebook or a test session as it found it."""
-    threads = torch.get_num_threads()
-    deterministic = torch.are_deterministic_algorithms_enabled()
-    warn_only = torch.is_deterministic_algorithms_warn_only_enabled()
-    benchmark = torch.backends.cudnn.benchmark
-
-    def restore() -> None:
-        torch.set_num_threads(threads)
-        changed = (
-            torch.are_deterministic_algorithms_enabled() != deterministic
-            or torch.is_deterministic_algorithms_warn_only_enabled() != warn_only
-        )
-        if changed:  # the call imports torch's compiler, which takes seconds
-            torch.use_deterministic_algorithms(deterministic, warn_only=warn_only)
-        torch.backends.cudnn.benchmark = benchmark
-
-    return restore
-
-
-def _rng_state() -> dict[str, Any]:
-    state: dict[str, Any] = {"torch": torch.get_rng_state(), "python": random.getstate()}
-    if torch.cuda.is_available():
-        state["cuda"] = torch.cuda.get_rng_state_all()
-    return state
-
-
-def _set_rng_state(state: dict[str, Any]) -> None:
-    torch.set_rng_state(state["torch"])
-    random.setstate(state["python"])
-    if "cuda" in state and torch.cuda.is_available():
-        torch.cuda.set_rng_state_all(state["cuda"])
-
-
-def _run_dir(config: TrainConfig) -> Path:
-    """``out/model-data-recipe`` (or ``out/name``); a folder that already holds a run gets a
-    numbered sibling (``-2``, ``-3``...) rather than being overwritten."""
-    data = Path(config.data).name if is_folder(config.data) else config.data
-    base = Path(config.out) / (config.name or f"{config.model}-{data}-{config.recipe}")
-    path, number = base, 1
-    while RunFolder(path).has_checkpoint():
-        number += 1
-        path = base.with_name(f"{base.name}-{number}")
-    return path
-
-
-def _build_model(config: TrainConfig, fit: Fit, num_classes: int) -> ZooModel:
+def _build_model(config: TrainConfig, in_chans: int, num_classes: int) -> ZooModel:
     return create_model(
-        config.model, num_classes=num_classes, in_chans=fit.channels, **config.model_args
+        config.model, num_classes=num_classes, in_chans=in_chans, **config.model_args
     )
 
 
@@ -184,21 +105,11 @@ class _Run:
         self.run_dir = run_dir
         self.folder = RunFolder(run_dir)
         self.info = model_info(config.model)
-        if config.threads:
-            torch.set_num_threads(config.threads)
-        # Tanh and RBF nets (LeNet-5) drift into denormal floats, which are 10-100x slower on CPUs.
-        torch.set_flush_denormal(True)
-        if config.deterministic:
-            torch.use_deterministic_algorithms(True)
-            torch.backends.cudnn.benchmark = False
-        elif self.device.type == "cuda":
-            torch.backends.cudnn.benchmark = True
-        torch.manual_seed(config.seed)
-        random.seed(config.seed)
+        set_up_process(config.threads, config.deterministic, config.seed, self.device)
 
         if config.amp == "fp16" and self.device.type != "cuda":
             raise ConfigError("fp16 mixed precision needs a GPU; on the CPU use --amp bf16")
-        self.data = self._data()
+        self.data = run_data(config, self.info, dist)
         self.notes: list[str] = []
         if config.warmup_epochs > config.epochs / 2:
             self.notes.append(
@@ -206,24 +117,17 @@ class _Run:
                 "the rate is near its peak when training ends, and the weights are poor; give "
                 f"--warmup-epochs {config.epochs / 10:g} or more --epochs"
             )
-        if resume is not None:
-            self._check_same_data(resume.data_fingerprint, other_data)
-        fit = Fit(self.data.spec.size, self.data.spec.channels, self.data.spec.mode)
-        model = _build_model(config, fit, len(self.data.classes)).to(self.device)
+        if resume is not None and (
+            note := data_change_note(resume.data_fingerprint, self.data, config, other_data)
+        ):
+            self.notes.append(note)
+        model = _build_model(config, self.data.spec.channels, len(self.data.classes))
+        model = model.to(self.device)
         if config.channels_last:
             model = model.to(memory_format=torch.channels_last)
         self.model = model
         if config.init_from and resume is None:
-            given = read_state_dict(config.init_from)
-            weights, notes = adapt_state_dict(model, given)
-            self.notes += [f"init-from: {note}" for note in notes]
-            if not weights:
-                raise CheckpointError(
-                    f"--init-from {config.init_from}: none of its {len(given)} tensors "
-                    f"({', '.join(list(given)[:3])}, ...) fits {config.model}; give weights of "
-                    f"a {config.model}, from a cnnzoo run or torchvision"
-                )
-            model.load_state_dict(weights, strict=False)
+            self.notes += init_weights(model, config)
         wraps: list[Callable[[nn.Module], nn.Module]] = []
         if dist.world_size > 1:
             ids = [self.device.index] if self.device.type == "cuda" else None
@@ -252,43 +156,6 @@ class _Run:
         if resume is not None:
             self._restore(resume)
 
-    def _data(self) -> DataBundle:
-        config = self.config
-        stored = stored_shape(config.data, self.info, config.image_size)
-        fit = choose_fit(self.info, stored, config.channels, config.fit, config.image_size)
-        augment = Augment(config.crop_padding, config.flip, config.lighting, config.erasing)
-        return build_data(
-            config.data,
-            fit,
-            augment,
-            config.batch_size,
-            data_dir=config.data_dir or None,
-            seed=config.seed,
-            shard=self.dist.shard,
-            device=self.device,
-            train_subset=config.train_subset,
-            test_subset=config.test_subset,
-            val_fraction=config.val_fraction,
-            workers=config.workers,
-        )
-
-    def _check_same_data(self, saved: str | None, other_data: bool) -> None:
-        """A resumed run on other data than it began with trains on a mix without a word:
-        refused, or with ``other_data`` noted loudly."""
-        if saved is None or saved == self.data.fingerprint:
-            return
-        where = self.config.data_dir or self.config.data
-        if not other_data:
-            raise DataMismatchError(
-                f"the run was trained on other data than {where} gives now (fingerprint "
-                f"{saved}, now {self.data.fingerprint}): resume it on the data it began with, "
-                "or pass --other-data to go on with this data knowingly"
-            )
-        self.notes.append(
-            f"WARNING: resuming on other data than the run began with ({saved} -> "
-            f"{self.data.fingerprint}); its results mix both"
-        )
-
     # --- checkpoints -------------------------------------------------------------------------
     def checkpoint(self) -> Checkpoint:
         return Checkpoint(
@@ -300,7 +167,7 @@ class _Run:
             optimizer=self.optimizer.state_dict(),
             schedule=self.schedule.state_dict(),
             scaler=self.scaler.state_dict(),
-            rng=_rng_state(),
+            rng=rng_state(),
             epoch=self.epoch,
             step=self.step,
             global_step=self.global_step,
@@ -345,7 +212,7 @@ class _Run:
         self.optimizer.load_state_dict(saved.optimizer)
         self.schedule.load_state_dict(saved.schedule)
         self.scaler.load_state_dict(saved.scaler)
-        _set_rng_state(saved.rng)
+        set_rng_state(saved.rng)
         self.epoch, self.step, self.global_step = saved.epoch, saved.step, saved.global_step
         self.running = dict(saved.running)
         self.history = list(saved.history)
@@ -370,7 +237,7 @@ class _Run:
         self.running["count"] += batch
         return float(loss_value)
 
-    def run_epoch(self, progress: Progress, signals: _Signals) -> None:
+    def run_epoch(self, progress: Progress, signals: StopSignals) -> None:
         self.model.train()
         loader = self.data.train
         loader.set_epoch(self.epoch)
@@ -491,37 +358,9 @@ def train(
     :class:`TrainingInterrupted` after Ctrl-C (a checkpoint was saved first) and
     :class:`NonFiniteLossError` when the loss diverges (the last good checkpoint is kept).
     """
-    saved: Checkpoint | None = None
-    resumed_from: Path | None = None
-    if resume is not None:
-        resumed_from = find_checkpoint(resume)
-        saved = Checkpoint.read(resumed_from, resuming=True)
-        config = saved.config
-        run_dir = resumed_from.parent
-    elif config is None:
-        raise ConfigError("train() needs a config, or a run to resume")
-    else:
-        run_dir = _run_dir(config)
-    if runtime:
-        if resume is None:
-            raise ConfigError("runtime= moves a resumed run; give a new run's values in config")
-        unknown = sorted(set(runtime) - MOVABLE_FIELDS)
-        if unknown:
-            raise ConfigError(
-                f"runtime {unknown}: a resumed run may change only "
-                f"{', '.join(sorted(MOVABLE_FIELDS))}"
-            )
-        config = TrainConfig.from_dict({**config.to_dict(), **runtime})
-    if epochs is not None:
-        done = saved.epoch if saved is not None else 0
-        if epochs < done:
-            raise ConfigError(
-                f"--epochs {epochs}: the run has trained {done} epochs already; a resumed run "
-                f"can only be extended (give {done} or more)"
-            )
-        config = TrainConfig.from_dict({**config.to_dict(), "epochs": epochs})
+    config, saved, resumed_from, run_dir = start_of(config, resume, epochs, runtime)
     dist = setup_distributed(config.device)
-    restore_settings = _global_settings()
+    restore_settings = global_settings()
     started = time.perf_counter()
     folder = RunFolder(run_dir)
     lock = RunLock(run_dir)
@@ -540,7 +379,7 @@ def train(
         for note in run.notes:
             bar.message(note)
         try:
-            with _Signals().installed() as signals:
+            with StopSignals().installed() as signals:
                 while run.epoch < config.epochs:
                     try:
                         run.run_epoch(bar, signals)
@@ -592,9 +431,7 @@ def train(
     finally:
         lock.release()
         if created and dist.main and folder.empty_but_lock():
-            (run_dir / folder.LOCK).unlink(
-                missing_ok=True
-            )  # refused before it began: leave nothing
+            (run_dir / folder.LOCK).unlink(missing_ok=True)  # refused before it began
             run_dir.rmdir()
         dist.close()
         restore_settings()
