@@ -8,9 +8,9 @@
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from cnnzoo._lazy import lazy_attributes
 from cnnzoo.errors import CnnzooError
 
 if TYPE_CHECKING:
@@ -49,9 +49,4 @@ _HOMES = {name: "cnnzoo.models" for name in __all__ if name not in _HERE}
 _HOMES["create_model"] = "cnnzoo.factory"
 
 
-def __getattr__(name: str) -> Any:
-    if name in _HOMES:
-        value = getattr(importlib.import_module(_HOMES[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'cnnzoo' has no attribute {name!r}")
+__getattr__ = lazy_attributes(__name__, _HOMES)

@@ -3,8 +3,9 @@ worked out on the meta device, and the design arithmetic of the papers."""
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from cnnzoo._lazy import lazy_attributes
 
 if TYPE_CHECKING:
     from cnnzoo.anatomy.analysis import analyze
@@ -41,9 +42,4 @@ _HOMES = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    if name in _HOMES:
-        value = getattr(importlib.import_module(_HOMES[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'cnnzoo.anatomy' has no attribute {name!r}")
+__getattr__ = lazy_attributes(__name__, _HOMES)

@@ -8,6 +8,8 @@ quoted with where it is printed.
 
 from __future__ import annotations
 
+from typing import Any
+
 from cnnzoo.experiments.spec import Arm, Claim, Experiment, Scale
 from cnnzoo.models import Paper
 from cnnzoo.models.alexnet import PAPER as ALEXNET
@@ -64,7 +66,7 @@ CIFAR = "CIFAR-10, the paper's data"
 FASHION = "Fashion-MNIST slice, CPU-sized"
 
 
-def _arms(*arms: tuple[str, str, dict]) -> tuple[Arm, ...]:
+def _arms(*arms: tuple[str, str, dict[str, Any]]) -> tuple[Arm, ...]:
     return tuple(Arm(label, model, args) for label, model, args in arms)
 
 

@@ -11,13 +11,13 @@ import json
 import math
 import os
 import statistics
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from cnnzoo.experiments.spec import METRICS
-from cnnzoo.train.files import RunFileError, read_json, write_file
+from cnnzoo.train.files import JsonFields, RunFileError, read_json, write_file
 from cnnzoo.train.folder import RunFolder
 
 __all__ = [
@@ -31,41 +31,6 @@ __all__ = [
 ]
 
 SUMMARY = RunFolder.SUMMARY  # an experiment folder's has the name of a run's, and "experiment"
-
-T = TypeVar("T")
-
-
-class _Fields:
-    """Reads one JSON object's fields by type; a wrong one is a :class:`RunFileError` naming
-    the field and the file."""
-
-    def __init__(self, values: object, where: str) -> None:
-        if not isinstance(values, dict):
-            raise RunFileError(f"{where}: expected an object, found {type(values).__name__}")
-        self.values, self.where = values, where
-
-    def get(self, key: str, kind: type | tuple[type, ...], default: Any = ...) -> Any:
-        if key not in self.values:
-            if default is ...:
-                raise RunFileError(f"{self.where}: no {key!r}: not what cnnzoo writes")
-            return default
-        value = self.values[key]
-        kinds = kind if isinstance(kind, tuple) else (kind,)
-        if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds):
-            wanted = " or ".join("null" if k is type(None) else k.__name__ for k in kinds)
-            raise RunFileError(
-                f"{self.where}: {key!r} is {type(value).__name__}, expected {wanted}"
-            )
-        return value
-
-    def number(self, key: str, default: Any = ...) -> float:
-        """A float; JSON's null stands for infinity (a target never reached)."""
-        value = self.get(key, (int, float, type(None)), default)
-        return math.inf if value is None else float(value)
-
-    def items(self, key: str, read: Callable[[object, str], T], default: Any = ...) -> list[T]:
-        values = self.get(key, list, default)
-        return [read(value, f"{self.where}, {key}[{i}]") for i, value in enumerate(values)]
 
 
 @dataclass(frozen=True)
@@ -130,7 +95,7 @@ class Stats:
 
     @classmethod
     def from_dict(cls, values: object, where: str) -> Stats:
-        f = _Fields(values, where)
+        f = JsonFields(values, where)
         seeds = f.get("values", list)
         if not all(v is None or isinstance(v, int | float) for v in seeds):
             raise RunFileError(f"{where}: 'values' holds something other than numbers")
@@ -165,7 +130,7 @@ class RunSummary:
 
     @classmethod
     def from_dict(cls, values: object, where: str) -> RunSummary:
-        f = _Fields(values, where)
+        f = JsonFields(values, where)
         figures = {k: f.get(k, (int, float, type(None))) for k in METRICS if k in f.values}
         return cls(
             f.get("seed", int),
@@ -216,8 +181,8 @@ class ArmSummary:
 
     @classmethod
     def from_dict(cls, values: object, where: str) -> ArmSummary:
-        f = _Fields(values, where)
-        stats = _Fields(f.get("stats", dict), f"{where}, stats")
+        f = JsonFields(values, where)
+        stats = JsonFields(f.get("stats", dict), f"{where}, stats")
         return cls(
             f.get("label", str),
             f.get("model", str),
@@ -253,7 +218,7 @@ class ClaimVerdict:
 
     @classmethod
     def from_dict(cls, values: object, where: str) -> ClaimVerdict:
-        f = _Fields(values, where)
+        f = JsonFields(values, where)
         names = ("text", "metric", "better", "worse", "paper", "measured", "verdict")
         text, metric, better, worse, paper, measured, verdict = (f.get(k, str) for k in names)
         seeds = f.get("seeds", int)
@@ -275,7 +240,7 @@ class Machine:
 
     @classmethod
     def from_dict(cls, values: object, where: str) -> Machine:
-        f = _Fields(values, where)
+        f = JsonFields(values, where)
         return cls(
             f.get("torch", str),
             f.get("python", str),
@@ -354,7 +319,7 @@ class ExperimentSummary:
 
     @classmethod
     def from_dict(cls, values: object, where: str) -> ExperimentSummary:
-        f = _Fields(values, where)
+        f = JsonFields(values, where)
         experiment, title, question, paper, source, scale, data, recipe = (
             f.get(k, str)
             for k in (

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
 import socket
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, TypeVar
 
 from cnnzoo.errors import RunError, cannot_write, disk_full, os_error_text
 
@@ -27,6 +28,7 @@ except ImportError:  # Windows
 
 __all__ = [
     "LOCK",
+    "JsonFields",
     "RunFileError",
     "RunLock",
     "RunLockedError",
@@ -69,6 +71,42 @@ def read_json(path: Path) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise RunFileError(f"{path}: expected a JSON object, found {type(value).__name__}")
     return value
+
+
+T = TypeVar("T")
+
+
+class JsonFields:
+    """Reads one JSON object's fields by type; a wrong one is a :class:`RunFileError` naming
+    the field and the file."""
+
+    def __init__(self, values: object, where: str) -> None:
+        if not isinstance(values, dict):
+            raise RunFileError(f"{where}: expected an object, found {type(values).__name__}")
+        self.values, self.where = values, where
+
+    def get(self, key: str, kind: type | tuple[type, ...], default: Any = ...) -> Any:
+        if key not in self.values:
+            if default is ...:
+                raise RunFileError(f"{self.where}: no {key!r}: not what cnnzoo writes")
+            return default
+        value = self.values[key]
+        kinds = kind if isinstance(kind, tuple) else (kind,)
+        if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds):
+            wanted = " or ".join("null" if k is type(None) else k.__name__ for k in kinds)
+            raise RunFileError(
+                f"{self.where}: {key!r} is {type(value).__name__}, expected {wanted}"
+            )
+        return value
+
+    def number(self, key: str, default: Any = ...) -> float:
+        """A float; JSON's null stands for infinity (a target never reached)."""
+        value = self.get(key, (int, float, type(None)), default)
+        return math.inf if value is None else float(value)
+
+    def items(self, key: str, read: Callable[[object, str], T], default: Any = ...) -> list[T]:
+        values = self.get(key, list, default)
+        return [read(value, f"{self.where}, {key}[{i}]") for i, value in enumerate(values)]
 
 
 def _inside(path: Path, folder: Path) -> Path:
