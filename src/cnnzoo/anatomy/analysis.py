@@ -28,6 +28,8 @@ from cnnzoo.anatomy.geometry import Field, GeometryError, GeometryWarning
 from cnnzoo.anatomy.recorder import FastMeta, Recorder, module_calls
 from cnnzoo.anatomy.stats import Analysis, Totals
 from cnnzoo.errors import ConfigError
+from cnnzoo.factory import create_model
+from cnnzoo.models import TrainingStep, ZooModel, model_info
 
 __all__ = ["analyze"]
 
@@ -61,8 +63,6 @@ def _run(
 def _training_pass(model: nn.Module, state: dict[str, torch.Tensor], x: torch.Tensor) -> Any:
     """One training-mode forward as a trainer makes it: a zoo model's training loss, so the
     modules only training runs (GoogLeNet's auxiliary heads) are measured too."""
-    from cnnzoo.models import TrainingStep, ZooModel
-
     if not isinstance(model, ZooModel):
         return _run(model, state, (x,), train=True)
     labels = torch.zeros(x.shape[0], dtype=torch.long, device=x.device)
@@ -104,9 +104,6 @@ def analyze(
     :class:`GeometryWarning` by default, a :class:`GeometryError` with ``strict=True``.
     The training-memory estimate is :meth:`Analysis.training_memory`.
     """
-    from cnnzoo.factory import create_model
-    from cnnzoo.models import ZooModel, model_info
-
     if batch_size < 1:
         raise ConfigError(f"batch_size must be >= 1, got {batch_size}")
     if isinstance(model, str):

@@ -11,11 +11,17 @@ import torch
 from rich.console import Console
 from rich.table import Table
 
+from cnnzoo import viz
 from cnnzoo.cli.train import _add_run_argument, eval_options
+from cnnzoo.data.inputs import for_display, read_inputs
+from cnnzoo.data.sources import load_arrays
 from cnnzoo.errors import ConfigError
 from cnnzoo.experiments import EXPERIMENTS, run_experiment
+from cnnzoo.experiments.html import write_html_report
+from cnnzoo.factory import create_model
 from cnnzoo.train.checkpoint import find_checkpoint
 from cnnzoo.train.inference import Trained, load_trained
+from cnnzoo.viz.filters import first_conv
 
 __all__ = ["PARSERS"]
 
@@ -66,7 +72,6 @@ def _model_or_run(target: str) -> tuple[torch.nn.Module, str]:
     if path.exists():
         trained = load_trained(path)
         return trained.model, f"{trained.config.model} after {trained.epoch} epochs"
-    from cnnzoo.factory import create_model
 
     return create_model(target), f"{target}, freshly initialised"
 
@@ -74,22 +79,18 @@ def _model_or_run(target: str) -> tuple[torch.nn.Module, str]:
 def _input(trained: Trained, args: argparse.Namespace) -> tuple[torch.Tensor, np.ndarray, str]:
     """The model's input (1, C, H, W), the same image for display (in 0..1) and its name:
     an image file, or the test image ``--index`` of the run's data set."""
-    from cnnzoo.data.folders import read_image
-    from cnnzoo.data.inputs import for_display
-    from cnnzoo.data.sources import load_arrays
 
     spec = trained.spec
     if args.image:
-        stored = read_image(args.image, spec.stored_size[0], spec.stored_channels)
+        x = read_inputs(spec, [args.image])  # (1, C, H, W), normalised as in training
         name = Path(args.image).name
     else:
         data = trained.config.data
         test = load_arrays(data, "test", args.data_dir or trained.config.data_dir or None)
         if not 0 <= args.index < len(test):
             raise ConfigError(f"--index {args.index}: the {data} test set has {len(test)} images")
-        stored = test.images[args.index]
+        x = spec.transform()(test.images[args.index][None])
         name = f"{data} test image {args.index} ({test.classes[int(test.labels[args.index])]})"
-    x = spec.transform()(stored[None])  # (1, C, H, W), normalised as in training
     return x, for_display(spec, x), name
 
 
@@ -102,7 +103,6 @@ def _output(args: argparse.Namespace, run: str, default: str) -> Path:
 
 
 def cmd_viz(args: argparse.Namespace, console: Console) -> int:
-    from cnnzoo import viz
 
     if args.what == "filters":
         model, described = _model_or_run(args.target)
@@ -122,8 +122,6 @@ def cmd_viz(args: argparse.Namespace, console: Console) -> int:
     best = int(probs.argmax())
     said = f"predicted {trained.classes[best]} ({100 * probs[best]:.1f}%)"
     if args.what == "activations":
-        from cnnzoo.viz.filters import first_conv
-
         layers = args.layer or [first_conv(trained.model)[0]]
         maps = viz.activation_maps(trained.model, x, layers)
         for layer in layers:
@@ -161,7 +159,6 @@ def cmd_viz(args: argparse.Namespace, console: Console) -> int:
 
 
 def cmd_report(args: argparse.Namespace, console: Console) -> int:
-    from cnnzoo.experiments.html import write_html_report
 
     output = args.output or str(Path(args.paths[0]) / "report.html")
     if Path(output).suffix.lower() not in (".html", ".htm"):

@@ -206,14 +206,8 @@ class UnknownModelError(ConfigError):
     """Raised for a name the registry does not hold; the message lists the nearest names."""
 
 
-def _ensure_loaded() -> None:
-    # The model modules register themselves on import.
-    import cnnzoo.models  # noqa: F401
-
-
 def model_info(name: str) -> ModelInfo:
     """The registry entry for ``name``, or an error naming the closest registered models."""
-    _ensure_loaded()
     try:
         return _REGISTRY[name]
     except KeyError:
@@ -235,7 +229,6 @@ def list_models(
     """Registered names matching any ``include`` pattern and no ``exclude`` pattern (shell
     wildcards, case-insensitive), in historical order: by the year a family first appeared,
     then as each family lists its variants."""
-    _ensure_loaded()
     includes = [include] if isinstance(include, str) else list(include)
     excludes = [exclude] if isinstance(exclude, str) else list(exclude)
     first_year: dict[str, int] = {}
