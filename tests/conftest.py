@@ -17,29 +17,20 @@ def _seed() -> None:
     torch.manual_seed(0)
 
 
-# What the suite needs from the machine. Locally a test skips without it; under CI=true (as
-# .ci/run sets) the run stops at once and says what is missing, so a green CI means every
-# training and browser test ran.
-REQUIRED_IN_CI = (
-    "Fashion-MNIST files not found",
-    "Debian's dataset-fashion-mnist is not installed",
-    "no headless Chromium installed",
-)
-
-
+# What the suite needs from the machine (``tests.helpers.requires``). Locally a test skips
+# without it; under CI=true (as .ci/run sets) the run stops at once and says what is missing, so
+# a green CI means every training and browser test ran.
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    if os.environ.get("CI") != "true":
-        return
-    missing = {
-        mark.kwargs.get("reason", "")
-        for item in items
-        for mark in item.iter_markers("skipif")
-        if mark.args and mark.args[0] is True and mark.kwargs.get("reason") in REQUIRED_IN_CI
-    }
-    if missing:
+    missing: set[str] = set()
+    for item in items:
+        for mark in item.iter_markers("requires"):
+            if not mark.kwargs["available"]:
+                missing.add(mark.kwargs["what"])
+                item.add_marker(pytest.mark.skip(reason=f"{mark.kwargs['what']} not found"))
+    if missing and os.environ.get("CI") == "true":
         raise pytest.UsageError(
-            f"CI=true, but {'; '.join(sorted(missing))}: .ci/run installs them (Debian's "
-            "dataset-fashion-mnist and chromium-headless-shell)"
+            f"CI=true, but {'; '.join(sorted(missing))} not found: .ci/run installs them "
+            "(Debian's dataset-fashion-mnist and chromium-headless-shell)"
         )
 
 

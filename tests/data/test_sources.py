@@ -37,6 +37,7 @@ from cnnzoo.data import (
     read_image,
     search,
 )
+from tests.helpers import requires
 
 DEBIAN_ROOT = search._DEBIAN_ROOT
 DEBIAN_FMNIST = DEBIAN_ROOT / "fashion-mnist"
@@ -44,9 +45,7 @@ HAS_DEBIAN = all(
     (DEBIAN_FMNIST / f"{f.name}.gz").is_file()
     for f in DATASETS["fashion-mnist"].train + DATASETS["fashion-mnist"].test
 )
-needs_debian = pytest.mark.skipif(
-    not HAS_DEBIAN, reason="Debian's dataset-fashion-mnist is not installed"
-)
+needs_debian = requires("Debian's dataset-fashion-mnist", HAS_DEBIAN)
 subset_ok = pytest.mark.filterwarnings("ignore::cnnzoo.data.DataSubsetWarning")
 
 FMNIST_FILES = (

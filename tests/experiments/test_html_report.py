@@ -14,10 +14,10 @@ from PIL import Image
 from cnnzoo.cli import main
 from cnnzoo.experiments import run_experiment
 from cnnzoo.experiments.html import write_html_report
-from tests.helpers import TINY, needs_data
+from tests.helpers import TINY, needs_data, requires
 
 CHROMIUM = shutil.which("chromium-headless-shell") or shutil.which("chromium")
-needs_chromium = pytest.mark.skipif(CHROMIUM is None, reason="no headless Chromium installed")
+needs_chromium = requires("headless Chromium", CHROMIUM is not None)
 
 
 def _chromium(*args: str) -> str:
