@@ -256,3 +256,31 @@ def test_depth_collapse_and_formats() -> None:
     assert "MACs = multiply-accumulates" in render(analysis, "table", depth=1)
     with pytest.raises(ValueError, match="choose one of"):
         render(analysis, "xml")
+
+
+def test_each_row_names_the_rows_it_reads_so_the_graph_can_be_drawn() -> None:
+    """``LayerStats.sources``: ResNet-34 has 16 residual additions, 3 of them over a projection
+    (§3.3, option B at the three stage changes); GoogLeNet's 9 inception modules concatenate 4
+    branches each; in a dense block layer k reads the block's input and the k - 1 layers before
+    it, so DenseNet-121's first block concatenates 1, 2, ..., 6 inputs."""
+    rows = analyze("resnet34").layers
+    adds = [r for r in rows if r.type == "add"]
+    assert len(adds) == 16 and all(len(r.sources) == 2 for r in adds)
+    projected = [r for r in adds if any(".downsample." in rows[i].name for i in r.sources)]
+    assert [r.name for r in projected] == ["layer2.0.add", "layer3.0.add", "layer4.0.add"]
+    first = next(r for r in rows if r.name == "layer1.0.add")
+    assert [rows[i].name for i in first.sources] == ["layer1.0.bn2", "maxpool"]  # the identity
+
+    rows = analyze("googlenet").layers
+    cats = [r for r in rows if r.type == "cat"]
+    assert len(cats) == 9 and all(len(r.sources) == 4 for r in cats)
+    assert [rows[i].name for i in cats[0].sources] == [
+        "inception3a.branch1.relu",
+        "inception3a.branch2.1.relu",
+        "inception3a.branch3.1.relu",
+        "inception3a.branch4.1.relu",
+    ]
+
+    rows = analyze("densenet121").layers
+    block1 = [r for r in rows if r.type == "cat" and r.name.startswith("features.denseblock1.")]
+    assert [len(r.sources) for r in block1] == [1, 2, 3, 4, 5, 6, 7]  # 6 layers, then the block

@@ -78,6 +78,7 @@ class Recorder(FastMeta):
         self.stack: list[tuple[int, nn.Module]] = []  # open module calls: (layer index, module)
         self.fields = WeakTensorKeyDictionary()  # tensor -> receptive field (H, W)
         self.depths = WeakTensorKeyDictionary()  # tensor -> weight layers on its longest path
+        self.producers = WeakTensorKeyDictionary()  # tensor -> index of the row that made it
         self.misfits: list[str] = []
         self.counts: dict[int, dict[str, int]] = {}  # functional ops seen per open call
         self.leaves = {m for m in model.modules() if next(m.children(), None) is None}
@@ -96,9 +97,15 @@ class Recorder(FastMeta):
                 shapes,
                 params=trainable,
                 frozen_params=frozen,
+                sources=self._sources(inputs),
             )
         )
         self.stack.append((len(self.layers) - 1, module))
+
+    def _sources(self, inputs: Any) -> list[int]:
+        """The rows whose outputs are among ``inputs``, in order, each once."""
+        found = [self.producers[t] for t in ops.tensors(inputs) if t in self.producers]
+        return list(dict.fromkeys(found))
 
     def close(self, inputs: tuple[Any, ...], output: Any) -> None:
         index, _ = self.stack.pop()
@@ -136,8 +143,12 @@ class Recorder(FastMeta):
             if source is not None:
                 for t in ops.tensors(out):
                     self.depths[t] = self.depths[source]
+            made_by = next((t for t in ops.tensors(args) if t in self.producers), None)
+            if made_by is not None:  # a view or a copy: the same data, from the same row
+                for t in ops.tensors(out):
+                    self.producers[t] = self.producers[made_by]
             return out
-        layer = self._layer_for(op)
+        index, layer = self._layer_for(op, args, kwargs)
         inputs = ops.tensors((args, kwargs))
         outs = ops.tensors(out)
         macs, elementwise = ops.cost(op, args, inputs, outs)
@@ -154,15 +165,19 @@ class Recorder(FastMeta):
         depth = max((self.depths[t] for t in inputs if t in self.depths), default=0)
         for t in outs:
             self.depths[t] = depth + (op == "convolution" or op in ops.MATMUL)
+            self.producers[t] = index
         self._explain(op, args, layer)
         if layer not in (self.layers[i] for i, _ in self.stack):  # a functional op's own row
             self._set_output(layer, inputs, out)
         return out
 
-    def _layer_for(self, op: str) -> LayerStats:
-        """The open leaf module, or a new row for a functional op outside any leaf."""
+    def _layer_for(
+        self, op: str, args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> tuple[int, LayerStats]:
+        """The open leaf module, or a new row for a functional op outside any leaf (reading
+        the rows its inputs came from), with its index."""
         if self.stack and self.layers[self.stack[-1][0]].leaf:
-            return self.layers[self.stack[-1][0]]
+            return self.stack[-1][0], self.layers[self.stack[-1][0]]
         parent = self.layers[self.stack[-1][0]] if self.stack else None
         key = self.stack[-1][0] if self.stack else -1
         counts = self.counts.setdefault(key, {})
@@ -171,9 +186,10 @@ class Recorder(FastMeta):
         counts[label] = seen + 1
         suffix = f"_{seen}" if seen else ""
         name = f"{parent.name}.{label}{suffix}" if parent else f"{label}{suffix}"
-        layer = LayerStats(name, label, (parent.depth if parent else 0) + 1, True, [])
+        depth = (parent.depth if parent else 0) + 1
+        layer = LayerStats(name, label, depth, True, [], sources=self._sources((args, kwargs)))
         self.layers.append(layer)
-        return layer
+        return len(self.layers) - 1, layer
 
     def _carry_field(self, op: str, args: tuple[Any, ...], out: Any) -> None:
         """The receptive field of ``out``, from the widest field among the inputs."""

@@ -64,6 +64,7 @@ class LayerStats(_Cost):
     rf: tuple[Field, Field] | None = None  # receptive field (H, W) of an output unit
     explain: list[str] = field(default_factory=list)  # the arithmetic, for conv and pooling
     misfit: str | None = None  # the window does not fit its input exactly
+    sources: list[int] = field(default_factory=list)  # rows whose outputs it reads (the graph)
 
     @property
     def chw(self) -> tuple[int, ...]:
