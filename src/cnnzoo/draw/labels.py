@@ -1,0 +1,75 @@
+"""Each layer as the papers label it: ``3x3 conv, 64``, ``3x3 conv, 128, /2``, ``max pool, /2``,
+``fc 4096``, ``LRN``, ``avg pool`` — and the kind it is coloured by."""
+
+from __future__ import annotations
+
+from torch import nn
+
+__all__ = ["KINDS", "kind_of", "label_of"]
+
+# The kinds a diagram colours and its legend names, in the legend's order.
+KINDS = ("conv", "pool", "norm", "activation", "fc", "merge", "other")
+
+
+def _pair(value: int | tuple[int, ...]) -> tuple[int, int]:
+    if isinstance(value, int):
+        return value, value
+    return (value[0], value[-1]) if value else (1, 1)
+
+
+def _stride(stride: int | tuple[int, ...]) -> str:
+    sh, sw = _pair(stride)
+    if (sh, sw) == (1, 1):
+        return ""
+    return f", /{sh}" if sh == sw else f", /{sh}x{sw}"
+
+
+def label_of(module: nn.Module | None, op: str = "") -> str:
+    """The label of one layer: a module, or a functional ``op`` ("add", "cat") outside any."""
+    if module is None:
+        return {"add": "+", "cat": "concat", "mean": "avg pool", "flatten": "flatten"}.get(op, op)
+    if isinstance(module, nn.Conv2d):
+        kh, kw = _pair(module.kernel_size)
+        groups = f", {module.groups} groups" if module.groups > 1 else ""
+        return f"{kh}x{kw} conv, {module.out_channels}{_stride(module.stride)}{groups}"
+    if isinstance(module, nn.MaxPool2d | nn.AvgPool2d):
+        kh, kw = _pair(module.kernel_size)
+        stride = module.stride if module.stride is not None else module.kernel_size
+        name = "max pool" if isinstance(module, nn.MaxPool2d) else "avg pool"
+        return f"{kh}x{kw} {name}{_stride(stride)}"
+    if isinstance(module, nn.AdaptiveAvgPool2d | nn.AdaptiveMaxPool2d):
+        out = module.output_size
+        sizes = (out, out) if isinstance(out, int) or out is None else tuple(out)
+        name = "avg pool" if isinstance(module, nn.AdaptiveAvgPool2d) else "max pool"
+        return name if sizes == (1, 1) else f"{name} to {'x'.join(map(str, sizes))}"
+    if isinstance(module, nn.Linear):
+        return f"fc {module.out_features}"
+    if isinstance(module, nn.LocalResponseNorm):
+        return "LRN"
+    if isinstance(module, nn.BatchNorm1d | nn.BatchNorm2d | nn.BatchNorm3d | nn.SyncBatchNorm):
+        return "BN"
+    if isinstance(module, nn.Dropout):
+        return f"dropout {module.p:g}"
+    if isinstance(module, nn.Softmax | nn.LogSoftmax):
+        return "softmax"
+    return type(module).__name__
+
+
+def kind_of(module: nn.Module | None, op: str = "") -> str:
+    """What a layer is, of :data:`KINDS`."""
+    if module is None:
+        return "merge" if op in ("add", "cat") else "pool" if op == "mean" else "other"
+    if isinstance(module, nn.Conv2d):
+        return "conv"
+    if isinstance(module, nn.Linear):
+        return "fc"
+    name = type(module).__name__.lower()
+    if "pool" in name or "subsampling" in name:
+        return "pool"
+    if "norm" in name:
+        return "norm"
+    if isinstance(module, nn.ReLU | nn.Tanh | nn.Sigmoid | nn.GELU | nn.SiLU | nn.Softmax):
+        return "activation"
+    if "tanh" in name or "relu" in name:
+        return "activation"
+    return "other"

@@ -1,0 +1,91 @@
+"""A network as its papers draw it: the module tree in call order, each layer labelled, and
+runs of identical blocks collapsed into one drawn block with ``x N`` beside it.
+
+Built from the anatomy trace (:func:`cnnzoo.anatomy.analyze`), so any ``nn.Module`` has one:
+the rows give the call order, the shapes and the graph (which rows each call reads); the
+modules give the labels.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from torch import nn
+
+from cnnzoo.anatomy.stats import Analysis, LayerStats
+from cnnzoo.draw.labels import kind_of, label_of
+
+__all__ = ["Part", "structure"]
+
+
+@dataclass
+class Part:
+    """One module call (or functional op) of the trace, with the parts it calls."""
+
+    index: int  # its row in the analysis
+    row: LayerStats
+    label: str
+    kind: str
+    children: list[Part] = field(default_factory=list)
+    repeat: int = 1  # identical parts collapsed into this one (``x repeat``)
+
+    @property
+    def name(self) -> str:
+        return self.row.name
+
+    @property
+    def leaf(self) -> bool:
+        return not self.children
+
+    def signature(self) -> tuple[object, ...]:
+        """What makes two parts the same block as a paper draws it: the same type, the same
+        labels all the way down, the same output shape (a dense layer's growing input does
+        not tell two layers apart; a stride or a projection does)."""
+        shape = self.row.output_shape[1:] if self.children else ()
+        return (self.row.type, self.label, shape, tuple(c.signature() for c in self.children))
+
+    def walk(self) -> Iterator[Part]:
+        yield self
+        for child in self.children:
+            yield from child.walk()
+
+
+def _module(model: nn.Module, row: LayerStats) -> nn.Module | None:
+    """The module a row is a call of; None for a functional op's row."""
+    try:
+        module = model.get_submodule(row.name)
+    except AttributeError:
+        return None
+    return module if type(module).__name__ == row.type else None
+
+
+def _collapse(parts: list[Part]) -> list[Part]:
+    """Runs of consecutive blocks with one signature become their first, ``repeat`` times."""
+    out: list[Part] = []
+    for part in parts:
+        part.children = _collapse(part.children)
+        last = out[-1] if out else None
+        if last is not None and not part.leaf and last.signature() == part.signature():
+            last.repeat += part.repeat
+        else:
+            out.append(part)
+    return out
+
+
+def structure(model: nn.Module, analysis: Analysis, expand: bool = False) -> list[Part]:
+    """The top-level parts of ``model`` in call order (``expand``: every block drawn)."""
+    roots: list[Part] = []
+    stack: list[Part] = []
+    for index, row in enumerate(analysis.layers):
+        module = _module(model, row)
+        op = row.type if module is None else ""
+        part = Part(index, row, label_of(module, op), kind_of(module, op))
+        while stack and stack[-1].row.depth >= row.depth:
+            stack.pop()
+        if isinstance(module, nn.Identity):  # a layer switched off (no BN, no dropout)
+            continue
+        (stack[-1].children if stack else roots).append(part)
+        if not row.leaf:
+            stack.append(part)
+    return roots if expand else _collapse(roots)
