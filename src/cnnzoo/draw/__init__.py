@@ -1,6 +1,10 @@
 """Networks drawn as their papers draw them, built from the anatomy trace of any module.
 
-This first part gives the structure a drawing is made from (:func:`structure.structure`): the
-module tree in call order, the papers' labels, repeated blocks collapsed. The rendering comes
-next (issue 15).
+:func:`draw` gives a :class:`Diagram` (SVG; inline in Jupyter); :mod:`cnnzoo.draw.structure`
+the parts a drawing is made of: the module tree in call order, the papers' labels, repeated
+blocks collapsed.
 """
+
+from cnnzoo.draw.diagram import Diagram, draw
+
+__all__ = ["Diagram", "draw"]

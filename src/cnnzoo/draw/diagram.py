@@ -1,0 +1,74 @@
+"""``cnnzoo.draw``: a network as one figure, shown inline in Jupyter, saved as SVG."""
+
+from __future__ import annotations
+
+import os
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+from torch import nn
+
+from cnnzoo.anatomy.analysis import analyze
+from cnnzoo.anatomy.geometry import GeometryWarning
+from cnnzoo.draw.structure import Part, structure
+from cnnzoo.draw.svg import render_svg
+from cnnzoo.errors import ConfigError
+from cnnzoo.factory import create_model
+from cnnzoo.models import ZooModel, model_info
+from cnnzoo.train.files import write_file
+
+__all__ = ["SUFFIXES", "Diagram", "draw"]
+
+SUFFIXES = (".svg",)  # what Diagram.save writes, by the file's suffix
+
+
+@dataclass
+class Diagram:
+    """One network drawn: its parts and the SVG of them."""
+
+    name: str
+    parts: list[Part]
+    svg: str
+
+    def _repr_svg_(self) -> str:
+        return self.svg
+
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        """Write the figure; the suffix says the format."""
+        target = Path(path)
+        if target.suffix.lower() not in SUFFIXES:
+            raise ConfigError(
+                f"{target}: cannot write a {target.suffix or 'suffix-less'} figure; "
+                f"give a file ending in {', '.join(SUFFIXES)}"
+            )
+        return write_file(target, self.svg)
+
+
+def draw(
+    model: nn.Module | str,
+    input_size: tuple[int, int, int] | None = None,
+    expand: bool = False,
+    stats: bool = True,
+) -> Diagram:
+    """Draw a zoo model (by name) or any ``nn.Module`` at ``input_size`` (C, H, W) as its
+    paper draws it: blocks framed, repeated blocks once with ``x N`` (``expand``: all of them),
+    branches side by side, skips as arcs; ``stats`` adds each block's parameters and MACs."""
+    if isinstance(model, str):
+        name = model
+        size = input_size or model_info(name).input_size
+        net: nn.Module = create_model(name, in_chans=size[0], device="meta")
+    else:
+        net = model
+        name = getattr(model, "model_name", "") or type(model).__name__
+        if input_size is None:
+            if not isinstance(model, ZooModel):
+                raise ConfigError("give input_size=(C, H, W) for a model that is not from the zoo")
+            input_size = (model.in_chans, *model.default_input_size)
+        size = input_size
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", GeometryWarning)  # `cnnzoo summary` reports misfits
+        analysis = analyze(net, tuple(size))
+    parts = structure(net, analysis, expand)
+    c, h, w = size
+    return Diagram(name, parts, render_svg(parts, f"{name}, input {c}x{h}x{w}", stats))

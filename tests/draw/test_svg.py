@@ -1,0 +1,112 @@
+"""Each network's figure, parsed as XML and held to the network it draws."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+import torch
+from torch import nn
+
+import cnnzoo
+from cnnzoo.anatomy import analyze
+from cnnzoo.draw import draw
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def _tree(svg: str) -> ET.Element:
+    return ET.fromstring(svg)
+
+
+def _parts(root: ET.Element, **attrs: str) -> list[ET.Element]:
+    return [
+        g
+        for g in root.iter(f"{SVG}g")
+        if "part" in g.get("class", "").split() and all(g.get(k) == v for k, v in attrs.items())
+    ]
+
+
+def _repeat(g: ET.Element) -> int:
+    return int(g.get("data-repeat", "1"))
+
+
+def _skips(root: ET.Element) -> list[tuple[str, int]]:
+    """Each skip arc's kind, and how many blocks the block it belongs to stands for."""
+    found = []
+    for g in _parts(root):
+        for path in g.findall(f"{SVG}path"):
+            if "skip" in path.get("class", ""):
+                found.append((path.get("class", "").split()[1], _repeat(g)))
+    return found
+
+
+def test_resnet34_is_drawn_with_its_3_4_6_3_blocks_and_16_skips() -> None:
+    root = _tree(draw("resnet34").svg)
+    for stage, blocks in zip(("layer1", "layer2", "layer3", "layer4"), (3, 4, 6, 3), strict=True):
+        drawn = [g for g in _parts(root, **{"data-type": "BasicBlock"})]
+        inside = [g for g in drawn if g.get("data-name", "").startswith(f"{stage}.")]
+        assert sum(_repeat(g) for g in inside) == blocks, stage
+    skips = _skips(root)
+    # As many skips as the trace has residual additions: 13 identities, 3 projections (/2).
+    adds = [r for r in analyze("resnet34").layers if r.type == "add"]
+    assert sum(n for _, n in skips) == len(adds) == 16
+    assert sum(n for kind, n in skips if kind == "projection") == 3
+    expanded = _skips(_tree(draw("resnet34", expand=True).svg))
+    assert len(expanded) == 16 and [k for k, _ in expanded].count("projection") == 3
+
+
+def test_googlenet_draws_9_inception_modules_of_4_branches_side_by_side() -> None:
+    root = _tree(draw("googlenet").svg)
+    modules = _parts(root, **{"data-type": "Inception"})
+    assert len(modules) == 9
+    for module in modules:
+        assert "branches" in module.get("class", "")
+        branches = [g for g in module if g.tag == f"{SVG}g" and g.get("class") == "branch"]
+        assert len(branches) == 4
+
+
+def test_densenet121_blocks_draw_one_layer_of_6_12_24_16() -> None:
+    root = _tree(draw("densenet121").svg)
+    layers = _parts(root, **{"data-type": "DenseLayer"})
+    assert [_repeat(g) for g in layers] == [6, 12, 24, 16]
+
+
+def test_labels_shapes_and_the_legend_are_written() -> None:
+    svg = draw("alexnet").svg
+    for text in ("11x11 conv, 96, /4", "LRN", "3x3 max pool, /2", "fc 4096", "55x55x96"):
+        assert f">{text}<" in svg, text
+    legend = next(g for g in _tree(svg).iter(f"{SVG}g") if g.get("class") == "legend")
+    assert {"conv", "pool", "norm", "fc"} <= {t.text for t in legend.iter(f"{SVG}text")}
+    assert "params" not in draw("alexnet", stats=False).svg
+
+
+@pytest.mark.parametrize("name", cnnzoo.list_models())
+def test_every_zoo_model_draws(name: str) -> None:
+    root = _tree(draw(name).svg)
+    assert float(root.get("width", 0)) > 100 and float(root.get("height", 0)) > 100
+    assert _parts(root)
+
+
+class _Own(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.a = nn.Conv2d(1, 4, 3, padding=1)
+        self.b = nn.Conv2d(4, 4, 3, padding=1)
+        self.fc = nn.Linear(4, 2)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = self.a(x)
+        return self.fc((y + self.b(y)).mean((2, 3)))
+
+
+def test_a_users_own_module_draws_and_saves_only_as_what_it_can(tmp_path: Path) -> None:
+    diagram = draw(_Own(), (1, 12, 12))
+    assert diagram._repr_svg_() == diagram.svg and ">3x3 conv, 4<" in diagram.svg
+    assert diagram.save(tmp_path / "own.svg").read_text() == diagram.svg
+    with pytest.raises(ValueError, match=r"own.gif: cannot write a .gif figure; give a file "):
+        diagram.save(tmp_path / "own.gif")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["own.svg"]
+    with pytest.raises(ValueError, match="give input_size"):
+        draw(_Own())
