@@ -10,6 +10,8 @@ compare two processes with one.
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -123,3 +125,20 @@ def write_listing() -> None:
     head = text[: text.index(_LISTING_START)]
     table = f"{_LISTING_START}: historical, by the year each family first appeared.\n"
     LISTING_FILE.write_text(f"{head}{table}LISTING: dict[str, Listed] = {{\n{rows}}}\n")
+
+
+CHROMIUM = shutil.which("chromium-headless-shell") or shutil.which("chromium")
+needs_chromium = requires("headless Chromium", CHROMIUM is not None)
+
+
+def chromium(*args: str) -> str:
+    """Headless Chromium's output for ``args`` (``--dump-dom URL``, ``--screenshot=...``)."""
+    assert CHROMIUM is not None
+    done = subprocess.run(
+        [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    return done.stdout

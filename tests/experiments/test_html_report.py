@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import re
-import shutil
-import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -14,22 +12,7 @@ from PIL import Image
 from cnnzoo.cli import main
 from cnnzoo.experiments import run_experiment
 from cnnzoo.experiments.html import write_html_report
-from tests.helpers import TINY, needs_data, requires
-
-CHROMIUM = shutil.which("chromium-headless-shell") or shutil.which("chromium")
-needs_chromium = requires("headless Chromium", CHROMIUM is not None)
-
-
-def _chromium(*args: str) -> str:
-    assert CHROMIUM is not None
-    done = subprocess.run(
-        [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-    )
-    return done.stdout
+from tests.helpers import TINY, chromium, needs_chromium, needs_data
 
 
 @pytest.fixture(scope="module")
@@ -62,12 +45,12 @@ def test_the_page_holds_everything_it_shows(page: Path) -> None:
 @needs_data
 @needs_chromium
 def test_headless_chromium_renders_every_image(page: Path, tmp_path: Path) -> None:
-    dom = _chromium("--dump-dom", page.as_uri())
+    dom = chromium("--dump-dom", page.as_uri())
     body = re.search(r'<body data-images="(\d+)" data-images-loaded="(\d+)"', dom)
     assert body is not None, "the page's load handler did not run"
     assert int(body[1]) == 7 and body[1] == body[2]
     shot = tmp_path / "shot.png"
-    _chromium(f"--screenshot={shot}", "--window-size=1280,1600", page.as_uri())
+    chromium(f"--screenshot={shot}", "--window-size=1280,1600", page.as_uri())
     with Image.open(shot) as image:
         pixels = np.asarray(image.convert("L"), dtype=float)
     assert image.size == (1280, 1600) and pixels.std() > 20  # text, tables, plots: not blank

@@ -19,6 +19,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "conv": ("anatomy", "one convolution worked out: size, params, MACs, fit"),
     "compare": ("anatomy", "networks side by side, with the papers' top-5 error"),
     "design": ("anatomy", "the papers' design arithmetic: stack, bottleneck, head"),
+    "draw": ("anatomy", "a network drawn as its paper draws it: SVG, PNG or PDF"),
     "train": ("train", "train a model on real data (default: Fashion-MNIST)"),
     "recipes": ("train", "the training recipes and the papers they come from"),
     "eval": ("train", "test accuracy, per-class accuracy and confusion matrix"),

@@ -26,6 +26,7 @@ from cnnzoo.anatomy.design import (
 from cnnzoo.anatomy.report import FORMATS, auto_depth, human, human_bytes, render
 from cnnzoo.anatomy.stats import OPTIMIZER_STATES
 from cnnzoo.cli._args import MAX_BATCH, UsageError, params_text, parse_size
+from cnnzoo.draw import draw
 from cnnzoo.models import ZooModel
 from cnnzoo.train.files import write_file
 
@@ -331,10 +332,28 @@ def _info_options(p: argparse.ArgumentParser) -> None:
     p.set_defaults(run=cmd_info)
 
 
+def cmd_draw(args: argparse.Namespace, console: Console) -> int:
+    size = parse_size(args.input) if args.input else None
+    output = args.output or f"{args.name}.svg"
+    diagram = draw(args.name, size, expand=args.expand, stats=not args.no_stats)
+    console.print(f"wrote {diagram.save(output)}", highlight=False)
+    return 0
+
+
+def _draw_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("name", help="zoo model name, e.g. resnet34")
+    p.add_argument("--input", help="input size CxHxW (default: the paper's)")
+    p.add_argument("--output", help="file: .svg, .png or .pdf (default: NAME.svg)")
+    p.add_argument("--expand", action="store_true", help="draw every block, not one x N")
+    p.add_argument("--no-stats", action="store_true", help="leave out parameters and MACs")
+    p.set_defaults(run=cmd_draw)
+
+
 PARSERS: dict[str, Callable[[argparse.ArgumentParser], None]] = {
     "info": _info_options,
     "summary": _summary_options,
     "conv": _conv_options,
     "compare": _compare_options,
     "design": _design_options,
+    "draw": _draw_options,
 }

@@ -20,7 +20,7 @@ from cnnzoo.train.files import write_file
 
 __all__ = ["SUFFIXES", "Diagram", "draw"]
 
-SUFFIXES = (".svg",)  # what Diagram.save writes, by the file's suffix
+SUFFIXES = (".svg", ".png", ".pdf")  # what Diagram.save writes, by the file's suffix
 
 
 @dataclass
@@ -35,14 +35,31 @@ class Diagram:
         return self.svg
 
     def save(self, path: str | os.PathLike[str]) -> Path:
-        """Write the figure; the suffix says the format."""
+        """Write the figure as SVG, PNG (at twice the SVG's size) or PDF, by the suffix."""
         target = Path(path)
-        if target.suffix.lower() not in SUFFIXES:
+        suffix = target.suffix.lower()
+        if suffix not in SUFFIXES:
             raise ConfigError(
                 f"{target}: cannot write a {target.suffix or 'suffix-less'} figure; "
                 f"give a file ending in {', '.join(SUFFIXES)}"
             )
-        return write_file(target, self.svg)
+        if suffix == ".svg":
+            return write_file(target, self.svg)
+        return write_file(target, _converted(self.svg, suffix))
+
+
+def _converted(svg: str, suffix: str) -> bytes:
+    try:
+        import cairosvg  # loads the cairo library, which only PNG and PDF need
+    except OSError as error:  # cairocffi's way of saying libcairo is missing
+        raise ConfigError(
+            f"a {suffix} figure needs the cairo library ({error}): install it (Debian and "
+            "Ubuntu: apt-get install libcairo2), or save the figure as .svg"
+        ) from error
+    data = svg.encode()
+    if suffix == ".png":
+        return bytes(cairosvg.svg2png(bytestring=data, scale=2))
+    return bytes(cairosvg.svg2pdf(bytestring=data))
 
 
 def draw(
