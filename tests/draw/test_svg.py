@@ -110,3 +110,14 @@ def test_a_users_own_module_draws_and_saves_only_as_what_it_can(tmp_path: Path) 
     assert sorted(p.name for p in tmp_path.iterdir()) == ["own.svg"]
     with pytest.raises(ValueError, match="give input_size"):
         draw(_Own())
+
+
+def test_alexnets_grouped_layers_are_drawn_as_two_towers() -> None:
+    """conv2, conv4 and conv5 see only their own GPU's half of the maps (§3.2, Fig. 2): two
+    towers, each with half the filters; conv3 and the FC layers read both."""
+    root = _tree(draw("alexnet").svg)
+    towers = [g for g in root.iter(f"{SVG}g") if g.get("class") == "towers"]
+    assert [g.get("data-towers") for g in towers] == ["2", "2", "2"]
+    labels = [[t.text for t in g.iter(f"{SVG}text")] for g in towers]
+    assert labels == [["5x5 conv, 128"] * 2, ["3x3 conv, 192"] * 2, ["3x3 conv, 128"] * 2]
+    assert ">3x3 conv, 384<" in draw("alexnet").svg

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from torch import nn
 
-__all__ = ["KINDS", "kind_of", "label_of"]
+__all__ = ["KINDS", "kind_of", "label_of", "towers_of"]
 
 # The kinds a diagram colours and its legend names, in the legend's order.
 KINDS = ("conv", "pool", "norm", "activation", "fc", "merge", "other")
@@ -53,6 +53,16 @@ def label_of(module: nn.Module | None, op: str = "") -> str:
     if isinstance(module, nn.Softmax | nn.LogSoftmax):
         return "softmax"
     return type(module).__name__
+
+
+def towers_of(module: nn.Module | None) -> tuple[int, str]:
+    """A grouped convolution as the towers it is (AlexNet's two GPUs, §3.2): how many, and
+    each tower's label; (1, "") for any other layer."""
+    if not isinstance(module, nn.Conv2d) or module.groups == 1:
+        return 1, ""
+    kh, kw = _pair(module.kernel_size)
+    filters = module.out_channels // module.groups
+    return module.groups, f"{kh}x{kw} conv, {filters}{_stride(module.stride)}"
 
 
 def kind_of(module: nn.Module | None, op: str = "") -> str:

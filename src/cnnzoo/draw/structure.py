@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from torch import nn
 
 from cnnzoo.anatomy.stats import Analysis, LayerStats
-from cnnzoo.draw.labels import kind_of, label_of
+from cnnzoo.draw.labels import kind_of, label_of, towers_of
 
 __all__ = ["Part", "structure"]
 
@@ -29,6 +29,8 @@ class Part:
     kind: str
     children: list[Part] = field(default_factory=list)
     repeat: int = 1  # identical parts collapsed into this one (``x repeat``)
+    towers: int = 1  # a grouped convolution's groups, drawn side by side
+    tower_label: str = ""  # the label of one of them
 
     @property
     def name(self) -> str:
@@ -80,7 +82,10 @@ def structure(model: nn.Module, analysis: Analysis, expand: bool = False) -> lis
     for index, row in enumerate(analysis.layers):
         module = _module(model, row)
         op = row.type if module is None else ""
-        part = Part(index, row, label_of(module, op), kind_of(module, op))
+        towers, tower_label = towers_of(module)
+        part = Part(
+            index, row, label_of(module, op), kind_of(module, op), [], 1, towers, tower_label
+        )
         while stack and stack[-1].row.depth >= row.depth:
             stack.pop()
         if isinstance(module, nn.Identity):  # a layer switched off (no BN, no dropout)

@@ -148,12 +148,15 @@ def _render(
     )
     if layout.style == "leaf":
         shown = layout.shown or part
-        round_ = 10 if shown.kind == "merge" else 3
-        out.append(
-            f"<rect x='{x:.1f}' y='{y:.1f}' width='{BOX_W}' height='{BOX_H}' rx='{round_}' "
-            f"fill='{FILLS[shown.kind]}' stroke='#444' stroke-width='1'/>"
-        )
-        out.append(_text(x + BOX_W / 2, y + BOX_H / 2 + 4, shown.label))
+        if shown.towers > 1:
+            _towers(shown, x, y, out)
+        else:
+            round_ = 10 if shown.kind == "merge" else 3
+            out.append(
+                f"<rect x='{x:.1f}' y='{y:.1f}' width='{BOX_W}' height='{BOX_H}' rx='{round_}' "
+                f"fill='{FILLS[shown.kind]}' stroke='#444' stroke-width='1'/>"
+            )
+            out.append(_text(x + BOX_W / 2, y + BOX_H / 2 + 4, shown.label))
         if shapes:
             out.shapes.append((y + BOX_H / 2 + 4, _shape(part)))
         out.append("</g>")
@@ -211,6 +214,22 @@ def _render(
             cy += child.height + GAP
         if layout.skip:
             _skip(layout, x, top, merge_y, out)
+    out.append("</g>")
+
+
+def _towers(part: Part, x: float, y: float, out: list[str]) -> None:
+    """A grouped convolution as its towers side by side, each with its share of the filters."""
+    gap = 4
+    width = (BOX_W - gap * (part.towers - 1)) / part.towers
+    out.append(f"<g class='towers' data-towers='{part.towers}'>")
+    for i in range(part.towers):
+        left = x + i * (width + gap)
+        out.append(
+            f"<rect x='{left:.1f}' y='{y:.1f}' width='{width:.1f}' height='{BOX_H}' rx='3' "
+            f"fill='{FILLS[part.kind]}' stroke='#444' stroke-width='1'/>"
+        )
+        size = 11 if part.towers == 2 else 8
+        out.append(_text(left + width / 2, y + BOX_H / 2 + 4, part.tower_label, size))
     out.append("</g>")
 
 
