@@ -284,3 +284,13 @@ def test_each_row_names_the_rows_it_reads_so_the_graph_can_be_drawn() -> None:
     rows = analyze("densenet121").layers
     block1 = [r for r in rows if r.type == "cat" and r.name.startswith("features.denseblock1.")]
     assert [len(r.sources) for r in block1] == [1, 2, 3, 4, 5, 6, 7]  # 6 layers, then the block
+
+
+def test_a_training_trace_includes_the_modules_only_training_runs() -> None:
+    """``training=True``: GoogLeNet's auxiliary classifiers run (and are counted); batch norm
+    in training mode needs two images."""
+    names = {r.name for r in analyze("googlenet", batch_size=2, training=True).layers}
+    assert {"aux1", "aux1.fc2", "aux2.conv"} <= names
+    assert not {"aux1", "aux2"} & {r.name for r in analyze("googlenet").layers}
+    with pytest.raises(ValueError, match="needs batch_size >= 2"):
+        analyze("resnet18", training=True)

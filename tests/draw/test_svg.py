@@ -121,3 +121,17 @@ def test_alexnets_grouped_layers_are_drawn_as_two_towers() -> None:
     labels = [[t.text for t in g.iter(f"{SVG}text")] for g in towers]
     assert labels == [["5x5 conv, 128"] * 2, ["3x3 conv, 192"] * 2, ["3x3 conv, 128"] * 2]
     assert ">3x3 conv, 384<" in draw("alexnet").svg
+
+
+def test_googlenets_auxiliary_classifiers_branch_off_4a_and_4d() -> None:
+    """§5, Fig. 3: the two auxiliary classifiers on top of inception (4a) and (4d), drawn
+    beside the column; the loss the training trace ends with is not drawn."""
+    svg = draw("googlenet").svg
+    root = _tree(svg)
+    sides = [g for g in root.iter(f"{SVG}g") if g.get("class") == "side"]
+    assert [g.get("data-from") for g in sides] == ["inception4a", "inception4d"]
+    assert [p.get("data-name") for g in sides for p in g if p.tag == f"{SVG}g"] == ["aux1", "aux2"]
+    assert "nll_loss" not in svg and "log_softmax" not in svg
+    assert len(_parts(root, **{"data-type": "Inception"})) == 9
+    assert ">aux1: InceptionAux<" in svg and ">inception4a: Inception<" in svg
+    assert "376.18K params, 73.61M MACs" in svg  # per image, though traced on a batch of two

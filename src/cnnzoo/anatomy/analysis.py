@@ -96,16 +96,23 @@ def analyze(
     batch_size: int = 1,
     dtype: torch.dtype = torch.float32,
     strict: bool = False,
+    training: bool = False,
 ) -> Analysis:
     """Analyse any ``nn.Module`` (or a registered name) layer by layer at ``input_size`` (C, H, W).
 
     Runs on the meta device, so VGG-19 or ResNet-1001 take a fraction of a second and no memory.
     Windows that do not fit their input exactly (PyTorch floors them silently) are reported: a
     :class:`GeometryWarning` by default, a :class:`GeometryError` with ``strict=True``.
-    The training-memory estimate is :meth:`Analysis.training_memory`.
+    The training-memory estimate is :meth:`Analysis.training_memory`. With ``training`` the
+    trace is of the pass training makes, loss included: a zoo model's modules that only
+    training runs (GoogLeNet's auxiliary classifiers) appear, and the totals count them.
     """
     if batch_size < 1:
         raise ConfigError(f"batch_size must be >= 1, got {batch_size}")
+    if training and batch_size < 2:
+        raise ConfigError(
+            "training=True runs batch norm as training does, which needs batch_size >= 2"
+        )
     if isinstance(model, str):
         info = model_info(model)
         size = tuple(input_size or info.input_size)
@@ -125,7 +132,7 @@ def analyze(
     recorder = Recorder(net)
     recorder.fields[x] = (Field(), Field())
     with torch.no_grad(), module_calls(net, recorder), recorder:
-        output = _run(net, state, (x,), train=False)
+        output = _training_pass(net, state, x) if training else _run(net, state, (x,), False)
     layers = recorder.layers
     if recorder.misfits:
         message = (

@@ -83,9 +83,13 @@ def draw(
                 raise ConfigError("give input_size=(C, H, W) for a model that is not from the zoo")
             input_size = (model.in_chans, *model.default_input_size)
         size = input_size
+    # A model with modules only training runs is traced as training runs it, so GoogLeNet's
+    # auxiliary classifiers are drawn where they branch off.
+    side = list(net.training_only()) if isinstance(net, ZooModel) else []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", GeometryWarning)  # `cnnzoo summary` reports misfits
-        analysis = analyze(net, tuple(size))
-    parts = structure(net, analysis, expand)
+        analysis = analyze(net, tuple(size), batch_size=2 if side else 1, training=bool(side))
+    parts = structure(net, analysis, expand, side)
     c, h, w = size
-    return Diagram(name, parts, render_svg(parts, f"{name}, input {c}x{h}x{w}", stats))
+    title = f"{name}, input {c}x{h}x{w}"
+    return Diagram(name, parts, render_svg(parts, title, stats, analysis.batch_size))

@@ -8,7 +8,7 @@ modules give the labels.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 from torch import nn
@@ -29,6 +29,7 @@ class Part:
     kind: str
     children: list[Part] = field(default_factory=list)
     repeat: int = 1  # identical parts collapsed into this one (``x repeat``)
+    side: bool = False  # a branch only training runs (an auxiliary classifier)
     towers: int = 1  # a grouped convolution's groups, drawn side by side
     tower_label: str = ""  # the label of one of them
 
@@ -75,17 +76,20 @@ def _collapse(parts: list[Part]) -> list[Part]:
     return out
 
 
-def structure(model: nn.Module, analysis: Analysis, expand: bool = False) -> list[Part]:
-    """The top-level parts of ``model`` in call order (``expand``: every block drawn)."""
+def structure(
+    model: nn.Module, analysis: Analysis, expand: bool = False, side: Sequence[str] = ()
+) -> list[Part]:
+    """The top-level parts of ``model`` in call order (``expand``: every block drawn).
+    ``side`` names the top-level modules only training runs, marked as side branches; the
+    operations after the last module call (a training trace's loss) are not the network's."""
     roots: list[Part] = []
     stack: list[Part] = []
     for index, row in enumerate(analysis.layers):
         module = _module(model, row)
         op = row.type if module is None else ""
         towers, tower_label = towers_of(module)
-        part = Part(
-            index, row, label_of(module, op), kind_of(module, op), [], 1, towers, tower_label
-        )
+        label, kind = label_of(module, op), kind_of(module, op)
+        part = Part(index, row, label, kind, towers=towers, tower_label=tower_label)
         while stack and stack[-1].row.depth >= row.depth:
             stack.pop()
         if isinstance(module, nn.Identity):  # a layer switched off (no BN, no dropout)
@@ -93,4 +97,8 @@ def structure(model: nn.Module, analysis: Analysis, expand: bool = False) -> lis
         (stack[-1].children if stack else roots).append(part)
         if not row.leaf:
             stack.append(part)
+    last = max((i for i, p in enumerate(roots) if _module(model, p.row) is not None), default=-1)
+    roots = roots[: last + 1]
+    for part in roots:
+        part.side = part.name in side
     return roots if expand else _collapse(roots)

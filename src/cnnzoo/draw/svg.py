@@ -50,9 +50,10 @@ def _text(
 class _Canvas(list[str]):
     """The SVG elements drawn so far, and where each layer's output shape falls."""
 
-    def __init__(self) -> None:
+    def __init__(self, batch: int) -> None:
         super().__init__()
         self.shapes: list[tuple[float, str]] = []  # (the text's baseline, the shape)
+        self.batch = batch  # images in the traced batch: the rows' MACs are of all of them
 
 
 @dataclass
@@ -168,7 +169,8 @@ def _render(
     title = part.label if part.label != part.row.type else part.row.type
     out.append(_text(x + PAD, y + HEAD - 4, f"{part.name}: {title}", 10, "start", fill="#555"))
     if stats:
-        figures = f"{human(part.row.params)} params, {human(part.row.macs)} MACs"
+        macs = part.row.macs // out.batch
+        figures = f"{human(part.row.params)} params, {human(macs)} MACs"
         out.append(_text(x + PAD, y + 2 * HEAD - 5, figures, 9, "start", fill="#777"))
     if part.repeat > 1:
         out.append(
@@ -276,25 +278,49 @@ def _kinds(parts: list[Part]) -> Iterator[str]:
             yield p.kind
 
 
-def render_svg(parts: list[Part], title: str, stats: bool = True) -> str:
-    """The parts of one network as one column, top to bottom, with a title and a legend."""
-    layouts = [_layout(p, stats) for p in _visible(parts)]
+def render_svg(parts: list[Part], title: str, stats: bool = True, batch: int = 1) -> str:
+    """The parts of one network as one column, top to bottom, with a title and a legend; the
+    branches only training runs (GoogLeNet's auxiliary classifiers) beside it, where they
+    branch off."""
+    layouts = [_layout(p, stats) for p in _visible([p for p in parts if not p.side])]
     width = max(layout.width for layout in layouts) + 2 * PAD
-    body = _Canvas()
+    body = _Canvas(batch)
     y = 40.0
+    placed: list[tuple[_Layout, float, float]] = []  # each main part, its left and its top
     for i, layout in enumerate(layouts):
         x = PAD + (width - 2 * PAD - layout.width) / 2
         if i:
             _arrow(width / 2, y - GAP, width / 2, y, body)
         _render(layout, x, y, body, stats)
+        placed.append((layout, x, y))
         y += layout.height + GAP
+    sides = [_layout(p, stats) for p in parts if p.side]
+    side_x, side_y = width + SHAPE_W, 40.0
+    for side in sides:
+        assert side.part is not None
+        source = side.part.row.sources[0] if side.part.row.sources else -1
+        found = [(lay, x, top) for lay, x, top in placed if lay.part and _inside(lay.part, source)]
+        lay, x, top = found[0] if found else placed[-1]
+        branch_y = max(top + lay.height - BOX_H, side_y)
+        origin = lay.part.name if lay.part is not None else ""
+        body.append(f"<g class='side' data-from='{escape(origin)}'>")
+        body.append(
+            f"<polyline points='{x + lay.width:.1f},{top + lay.height - BOX_H / 2:.1f} "
+            f"{side_x - 12:.1f},{top + lay.height - BOX_H / 2:.1f} {side_x - 12:.1f},"
+            f"{branch_y + BOX_H / 2:.1f} {side_x:.1f},{branch_y + BOX_H / 2:.1f}' fill='none' "
+            "stroke='#444' stroke-dasharray='2 3' marker-end='url(#arrow)'/>"
+        )
+        _render(side, side_x, branch_y, body, stats, shapes=False)
+        body.append("</g>")
+        side_y = branch_y + side.height + GAP
+    y = max(y, side_y)
     # The output shape in a margin of its own, where it changes (as the papers' tables do).
     previous = ""
     for baseline, shape in sorted(body.shapes):
         if shape != previous:
             body.append(_text(width + 24, baseline, shape, 10, "start", fill="#555"))
             previous = shape
-    legend_x = width + SHAPE_W
+    legend_x = width + SHAPE_W + max((s.width + 2 * GAP for s in sides), default=0)
     _legend(set(_kinds(parts)), legend_x, 40, body)
     total_w, total_h = legend_x + 110, y + PAD
     return (
