@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 # The PyTorch release the project is tested with (constraints.txt pins it with everything else).
 TORCH := torch==2.14.1 torchvision==0.29.1
 
-.PHONY: demo test lint lock listing clean
+.PHONY: demo test lint lock listing gallery clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,11 @@ lint: $(STAMP)
 listing: $(STAMP)
 	$(BIN)/python -c "from tests.helpers import write_listing; write_listing()"
 	$(BIN)/ruff format src/cnnzoo/listing.py
+
+# Draw every zoo model into docs/zoo (after changing a model or the drawing).
+gallery: $(STAMP)
+	rm -f docs/zoo/*.svg
+	$(BIN)/cnnzoo draw --all --output-dir docs/zoo
 
 # Resolve the dev install afresh and pin every package it pulls in.
 lock:

@@ -49,3 +49,18 @@ def test_headless_chromium_renders_the_svg_with_a_size(tmp_path: Path) -> None:
     dom = chromium("--dump-dom", page.as_uri())
     size = re.search(r'data-size="(\d+)x(\d+)"', dom)
     assert size is not None and int(size[1]) > 500 and int(size[2]) > 1000, dom[:300]
+
+
+def test_several_networks_go_into_a_folder_and_mistakes_are_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "zoo"
+    assert main(["draw", "resnet20", "plain20", "--output-dir", str(out), "--format", "png"]) == 0
+    assert sorted(p.name for p in out.iterdir()) == ["plain20.png", "resnet20.png"]
+    for argv, message in (
+        (["draw"], "name the networks to draw, or give --all"),
+        (["draw", "--all", "--input", "3x32x32"], "leave out --input"),
+        (["draw", "vgg11", "vgg13", "--output", "x.svg"], "for several networks give --output-dir"),
+    ):
+        assert main(argv) == 2
+        assert message in capsys.readouterr().err

@@ -82,11 +82,22 @@ def test_labels_shapes_and_the_legend_are_written() -> None:
     assert "params" not in draw("alexnet", stats=False).svg
 
 
+GALLERY = Path(__file__).parent.parent.parent / "docs" / "zoo"
+
+
 @pytest.mark.parametrize("name", cnnzoo.list_models())
-def test_every_zoo_model_draws(name: str) -> None:
-    root = _tree(draw(name).svg)
+def test_every_zoo_model_draws_as_the_gallery_shows_it(name: str) -> None:
+    """docs/zoo holds every model's figure; a change to a model or to the drawing that the
+    gallery does not show fails here until `make gallery` draws it again."""
+    svg = draw(name).svg
+    root = _tree(svg)
     assert float(root.get("width", 0)) > 100 and float(root.get("height", 0)) > 100
     assert _parts(root)
+    assert (GALLERY / f"{name}.svg").read_text() == svg, f"docs/zoo/{name}.svg: run `make gallery`"
+
+
+def test_the_gallery_holds_the_zoo_and_nothing_else() -> None:
+    assert sorted(p.stem for p in GALLERY.glob("*.svg")) == sorted(cnnzoo.list_models())
 
 
 class _Own(nn.Module):

@@ -7,6 +7,7 @@ import argparse
 import sys
 import warnings
 from collections.abc import Callable
+from pathlib import Path
 
 import torch
 from rich.console import Console
@@ -334,16 +335,31 @@ def _info_options(p: argparse.ArgumentParser) -> None:
 
 def cmd_draw(args: argparse.Namespace, console: Console) -> int:
     size = parse_size(args.input) if args.input else None
-    output = args.output or f"{args.name}.svg"
-    diagram = draw(args.name, size, expand=args.expand, stats=not args.no_stats)
-    console.print(f"wrote {diagram.save(output)}", highlight=False)
+    if args.all == bool(args.names):
+        raise UsageError("name the networks to draw, or give --all for every zoo model")
+    if args.all and args.input:
+        raise UsageError("--all draws each network at its paper's input size: leave out --input")
+    names = list_models() if args.all else args.names
+    if len(names) > 1 or args.output_dir:
+        if args.output:
+            raise UsageError("--output names one file: for several networks give --output-dir")
+        folder = Path(args.output_dir or ".")
+        targets = [folder / f"{name}.{args.format}" for name in names]
+    else:
+        targets = [Path(args.output or f"{names[0]}.{args.format}")]
+    for name, target in zip(names, targets, strict=True):
+        diagram = draw(name, size, expand=args.expand, stats=not args.no_stats)
+        console.print(f"wrote {diagram.save(target)}", highlight=False)
     return 0
 
 
 def _draw_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("name", help="zoo model name, e.g. resnet34")
+    p.add_argument("names", nargs="*", metavar="NAME", help="zoo model names, e.g. resnet34")
+    p.add_argument("--all", action="store_true", help="every zoo model (with --output-dir)")
     p.add_argument("--input", help="input size CxHxW (default: the paper's)")
     p.add_argument("--output", help="file: .svg, .png or .pdf (default: NAME.svg)")
+    p.add_argument("--output-dir", help="folder for several networks, one file each")
+    p.add_argument("--format", choices=("svg", "png", "pdf"), default="svg", help="with --all")
     p.add_argument("--expand", action="store_true", help="draw every block, not one x N")
     p.add_argument("--no-stats", action="store_true", help="leave out parameters and MACs")
     p.set_defaults(run=cmd_draw)
