@@ -294,3 +294,37 @@ def test_a_training_trace_includes_the_modules_only_training_runs() -> None:
     assert not {"aux1", "aux2"} & {r.name for r in analyze("googlenet").layers}
     with pytest.raises(ValueError, match="needs batch_size >= 2"):
         analyze("resnet18", training=True)
+
+
+class _Gate(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4, 3)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = self.conv(x)
+        return y if y.mean() > 0 else -y  # reads a value: the meta device has none
+
+
+class _Gated(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.stem = nn.Conv2d(3, 3, 1)
+        self.gate = _Gate()
+        self.fc = nn.Linear(5, 2)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.gate(self.stem(x))
+
+
+def test_a_network_that_cannot_be_traced_is_one_line_naming_the_layer() -> None:
+    from cnnzoo.anatomy import TraceError
+    from cnnzoo.draw import draw
+
+    with pytest.raises(TraceError, match=r"_Gated: tracing stopped in gate \(_Gate\): Tensor.item"):
+        analyze(_Gated(), (3, 16, 16))
+    with pytest.raises(TraceError, match="tracing stopped in gate"):
+        draw(_Gated(), (3, 16, 16))
+    wrong = nn.Sequential(nn.Flatten(), nn.Linear(10, 2))
+    with pytest.raises(TraceError, match=r"tracing stopped in 1 \(Linear\): .*\[1, 48\]"):
+        analyze(wrong, (3, 4, 4))

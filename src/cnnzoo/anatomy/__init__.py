@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from cnnzoo._lazy import lazy_attributes
 
 if TYPE_CHECKING:
-    from cnnzoo.anatomy.analysis import analyze
+    from cnnzoo.anatomy.analysis import TraceError, analyze
     from cnnzoo.anatomy.geometry import (
         ConvArithmetic,
         Field,
@@ -27,13 +27,14 @@ __all__ = [
     "GeometryWarning",
     "LayerStats",
     "Totals",
+    "TraceError",
     "analyze",
     "conv_arithmetic",
 ]
 
 # Loaded on first use: the arithmetic and the reports need no PyTorch, only the analysis does.
 _HOMES = {
-    "analyze": "cnnzoo.anatomy.analysis",
+    **dict.fromkeys(("TraceError", "analyze"), "cnnzoo.anatomy.analysis"),
     **dict.fromkeys(("CONVENTION", "Analysis", "LayerStats", "Totals"), "cnnzoo.anatomy.stats"),
     **dict.fromkeys(
         ("ConvArithmetic", "Field", "GeometryError", "GeometryWarning", "conv_arithmetic"),

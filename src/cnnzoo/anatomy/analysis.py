@@ -31,7 +31,11 @@ from cnnzoo.errors import ConfigError
 from cnnzoo.factory import create_model
 from cnnzoo.models import TrainingStep, ZooModel, model_info
 
-__all__ = ["analyze"]
+__all__ = ["TraceError", "analyze"]
+
+
+class TraceError(ConfigError):
+    """A network the meta-device trace cannot run: the message names the layer where it stopped."""
 
 
 def _meta_state(model: nn.Module, dtype: torch.dtype) -> dict[str, torch.Tensor]:
@@ -90,6 +94,18 @@ def _saved_bytes(model: nn.Module, state: dict[str, torch.Tensor], x: torch.Tens
     return total
 
 
+def _stopped(name: str, recorder: Recorder, error: Exception) -> TraceError:
+    """Where and why the trace stopped, in one line."""
+    where = recorder.layers[recorder.stack[-1][0]] if recorder.stack else None
+    place = f"in {where.name} ({where.type})" if where else "outside any module"
+    reason = " ".join(str(error).split()).split(". ")[0].rstrip(".")
+    return TraceError(
+        f"{name}: tracing stopped {place}: {reason}. The trace runs the network on the meta "
+        "device, shapes without values: a forward that reads values (if x.sum() > 0, .item(), "
+        ".tolist()) cannot be traced, and an error of shapes means the input does not fit"
+    )
+
+
 def analyze(
     model: nn.Module | str,
     input_size: tuple[int, ...] | None = None,
@@ -131,8 +147,11 @@ def analyze(
 
     recorder = Recorder(net)
     recorder.fields[x] = (Field(), Field())
-    with torch.no_grad(), module_calls(net, recorder), recorder:
-        output = _training_pass(net, state, x) if training else _run(net, state, (x,), False)
+    try:
+        with torch.no_grad(), module_calls(net, recorder), recorder:
+            output = _training_pass(net, state, x) if training else _run(net, state, (x,), False)
+    except (RuntimeError, NotImplementedError) as error:
+        raise _stopped(name, recorder, error) from error
     layers = recorder.layers
     if recorder.misfits:
         message = (
