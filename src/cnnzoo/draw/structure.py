@@ -54,13 +54,10 @@ class Part:
             yield from child.walk()
 
 
-def _module(model: nn.Module, row: LayerStats) -> nn.Module | None:
+def _module(modules: dict[str, nn.Module], row: LayerStats) -> nn.Module | None:
     """The module a row is a call of; None for a functional op's row."""
-    try:
-        module = model.get_submodule(row.name)
-    except AttributeError:
-        return None
-    return module if type(module).__name__ == row.type else None
+    module = modules.get(row.name)
+    return module if module is not None and type(module).__name__ == row.type else None
 
 
 def _collapse(parts: list[Part]) -> list[Part]:
@@ -82,10 +79,11 @@ def structure(
     """The top-level parts of ``model`` in call order (``expand``: every block drawn).
     ``side`` names the top-level modules only training runs, marked as side branches; the
     operations after the last module call (a training trace's loss) are not the network's."""
+    modules = dict(model.named_modules())
     roots: list[Part] = []
     stack: list[Part] = []
     for index, row in enumerate(analysis.layers):
-        module = _module(model, row)
+        module = _module(modules, row)
         op = row.type if module is None else ""
         towers, tower_label = towers_of(module)
         label, kind = label_of(module, op), kind_of(module, op)
@@ -97,7 +95,7 @@ def structure(
         (stack[-1].children if stack else roots).append(part)
         if not row.leaf:
             stack.append(part)
-    last = max((i for i, p in enumerate(roots) if _module(model, p.row) is not None), default=-1)
+    last = max((i for i, p in enumerate(roots) if _module(modules, p.row) is not None), default=-1)
     roots = roots[: last + 1]
     for part in roots:
         part.side = part.name in side
