@@ -328,3 +328,24 @@ def test_a_network_that_cannot_be_traced_is_one_line_naming_the_layer() -> None:
     wrong = nn.Sequential(nn.Flatten(), nn.Linear(10, 2))
     with pytest.raises(TraceError, match=r"tracing stopped in 1 \(Linear\): .*\[1, 48\]"):
         analyze(wrong, (3, 4, 4))
+
+
+def test_an_analysis_shows_itself_in_jupyter_as_a_table_with_the_arithmetic_when_asked() -> None:
+    from html.parser import HTMLParser
+
+    class Rows(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__()
+            self.rows = 0
+
+        def handle_starttag(self, tag: str, attrs: object) -> None:
+            self.rows += tag == "tr"
+
+    a = analyze("alexnet")
+    page = a._repr_html_()
+    parser = Rows()
+    parser.feed(page)
+    assert parser.rows == 1 + len(a.at_depth(3))  # the header and one row a layer
+    assert "60,965,224 parameters" in page and "<th>RF / jump</th>" in page
+    assert "(227 - 11 + 2·0)/4 + 1 = 55" in a.to_html(explain=True)
+    assert render(a, "html", explain=True) == a.to_html(explain=True)

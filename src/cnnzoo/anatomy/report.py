@@ -1,4 +1,4 @@
-"""An analysis as people read it: a terminal table, Markdown, CSV or JSON."""
+"""An analysis as people read it: a terminal table, Markdown, CSV, JSON or HTML."""
 
 from __future__ import annotations
 
@@ -10,14 +10,18 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from cnnzoo.anatomy.geometry import Field
-from cnnzoo.anatomy.stats import Analysis, LayerStats, TrainingMemory
+from cnnzoo.anatomy.stats import (
+    COLUMNS,
+    Analysis,
+    TrainingMemory,
+    auto_depth,
+    human_bytes,
+)
 from cnnzoo.errors import ConfigError
 
 __all__ = ["FORMATS", "auto_depth", "human", "human_bytes", "render", "totals_lines"]
 
-FORMATS = ("table", "json", "csv", "md")
-_COLUMNS = ("layer", "type", "output", "params", "MACs", "elementwise", "memory", "RF / jump")
+FORMATS = ("table", "json", "csv", "md", "html")
 
 
 def human(count: float) -> str:
@@ -26,41 +30,6 @@ def human(count: float) -> str:
         if abs(count) >= scale:
             return f"{count / scale:.2f}{unit}"
     return f"{count:,.0f}"
-
-
-def human_bytes(size: float) -> str:
-    """Binary units, as memory is allocated: 1 MiB = 2^20 bytes."""
-    for unit, scale in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
-        if abs(size) >= scale:
-            return f"{size / scale:.1f} {unit}"
-    return f"{size:,.0f} B"
-
-
-def _field(rf: tuple[Field, Field] | None) -> str:
-    if rf is None:
-        return ""
-    h, w = rf
-    size = str(h.size) if h.size == w.size else f"{h.size}x{w.size}"
-    jump = str(h.jump) if h.jump == w.jump else f"{h.jump}x{w.jump}"
-    return f"{size} / {jump}"
-
-
-def auto_depth(analysis: Analysis, max_rows: int = 60) -> int:
-    """The deepest module depth (up to 3) whose listing stays readable."""
-    return next(d for d in (3, 2, 1) if len(analysis.at_depth(d)) <= max_rows or d == 1)
-
-
-def _cells(layer: LayerStats) -> list[str]:
-    return [
-        layer.name,
-        layer.type,
-        "x".join(map(str, layer.chw)),
-        f"{layer.params:,}" if layer.params else "",
-        f"{layer.macs:,}" if layer.macs else "",
-        f"{layer.elementwise:,}" if layer.elementwise else "",
-        human_bytes(layer.memory) if layer.memory else "",
-        _field(layer.rf),
-    ]
 
 
 def _training_line(memory: TrainingMemory) -> str:
@@ -121,15 +90,15 @@ def _table(analysis: Analysis, depth: int, explain: bool, memory: TrainingMemory
         f"{analysis.dtype}, depth {depth}",
         title_justify="left",
     )
-    for column in _COLUMNS:
+    for column in COLUMNS:
         table.add_column(
             column, justify="left" if column in ("layer", "type", "output") else "right"
         )
     for layer in analysis.at_depth(depth):
-        table.add_row(*_cells(layer))
+        table.add_row(*layer.cells())
         if explain:
             for line in layer.explain:
-                table.add_row(Text(f"  {line}", style="dim"), *[""] * (len(_COLUMNS) - 1))
+                table.add_row(Text(f"  {line}", style="dim"), *[""] * (len(COLUMNS) - 1))
     console = Console(file=io.StringIO(), width=160, force_terminal=False)
     console.print(table)
     for label, text in totals_lines(analysis, memory):
@@ -146,10 +115,10 @@ def _markdown(analysis: Analysis, depth: int, explain: bool, memory: TrainingMem
         f"## {analysis.model}: input {c}x{h}x{w}, batch {analysis.batch_size}, {analysis.dtype}",
         "",
     ]
-    lines += ["| " + " | ".join(_COLUMNS) + " |", "|" + "---|" * len(_COLUMNS)]
+    lines += ["| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
     worked = []
     for layer in analysis.at_depth(depth):
-        lines.append("| " + " | ".join(cell.replace("|", "\\|") for cell in _cells(layer)) + " |")
+        lines.append("| " + " | ".join(cell.replace("|", "\\|") for cell in layer.cells()) + " |")
         if explain and layer.explain:
             worked.append(f"- `{layer.name}`: " + "; ".join(f"`{x}`" for x in layer.explain))
     lines.append("")
@@ -233,4 +202,6 @@ def render(
         return _csv(analysis, depth)
     if fmt == "md":
         return _markdown(analysis, depth, explain, memory)
+    if fmt == "html":
+        return analysis.to_html(depth, explain)
     return _table(analysis, depth, explain, memory)

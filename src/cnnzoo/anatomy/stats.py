@@ -4,18 +4,23 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from html import escape
 from typing import Any
 
 from cnnzoo.anatomy.geometry import Field
 from cnnzoo.errors import ConfigError
 
 __all__ = [
+    "COLUMNS",
     "CONVENTION",
     "OPTIMIZER_STATES",
     "Analysis",
     "LayerStats",
     "Totals",
     "TrainingMemory",
+    "auto_depth",
+    "field_text",
+    "human_bytes",
 ]
 
 CONVENTION = (
@@ -27,6 +32,27 @@ CONVENTION = (
 
 # Optimizer state kept per trainable parameter, in parameter-sized tensors.
 OPTIMIZER_STATES = {"sgd": 0, "momentum": 1, "nesterov": 1, "rmsprop": 1, "adam": 2, "adamw": 2}
+
+
+COLUMNS = ("layer", "type", "output", "params", "MACs", "elementwise", "memory", "RF / jump")
+
+
+def human_bytes(size: float) -> str:
+    """Binary units, as memory is allocated: 1 MiB = 2^20 bytes."""
+    for unit, scale in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
+        if abs(size) >= scale:
+            return f"{size / scale:.1f} {unit}"
+    return f"{size:,.0f} B"
+
+
+def field_text(rf: tuple[Field, Field] | None) -> str:
+    """A receptive field as the tables print it: ``size / jump`` (``HxW`` when not square)."""
+    if rf is None:
+        return ""
+    h, w = rf
+    size = str(h.size) if h.size == w.size else f"{h.size}x{w.size}"
+    jump = str(h.jump) if h.jump == w.jump else f"{h.jump}x{w.jump}"
+    return f"{size} / {jump}"
 
 
 class _Cost:
@@ -75,6 +101,19 @@ class LayerStats(_Cost):
     def receptive_field(self) -> int | None:
         """The side of the (square, or larger) receptive field of one output unit."""
         return None if self.rf is None else max(self.rf[0].size, self.rf[1].size)
+
+    def cells(self) -> list[str]:
+        """The row as the tables print it, under :data:`COLUMNS`."""
+        return [
+            self.name,
+            self.type,
+            "x".join(map(str, self.chw)),
+            f"{self.params:,}" if self.params else "",
+            f"{self.macs:,}" if self.macs else "",
+            f"{self.elementwise:,}" if self.elementwise else "",
+            human_bytes(self.memory) if self.memory else "",
+            field_text(self.rf),
+        ]
 
 
 @dataclass(frozen=True)
@@ -150,6 +189,34 @@ class Analysis:
             activations=self.saved_per_image() * batch,
         )
 
+    def to_html(self, depth: int | None = None, explain: bool = False) -> str:
+        """The layer table as HTML (Jupyter shows an analysis so); ``explain`` adds each
+        convolution's and pooling's arithmetic under its row."""
+        rows = []
+        for layer in self.at_depth(depth or auto_depth(self)):
+            cells = "".join(f"<td>{escape(cell)}</td>" for cell in layer.cells())
+            rows.append(f"<tr>{cells}</tr>")
+            if explain and layer.explain:
+                worked = "<br>".join(escape(line) for line in layer.explain)
+                rows.append(
+                    f"<tr><td></td><td colspan='{len(COLUMNS) - 1}'><code>{worked}</code></td></tr>"
+                )
+        head = "".join(f"<th>{escape(c)}</th>" for c in COLUMNS)
+        t = self.totals
+        summary = (
+            f"{escape(self.model)} at {'x'.join(map(str, self.input_size))}: {t.params:,} "
+            f"parameters, {t.macs:,} MACs per image, depth {t.depth}, receptive field "
+            f"{escape(field_text(t.receptive_field))}"
+        )
+        return (
+            f"<div class='cnnzoo-analysis'><p><b>{summary}</b></p><table><thead><tr>{head}"
+            f"</tr></thead><tbody>{''.join(rows)}</tbody></table><p><small>"
+            f"{escape(self.convention)}</small></p></div>"
+        )
+
+    def _repr_html_(self) -> str:
+        return self.to_html()
+
     def to_dict(self) -> dict[str, Any]:
         """Plain data for JSON: every layer, the totals and the counting convention."""
         layers = []
@@ -180,3 +247,8 @@ class Analysis:
             "misfits": self.misfits,
             "layers": layers,
         }
+
+
+def auto_depth(analysis: Analysis, max_rows: int = 60) -> int:
+    """The deepest module depth (up to 3) whose listing stays readable."""
+    return next(d for d in (3, 2, 1) if len(analysis.at_depth(d)) <= max_rows or d == 1)
