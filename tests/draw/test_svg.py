@@ -146,3 +146,24 @@ def test_googlenets_auxiliary_classifiers_branch_off_4a_and_4d() -> None:
     assert len(_parts(root, **{"data-type": "Inception"})) == 9
     assert ">aux1: InceptionAux<" in svg and ">inception4a: Inception<" in svg
     assert "376.18K params, 73.61M MACs" in svg  # per image, though traced on a batch of two
+
+
+def _top(g: ET.Element) -> float:
+    return float(next(g.iter(f"{SVG}rect")).get("y", "nan"))
+
+
+def test_networks_side_by_side_line_up_by_stage(tmp_path: Path) -> None:
+    """ResNet's Fig. 3 sets VGG-19 beside the 34-layer nets with each stage at one height:
+    here VGG-19's first layer at 28x28 and ResNet-34's stage of 28x28 begin on one line."""
+    from cnnzoo.cli import main
+
+    output = tmp_path / "fig3.svg"
+    assert main(["draw", "vgg19", "resnet34", "--side-by-side", "--output", str(output)]) == 0
+    root = _tree(output.read_text())
+    columns = [g for g in root.iter(f"{SVG}g") if g.get("class") == "network"]
+    assert [g.get("data-name") for g in columns] == ["vgg19", "resnet34"]
+    vgg_28 = _parts(columns[0], **{"data-name": "features.18"})  # the pool into 28x28
+    assert vgg_28 and _top(vgg_28[0]) == _top(_parts(columns[1], **{"data-name": "layer2"})[0])
+    bands = [t.text for t in root.iter(f"{SVG}text") if t.get("class") == "band"]
+    assert bands == ["224x224", "112x112", "56x56", "28x28", "14x14", "7x7", "1x1", "fc"]
+    assert main(["draw", "vgg19", "--side-by-side"]) == 2

@@ -27,7 +27,7 @@ from cnnzoo.anatomy.design import (
 from cnnzoo.anatomy.report import FORMATS, auto_depth, human, human_bytes, render
 from cnnzoo.anatomy.stats import OPTIMIZER_STATES
 from cnnzoo.cli._args import MAX_BATCH, UsageError, params_text, parse_size
-from cnnzoo.draw import draw
+from cnnzoo.draw import draw, draw_side_by_side
 from cnnzoo.models import ZooModel
 from cnnzoo.train.files import write_file
 
@@ -340,6 +340,13 @@ def cmd_draw(args: argparse.Namespace, console: Console) -> int:
     if args.all and args.input:
         raise UsageError("--all draws each network at its paper's input size: leave out --input")
     names = list_models() if args.all else args.names
+    if args.side_by_side:
+        if args.all or len(names) < 2 or args.output_dir:
+            raise UsageError("--side-by-side draws the two or more networks named into one file")
+        together = draw_side_by_side(names, size, expand=args.expand, stats=not args.no_stats)
+        output = args.output or f"{'-'.join(names)}.{args.format}"
+        console.print(f"wrote {together.save(output)}", highlight=False)
+        return 0
     if len(names) > 1 or args.output_dir:
         if args.output:
             raise UsageError("--output names one file: for several networks give --output-dir")
@@ -361,6 +368,11 @@ def _draw_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--output-dir", help="folder for several networks, one file each")
     p.add_argument("--format", choices=("svg", "png", "pdf"), default="svg", help="with --all")
     p.add_argument("--expand", action="store_true", help="draw every block, not one x N")
+    p.add_argument(
+        "--side-by-side",
+        action="store_true",
+        help="the networks named in one figure, aligned by stage (ResNet's Fig. 3)",
+    )
     p.add_argument("--no-stats", action="store_true", help="leave out parameters and MACs")
     p.set_defaults(run=cmd_draw)
 

@@ -5,6 +5,6 @@ the parts a drawing is made of: the module tree in call order, the papers' label
 blocks collapsed.
 """
 
-from cnnzoo.draw.diagram import Diagram, draw
+from cnnzoo.draw.diagram import Diagram, draw, draw_side_by_side
 
-__all__ = ["Diagram", "draw"]
+__all__ = ["Diagram", "draw", "draw_side_by_side"]

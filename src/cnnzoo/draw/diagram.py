@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,13 +13,13 @@ from torch import nn
 from cnnzoo.anatomy.analysis import analyze
 from cnnzoo.anatomy.geometry import GeometryWarning
 from cnnzoo.draw.structure import Part, structure
-from cnnzoo.draw.svg import render_svg
+from cnnzoo.draw.svg import render_side_by_side, render_svg
 from cnnzoo.errors import ConfigError
 from cnnzoo.factory import create_model
 from cnnzoo.models import ZooModel, model_info
 from cnnzoo.train.files import write_file
 
-__all__ = ["SUFFIXES", "Diagram", "draw"]
+__all__ = ["SUFFIXES", "Diagram", "draw", "draw_side_by_side"]
 
 SUFFIXES = (".svg", ".png", ".pdf")  # what Diagram.save writes, by the file's suffix
 
@@ -62,6 +63,31 @@ def _converted(svg: str, suffix: str) -> bytes:
     return bytes(cairosvg.svg2pdf(bytestring=data))
 
 
+def _traced(
+    model: nn.Module | str, input_size: tuple[int, int, int] | None, expand: bool
+) -> tuple[str, list[Part], int, tuple[int, ...]]:
+    """A network's name, its parts, the batch its trace ran on, and the input size."""
+    if isinstance(model, str):
+        name = model
+        size = tuple(input_size or model_info(name).input_size)
+        net: nn.Module = create_model(name, in_chans=size[0], device="meta")
+    else:
+        net = model
+        name = getattr(model, "model_name", "") or type(model).__name__
+        if input_size is None:
+            if not isinstance(model, ZooModel):
+                raise ConfigError("give input_size=(C, H, W) for a model that is not from the zoo")
+            input_size = (model.in_chans, *model.default_input_size)
+        size = tuple(input_size)
+    # A model with modules only training runs is traced as training runs it, so GoogLeNet's
+    # auxiliary classifiers are drawn where they branch off.
+    side = list(net.training_only()) if isinstance(net, ZooModel) else []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", GeometryWarning)  # `cnnzoo summary` reports misfits
+        analysis = analyze(net, size, batch_size=2 if side else 1, training=bool(side))
+    return name, structure(net, analysis, expand, side), analysis.batch_size, size
+
+
 def draw(
     model: nn.Module | str,
     input_size: tuple[int, int, int] | None = None,
@@ -71,25 +97,27 @@ def draw(
     """Draw a zoo model (by name) or any ``nn.Module`` at ``input_size`` (C, H, W) as its
     paper draws it: blocks framed, repeated blocks once with ``x N`` (``expand``: all of them),
     branches side by side, skips as arcs; ``stats`` adds each block's parameters and MACs."""
-    if isinstance(model, str):
-        name = model
-        size = input_size or model_info(name).input_size
-        net: nn.Module = create_model(name, in_chans=size[0], device="meta")
-    else:
-        net = model
-        name = getattr(model, "model_name", "") or type(model).__name__
-        if input_size is None:
-            if not isinstance(model, ZooModel):
-                raise ConfigError("give input_size=(C, H, W) for a model that is not from the zoo")
-            input_size = (model.in_chans, *model.default_input_size)
-        size = input_size
-    # A model with modules only training runs is traced as training runs it, so GoogLeNet's
-    # auxiliary classifiers are drawn where they branch off.
-    side = list(net.training_only()) if isinstance(net, ZooModel) else []
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", GeometryWarning)  # `cnnzoo summary` reports misfits
-        analysis = analyze(net, tuple(size), batch_size=2 if side else 1, training=bool(side))
-    parts = structure(net, analysis, expand, side)
-    c, h, w = size
-    title = f"{name}, input {c}x{h}x{w}"
-    return Diagram(name, parts, render_svg(parts, title, stats, analysis.batch_size))
+    name, parts, batch, size = _traced(model, input_size, expand)
+    title = f"{name}, input {'x'.join(map(str, size))}"
+    return Diagram(name, parts, render_svg(parts, title, stats, batch))
+
+
+def draw_side_by_side(
+    models: Sequence[nn.Module | str],
+    input_size: tuple[int, int, int] | None = None,
+    expand: bool = False,
+    stats: bool = False,
+) -> Diagram:
+    """Several networks in one figure, in columns aligned by the size of their maps: ResNet's
+    Fig. 3 is ``draw_side_by_side(["vgg19", "plain34", "resnet34"])``."""
+    if len(models) < 2:
+        raise ConfigError("a side-by-side figure needs two networks or more")
+    traced = [_traced(model, input_size, expand) for model in models]
+    names = [name for name, _, _, _ in traced]
+    svg = render_side_by_side(
+        [(name, parts) for name, parts, _, _ in traced],
+        " | ".join(names),
+        stats,
+        max(batch for _, _, batch, _ in traced),
+    )
+    return Diagram("-".join(names), [p for _, parts, _, _ in traced for p in parts], svg)

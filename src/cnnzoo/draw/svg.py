@@ -17,7 +17,7 @@ from cnnzoo.anatomy.report import human
 from cnnzoo.draw.labels import KINDS
 from cnnzoo.draw.structure import Part
 
-__all__ = ["render_svg"]
+__all__ = ["render_side_by_side", "render_svg"]
 
 BOX_W, BOX_H, GAP = 190, 24, 14  # a layer's box and the space between two boxes
 PAD, HEAD = 10, 18  # inside a block's frame: padding, and the line of its name
@@ -40,7 +40,7 @@ FILLS = {
 def _text(
     x: float, y: float, text: str, size: int = 11, anchor: str = "middle", **attrs: str
 ) -> str:
-    extra = "".join(f" {k.replace('_', '-')}='{escape(v)}'" for k, v in attrs.items())
+    extra = "".join(f" {k.rstrip('_').replace('_', '-')}='{escape(v)}'" for k, v in attrs.items())
     return (
         f"<text x='{x:.1f}' y='{y:.1f}' font-size='{size}' text-anchor='{anchor}' {FONT}{extra}>"
         f"{escape(text)}</text>"
@@ -322,14 +322,94 @@ def render_svg(parts: list[Part], title: str, stats: bool = True, batch: int = 1
             previous = shape
     legend_x = width + SHAPE_W + max((s.width + 2 * GAP for s in sides), default=0)
     _legend(set(_kinds(parts)), legend_x, 40, body)
-    total_w, total_h = legend_x + 110, y + PAD
+    return _svg(legend_x + 110, y + PAD, title, body)
+
+
+def _chain_items(parts: list[Part]) -> list[Part]:
+    """The top-level parts with plain chains opened (VGG's ``features``), so that networks
+    built differently line up by the size of their maps."""
+    out: list[Part] = []
+    for part in _visible(parts):
+        plain = part.row.type == "Sequential" and part.repeat == 1
+        if plain and not any(p.row.type in ("add", "cat") for p in part.walk()):
+            out.extend(_chain_items(part.children))
+        else:
+            out.append(part)
+    return out
+
+
+def _band(part: Part) -> tuple[int, int]:
+    """Where a part lines up across networks: the (height, width) of its output maps; the
+    classifier's vectors come last."""
+    shape = part.row.output_shape[1:]
+    return (int(shape[1]), int(shape[2])) if len(shape) == 3 else (0, 0)
+
+
+def render_side_by_side(
+    networks: list[tuple[str, list[Part]]], title: str, stats: bool = False, batch: int = 1
+) -> str:
+    """Several networks in columns, aligned by stage (the size of their maps), as ResNet's
+    Fig. 3 sets VGG-19, a plain net and its residual twin side by side."""
+    columns = [
+        (name, [_layout(p, stats) for p in _chain_items([p for p in parts if not p.side])])
+        for name, parts in networks
+    ]
+    order: list[tuple[int, int]] = []
+    for _, layouts in columns:
+        for layout in layouts:
+            assert layout.part is not None
+            if (band := _band(layout.part)) not in order:
+                order.append(band)
+    order.sort(key=lambda b: -b[0] * b[1])  # the largest maps first, the classifier last
+    heights = {
+        band: max(
+            sum(lay.height + GAP for lay in layouts if lay.part and _band(lay.part) == band)
+            for _, layouts in columns
+        )
+        for band in order
+    }
+    tops, y = {}, 70.0
+    for band in order:
+        tops[band] = y
+        y += heights[band] + GAP
+    body = _Canvas(batch)
+    x = 70.0
+    for name, layouts in columns:
+        width = max(layout.width for layout in layouts)
+        body.append(f"<g class='network' data-name='{escape(name)}'>")
+        body.append(_text(x + width / 2, 56, name, 13, "middle", font_weight="bold"))
+        previous: tuple[float, float] | None = None
+        filled = dict.fromkeys(order, 0.0)
+        for layout in layouts:
+            assert layout.part is not None
+            band = _band(layout.part)
+            top = tops[band] + filled[band]
+            left = x + (width - layout.width) / 2
+            if previous is not None:
+                _arrow(previous[0], previous[1], left + layout.width / 2, top, body)
+            _render(layout, left, top, body, stats, shapes=False)
+            filled[band] += layout.height + GAP
+            previous = (left + layout.width / 2, top + layout.height)
+        body.append("</g>")
+        x += width + SHAPE_W  # room for the projections' labels and the "x N"
+    for band in order:  # the size of the maps, beside each stage
+        label = f"{band[0]}x{band[1]}" if band != (0, 0) else "fc"
+        body.append(_text(8, tops[band] + 16, label, 10, "start", fill="#555", class_="band"))
+        body.append(
+            f"<line x1='4' y1='{tops[band] - GAP / 2:.1f}' x2='{x:.1f}' "
+            f"y2='{tops[band] - GAP / 2:.1f}' stroke='#ddd'/>"
+        )
+    return _svg(x, y, title, body)
+
+
+def _svg(width: float, height: float, title: str, body: list[str]) -> str:
     return (
-        f"<svg xmlns='http://www.w3.org/2000/svg' width='{total_w:.0f}' height='{total_h:.0f}' "
-        f"viewBox='0 0 {total_w:.0f} {total_h:.0f}'>"
+        f"<svg xmlns='http://www.w3.org/2000/svg' width='{width:.0f}' height='{height:.0f}' "
+        f"viewBox='0 0 {width:.0f} {height:.0f}'>"
         "<defs><marker id='arrow' viewBox='0 0 10 10' refX='9' refY='5' markerWidth='6' "
         "markerHeight='6' orient='auto-start-reverse'><path d='M 0 0 L 10 5 L 0 10 z' "
         "fill='#444'/></marker></defs>"
-        f"<rect width='100%' height='100%' fill='white'/>"
+        "<rect width='100%' height='100%' fill='white'/>"
         + _text(PAD, 24, title, 15, "start", font_weight="bold")
         + "".join(body)
         + "</svg>\n"
