@@ -31,7 +31,7 @@ from cnnzoo.errors import ConfigError
 from cnnzoo.factory import create_model
 from cnnzoo.models import TrainingStep, ZooModel, model_info
 
-__all__ = ["TraceError", "analyze"]
+__all__ = ["TraceError", "analyze", "network_at"]
 
 
 class TraceError(ConfigError):
@@ -94,6 +94,22 @@ def _saved_bytes(model: nn.Module, state: dict[str, torch.Tensor], x: torch.Tens
     return total
 
 
+def network_at(
+    model: nn.Module | str, input_size: tuple[int, ...] | None
+) -> tuple[nn.Module, str, tuple[int, ...]]:
+    """The module to trace (a zoo name is built on the meta device), its name, and the input
+    size: the one given, else a zoo model's own."""
+    if isinstance(model, str):
+        size = tuple(input_size or model_info(model).input_size)
+        return create_model(model, in_chans=size[0], device="meta"), model, size
+    name = getattr(model, "model_name", "") or type(model).__name__
+    if input_size is None:
+        if not isinstance(model, ZooModel):
+            raise ConfigError("give input_size=(C, H, W) for a model that is not from the zoo")
+        input_size = (model.in_chans, *model.default_input_size)
+    return model, name, tuple(input_size)
+
+
 def _stopped(name: str, recorder: Recorder, error: Exception) -> TraceError:
     """Where and why the trace stopped, in one line."""
     where = recorder.layers[recorder.stack[-1][0]] if recorder.stack else None
@@ -129,19 +145,7 @@ def analyze(
         raise ConfigError(
             "training=True runs batch norm as training does, which needs batch_size >= 2"
         )
-    if isinstance(model, str):
-        info = model_info(model)
-        size = tuple(input_size or info.input_size)
-        net: nn.Module = create_model(model, in_chans=size[0], device="meta")
-        name = model
-    else:
-        net = model
-        name = getattr(model, "model_name", "") or type(model).__name__
-        if input_size is None:
-            if not isinstance(model, ZooModel):
-                raise ConfigError("give input_size=(C, H, W) for a model that is not from the zoo")
-            input_size = (model.in_chans, *model.default_input_size)
-        size = tuple(input_size)
+    net, name, size = network_at(model, input_size)
     state = _meta_state(net, dtype)
     x = torch.zeros(batch_size, *size, dtype=dtype, device="meta")
 

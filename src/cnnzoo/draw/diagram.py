@@ -10,13 +10,12 @@ from pathlib import Path
 
 from torch import nn
 
-from cnnzoo.anatomy.analysis import analyze
+from cnnzoo.anatomy.analysis import analyze, network_at
 from cnnzoo.anatomy.geometry import GeometryWarning
 from cnnzoo.draw.structure import Part, structure
 from cnnzoo.draw.svg import render_side_by_side, render_svg
 from cnnzoo.errors import ConfigError
-from cnnzoo.factory import create_model
-from cnnzoo.models import ZooModel, model_info
+from cnnzoo.models import ZooModel
 from cnnzoo.train.files import write_file
 
 __all__ = ["SUFFIXES", "Diagram", "draw", "draw_side_by_side"]
@@ -67,18 +66,7 @@ def _traced(
     model: nn.Module | str, input_size: tuple[int, int, int] | None, expand: bool
 ) -> tuple[str, list[Part], int, tuple[int, ...]]:
     """A network's name, its parts, the batch its trace ran on, and the input size."""
-    if isinstance(model, str):
-        name = model
-        size = tuple(input_size or model_info(name).input_size)
-        net: nn.Module = create_model(name, in_chans=size[0], device="meta")
-    else:
-        net = model
-        name = getattr(model, "model_name", "") or type(model).__name__
-        if input_size is None:
-            if not isinstance(model, ZooModel):
-                raise ConfigError("give input_size=(C, H, W) for a model that is not from the zoo")
-            input_size = (model.in_chans, *model.default_input_size)
-        size = tuple(input_size)
+    net, name, size = network_at(model, input_size)
     # A model with modules only training runs is traced as training runs it, so GoogLeNet's
     # auxiliary classifiers are drawn where they branch off.
     side = list(net.training_only()) if isinstance(net, ZooModel) else []
