@@ -12,8 +12,9 @@ from torch import nn
 
 from cnnzoo.anatomy.analysis import analyze, network_at
 from cnnzoo.anatomy.geometry import GeometryWarning
+from cnnzoo.draw.side import render_side_by_side
 from cnnzoo.draw.structure import Part, structure
-from cnnzoo.draw.svg import render_side_by_side, render_svg
+from cnnzoo.draw.svg import render_svg
 from cnnzoo.errors import ConfigError
 from cnnzoo.models import ZooModel
 from cnnzoo.train.files import write_file

@@ -17,7 +17,17 @@ from cnnzoo.anatomy.report import human
 from cnnzoo.draw.labels import KINDS
 from cnnzoo.draw.structure import Part
 
-__all__ = ["render_side_by_side", "render_svg"]
+__all__ = [
+    "Canvas",
+    "Layout",
+    "arrow",
+    "label_text",
+    "layout_of",
+    "render_part",
+    "render_svg",
+    "svg_document",
+    "visible",
+]
 
 BOX_W, BOX_H, GAP = 190, 24, 14  # a layer's box and the space between two boxes
 PAD, HEAD = 10, 18  # inside a block's frame: padding, and the line of its name
@@ -37,7 +47,7 @@ FILLS = {
 }
 
 
-def _text(
+def label_text(
     x: float, y: float, text: str, size: int = 11, anchor: str = "middle", **attrs: str
 ) -> str:
     extra = "".join(f" {k.rstrip('_').replace('_', '-')}='{escape(v)}'" for k, v in attrs.items())
@@ -47,7 +57,7 @@ def _text(
     )
 
 
-class _Canvas(list[str]):
+class Canvas(list[str]):
     """The SVG elements drawn so far, and where each layer's output shape falls."""
 
     def __init__(self, batch: int) -> None:
@@ -57,13 +67,13 @@ class _Canvas(list[str]):
 
 
 @dataclass
-class _Layout:
+class Layout:
     """A part placed: its size, and how to draw it at a point."""
 
     part: Part | None
     width: float
     height: float
-    children: list[_Layout] = field(default_factory=list)
+    children: list[Layout] = field(default_factory=list)
     style: str = "leaf"  # leaf | column | branches
     skip: str = ""  # "identity" or "projection": the block adds its input back
     shortcut: Part | None = None  # the projection's layers, drawn beside the arc
@@ -78,7 +88,7 @@ def _shape(part: Part) -> str:
     return "x".join(map(str, shape))
 
 
-def _visible(parts: list[Part]) -> list[Part]:
+def visible(parts: list[Part]) -> list[Part]:
     """The parts drawn as boxes: batch norm or an activation right after a layer is folded into
     it, as the papers fold them (``3x3 conv, 64`` is conv + BN + ReLU in the ResNet figures)."""
     out: list[Part] = []
@@ -94,23 +104,23 @@ def _inside(part: Part, index: int) -> bool:
     return any(p.index == index for p in part.walk())
 
 
-def _layout(part: Part, stats: bool) -> _Layout:
+def layout_of(part: Part, stats: bool) -> Layout:
     if part.leaf:
-        return _Layout(part, BOX_W, BOX_H)
-    children = _visible(part.children)
+        return Layout(part, BOX_W, BOX_H)
+    children = visible(part.children)
     if part.repeat == 1 and len(children) == 1 and children[0].leaf:
         # a block that wraps one layer (GoogLeNet's conv + ReLU) is drawn as that layer
-        return _Layout(part, BOX_W, BOX_H, shown=children[0])
+        return Layout(part, BOX_W, BOX_H, shown=children[0])
     merge = children[-1] if children and children[-1].row.type in ("cat", "add") else None
     # The children that read the block's own input: one is the main path, the others run beside.
     entry = [c for c in children if c.row.sources == part.row.sources and c is not merge]
-    layout = _Layout(part, 0, 0)
+    layout = Layout(part, 0, 0)
     if merge is None:
         merge = next((c for c in children if c.row.type == "add"), None)
     if merge is not None and merge.row.type == "cat" and len(entry) > 1:
-        branches = [_layout(b, stats) for b in entry]
+        branches = [layout_of(b, stats) for b in entry]
         layout.style = "branches"
-        layout.children = [*branches, _layout(merge, stats)]
+        layout.children = [*branches, layout_of(merge, stats)]
         inner_w = sum(b.width for b in branches) + GAP * (len(branches) - 1)
         inner_h = max(b.height for b in branches) + GAP + BOX_H
     else:
@@ -119,7 +129,7 @@ def _layout(part: Part, stats: bool) -> _Layout:
             outside = any(s < part.index for s in merge.row.sources)
             layout.skip = "identity" if outside and shortcut is None else "projection"
             layout.shortcut = shortcut
-        column = [_layout(c, stats) for c in children if c is not shortcut]
+        column = [layout_of(c, stats) for c in children if c is not shortcut]
         layout.style = "column"
         layout.children = column
         inner_w = max((c.width for c in column), default=BOX_W)
@@ -134,8 +144,8 @@ def _feeds(part: Part, merge: Part) -> bool:
     return any(_inside(part, s) for s in merge.row.sources)
 
 
-def _render(
-    layout: _Layout, x: float, y: float, out: _Canvas, stats: bool, shapes: bool = True
+def render_part(
+    layout: Layout, x: float, y: float, out: Canvas, stats: bool, shapes: bool = True
 ) -> None:
     """Draw ``layout`` with its top-left corner at (x, y); ``shapes``: note its layers'
     output shapes for the margin (not inside side-by-side branches, where they differ)."""
@@ -157,7 +167,7 @@ def _render(
                 f"<rect x='{x:.1f}' y='{y:.1f}' width='{BOX_W}' height='{BOX_H}' rx='{round_}' "
                 f"fill='{FILLS[shown.kind]}' stroke='#444' stroke-width='1'/>"
             )
-            out.append(_text(x + BOX_W / 2, y + BOX_H / 2 + 4, shown.label))
+            out.append(label_text(x + BOX_W / 2, y + BOX_H / 2 + 4, shown.label))
         if shapes:
             out.shapes.append((y + BOX_H / 2 + 4, _shape(part)))
         out.append("</g>")
@@ -167,14 +177,14 @@ def _render(
         "rx='6' fill='#fafafa' stroke='#999' stroke-dasharray='4 3'/>"
     )
     title = part.label if part.label != part.row.type else part.row.type
-    out.append(_text(x + PAD, y + HEAD - 4, f"{part.name}: {title}", 10, "start", fill="#555"))
+    out.append(label_text(x + PAD, y + HEAD - 4, f"{part.name}: {title}", 10, "start", fill="#555"))
     if stats:
         macs = part.row.macs // out.batch
         figures = f"{human(part.row.params)} params, {human(macs)} MACs"
-        out.append(_text(x + PAD, y + 2 * HEAD - 5, figures, 9, "start", fill="#777"))
+        out.append(label_text(x + PAD, y + 2 * HEAD - 5, figures, 9, "start", fill="#777"))
     if part.repeat > 1:
         out.append(
-            _text(
+            label_text(
                 x + layout.width + 6,
                 y + layout.height / 2 + 5,
                 f"x {part.repeat}",
@@ -194,7 +204,7 @@ def _render(
         join = bottom - GAP / 2
         for branch in branches:
             out.append("<g class='branch'>")
-            _render(branch, bx, top, out, stats, shapes=False)
+            render_part(branch, bx, top, out, stats, shapes=False)
             out.append("</g>")
             centre = bx + branch.width / 2
             out.append(
@@ -202,15 +212,15 @@ def _render(
                 f"{join:.1f} {mx + BOX_W / 2:.1f},{join:.1f}' fill='none' stroke='#444'/>"
             )
             bx += branch.width + GAP
-        _arrow(mx + BOX_W / 2, join, mx + BOX_W / 2, bottom, out)
-        _render(merge, mx, bottom, out, stats, shapes)
+        arrow(mx + BOX_W / 2, join, mx + BOX_W / 2, bottom, out)
+        render_part(merge, mx, bottom, out, stats, shapes)
     else:
         cy, merge_y = top, top
         for i, child in enumerate(layout.children):
             cx = left + (layout.width - 2 * PAD - (ARC if layout.skip else 0) - child.width) / 2
             if i:
-                _arrow(cx + child.width / 2, cy - GAP, cx + child.width / 2, cy, out)
-            _render(child, cx, cy, out, stats, shapes)
+                arrow(cx + child.width / 2, cy - GAP, cx + child.width / 2, cy, out)
+            render_part(child, cx, cy, out, stats, shapes)
             if child.part is not None and child.part.row.type == "add":
                 merge_y = cy + BOX_H / 2
             cy += child.height + GAP
@@ -231,18 +241,18 @@ def _towers(part: Part, x: float, y: float, out: list[str]) -> None:
             f"fill='{FILLS[part.kind]}' stroke='#444' stroke-width='1'/>"
         )
         size = 11 if part.towers == 2 else 8
-        out.append(_text(left + width / 2, y + BOX_H / 2 + 4, part.tower_label, size))
+        out.append(label_text(left + width / 2, y + BOX_H / 2 + 4, part.tower_label, size))
     out.append("</g>")
 
 
-def _arrow(x1: float, y1: float, x2: float, y2: float, out: list[str]) -> None:
+def arrow(x1: float, y1: float, x2: float, y2: float, out: list[str]) -> None:
     out.append(
         f"<line x1='{x1:.1f}' y1='{y1:.1f}' x2='{x2:.1f}' y2='{y2:.1f}' stroke='#444' "
         "marker-end='url(#arrow)'/>"
     )
 
 
-def _skip(layout: _Layout, x: float, top: float, end: float, out: list[str]) -> None:
+def _skip(layout: Layout, x: float, top: float, end: float, out: list[str]) -> None:
     """The shortcut of ResNet's Fig. 3: an arc from the block's input to its addition,
     solid for the identity, dashed where a projection changes the size."""
     right = x + layout.width - PAD - ARC / 2
@@ -257,7 +267,9 @@ def _skip(layout: _Layout, x: float, top: float, end: float, out: list[str]) -> 
         label = next(
             (p.label for p in layout.shortcut.walk() if p.kind == "conv"), layout.shortcut.label
         )
-        out.append(_text(x + layout.width + 6, (top + end) / 2, label, 9, "start", fill="#333"))
+        out.append(
+            label_text(x + layout.width + 6, (top + end) / 2, label, 9, "start", fill="#333")
+        )
 
 
 def _legend(kinds: set[str], x: float, y: float, out: list[str]) -> None:
@@ -267,7 +279,7 @@ def _legend(kinds: set[str], x: float, y: float, out: list[str]) -> None:
             f"<rect x='{x:.1f}' y='{y:.1f}' width='14' height='12' fill='{FILLS[kind]}' "
             "stroke='#444'/>"
         )
-        out.append(_text(x + 20, y + 10, kind, 10, "start"))
+        out.append(label_text(x + 20, y + 10, kind, 10, "start"))
         y += 18
     out.append("</g>")
 
@@ -282,19 +294,19 @@ def render_svg(parts: list[Part], title: str, stats: bool = True, batch: int = 1
     """The parts of one network as one column, top to bottom, with a title and a legend; the
     branches only training runs (GoogLeNet's auxiliary classifiers) beside it, where they
     branch off."""
-    layouts = [_layout(p, stats) for p in _visible([p for p in parts if not p.side])]
+    layouts = [layout_of(p, stats) for p in visible([p for p in parts if not p.side])]
     width = max(layout.width for layout in layouts) + 2 * PAD
-    body = _Canvas(batch)
+    body = Canvas(batch)
     y = 40.0
-    placed: list[tuple[_Layout, float, float]] = []  # each main part, its left and its top
+    placed: list[tuple[Layout, float, float]] = []  # each main part, its left and its top
     for i, layout in enumerate(layouts):
         x = PAD + (width - 2 * PAD - layout.width) / 2
         if i:
-            _arrow(width / 2, y - GAP, width / 2, y, body)
-        _render(layout, x, y, body, stats)
+            arrow(width / 2, y - GAP, width / 2, y, body)
+        render_part(layout, x, y, body, stats)
         placed.append((layout, x, y))
         y += layout.height + GAP
-    sides = [_layout(p, stats) for p in parts if p.side]
+    sides = [layout_of(p, stats) for p in parts if p.side]
     side_x, side_y = width + SHAPE_W, 40.0
     for side in sides:
         assert side.part is not None
@@ -310,7 +322,7 @@ def render_svg(parts: list[Part], title: str, stats: bool = True, batch: int = 1
             f"{branch_y + BOX_H / 2:.1f} {side_x:.1f},{branch_y + BOX_H / 2:.1f}' fill='none' "
             "stroke='#444' stroke-dasharray='2 3' marker-end='url(#arrow)'/>"
         )
-        _render(side, side_x, branch_y, body, stats, shapes=False)
+        render_part(side, side_x, branch_y, body, stats, shapes=False)
         body.append("</g>")
         side_y = branch_y + side.height + GAP
     y = max(y, side_y)
@@ -318,91 +330,15 @@ def render_svg(parts: list[Part], title: str, stats: bool = True, batch: int = 1
     previous = ""
     for baseline, shape in sorted(body.shapes):
         if shape != previous:
-            body.append(_text(width + 24, baseline, shape, 10, "start", fill="#555"))
+            body.append(label_text(width + 24, baseline, shape, 10, "start", fill="#555"))
             previous = shape
     legend_x = width + SHAPE_W + max((s.width + 2 * GAP for s in sides), default=0)
     _legend(set(_kinds(parts)), legend_x, 40, body)
-    return _svg(legend_x + 110, y + PAD, title, body)
+    return svg_document(legend_x + 110, y + PAD, title, body)
 
 
-def _chain_items(parts: list[Part]) -> list[Part]:
-    """The top-level parts with plain chains opened (VGG's ``features``), so that networks
-    built differently line up by the size of their maps."""
-    out: list[Part] = []
-    for part in _visible(parts):
-        plain = part.row.type == "Sequential" and part.repeat == 1
-        if plain and not any(p.row.type in ("add", "cat") for p in part.walk()):
-            out.extend(_chain_items(part.children))
-        else:
-            out.append(part)
-    return out
-
-
-def _band(part: Part) -> tuple[int, int]:
-    """Where a part lines up across networks: the (height, width) of its output maps; the
-    classifier's vectors come last."""
-    shape = part.row.output_shape[1:]
-    return (int(shape[1]), int(shape[2])) if len(shape) == 3 else (0, 0)
-
-
-def render_side_by_side(
-    networks: list[tuple[str, list[Part]]], title: str, stats: bool = False, batch: int = 1
-) -> str:
-    """Several networks in columns, aligned by stage (the size of their maps), as ResNet's
-    Fig. 3 sets VGG-19, a plain net and its residual twin side by side."""
-    columns = [
-        (name, [_layout(p, stats) for p in _chain_items([p for p in parts if not p.side])])
-        for name, parts in networks
-    ]
-    order: list[tuple[int, int]] = []
-    for _, layouts in columns:
-        for layout in layouts:
-            assert layout.part is not None
-            if (band := _band(layout.part)) not in order:
-                order.append(band)
-    order.sort(key=lambda b: -b[0] * b[1])  # the largest maps first, the classifier last
-    heights = {
-        band: max(
-            sum(lay.height + GAP for lay in layouts if lay.part and _band(lay.part) == band)
-            for _, layouts in columns
-        )
-        for band in order
-    }
-    tops, y = {}, 70.0
-    for band in order:
-        tops[band] = y
-        y += heights[band] + GAP
-    body = _Canvas(batch)
-    x = 70.0
-    for name, layouts in columns:
-        width = max(layout.width for layout in layouts)
-        body.append(f"<g class='network' data-name='{escape(name)}'>")
-        body.append(_text(x + width / 2, 56, name, 13, "middle", font_weight="bold"))
-        previous: tuple[float, float] | None = None
-        filled = dict.fromkeys(order, 0.0)
-        for layout in layouts:
-            assert layout.part is not None
-            band = _band(layout.part)
-            top = tops[band] + filled[band]
-            left = x + (width - layout.width) / 2
-            if previous is not None:
-                _arrow(previous[0], previous[1], left + layout.width / 2, top, body)
-            _render(layout, left, top, body, stats, shapes=False)
-            filled[band] += layout.height + GAP
-            previous = (left + layout.width / 2, top + layout.height)
-        body.append("</g>")
-        x += width + SHAPE_W  # room for the projections' labels and the "x N"
-    for band in order:  # the size of the maps, beside each stage
-        label = f"{band[0]}x{band[1]}" if band != (0, 0) else "fc"
-        body.append(_text(8, tops[band] + 16, label, 10, "start", fill="#555", class_="band"))
-        body.append(
-            f"<line x1='4' y1='{tops[band] - GAP / 2:.1f}' x2='{x:.1f}' "
-            f"y2='{tops[band] - GAP / 2:.1f}' stroke='#ddd'/>"
-        )
-    return _svg(x, y, title, body)
-
-
-def _svg(width: float, height: float, title: str, body: list[str]) -> str:
+def svg_document(width: float, height: float, title: str, body: list[str]) -> str:
+    """A whole SVG file: the arrow marker, a white ground, the title and ``body``."""
     return (
         f"<svg xmlns='http://www.w3.org/2000/svg' width='{width:.0f}' height='{height:.0f}' "
         f"viewBox='0 0 {width:.0f} {height:.0f}'>"
@@ -410,7 +346,7 @@ def _svg(width: float, height: float, title: str, body: list[str]) -> str:
         "markerHeight='6' orient='auto-start-reverse'><path d='M 0 0 L 10 5 L 0 10 z' "
         "fill='#444'/></marker></defs>"
         "<rect width='100%' height='100%' fill='white'/>"
-        + _text(PAD, 24, title, 15, "start", font_weight="bold")
+        + label_text(PAD, 24, title, 15, "start", font_weight="bold")
         + "".join(body)
         + "</svg>\n"
     )
