@@ -85,11 +85,9 @@ class JsonFields:
             raise RunFileError(f"{where}: expected an object, found {type(values).__name__}")
         self.values, self.where = values, where
 
-    def get(self, key: str, kind: type | tuple[type, ...], default: Any = ...) -> Any:
+    def get(self, key: str, kind: type | tuple[type, ...]) -> Any:
         if key not in self.values:
-            if default is ...:
-                raise RunFileError(f"{self.where}: no {key!r}: not what cnnzoo writes")
-            return default
+            raise RunFileError(f"{self.where}: no {key!r}: not what cnnzoo writes")
         value = self.values[key]
         kinds = kind if isinstance(kind, tuple) else (kind,)
         if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds):
@@ -99,13 +97,13 @@ class JsonFields:
             )
         return value
 
-    def number(self, key: str, default: Any = ...) -> float:
+    def number(self, key: str) -> float:
         """A float; JSON's null stands for infinity (a target never reached)."""
-        value = self.get(key, (int, float, type(None)), default)
+        value = self.get(key, (int, float, type(None)))
         return math.inf if value is None else float(value)
 
-    def items(self, key: str, read: Callable[[object, str], T], default: Any = ...) -> list[T]:
-        values = self.get(key, list, default)
+    def items(self, key: str, read: Callable[[object, str], T]) -> list[T]:
+        values = self.get(key, list)
         return [read(value, f"{self.where}, {key}[{i}]") for i, value in enumerate(values)]
 
 
