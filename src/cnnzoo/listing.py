@@ -69,6 +69,8 @@ LISTING: dict[str, Listed] = {
     "resnet50_tv": Listed("ResNet", 2015, (3, 224, 224), "25.6M", 1, 25557032, 0, ()),
     "resnet101_tv": Listed("ResNet", 2015, (3, 224, 224), "44.5M", 1, 44549160, 0, ()),
     "resnet152_tv": Listed("ResNet", 2015, (3, 224, 224), "60.2M", 1, 60192808, 0, ()),
+    "plain18": Listed("ResNet", 2015, (3, 224, 224), "", 0, 11515688, 0, ()),
+    "plain34": Listed("ResNet", 2015, (3, 224, 224), "", 0, 21623848, 0, ()),
     "resnet20": Listed("ResNet-CIFAR", 2015, (3, 32, 32), "0.27M", 0, 269722, 0, ()),
     "resnet32": Listed("ResNet-CIFAR", 2015, (3, 32, 32), "0.46M", 0, 464154, 0, ()),
     "resnet44": Listed("ResNet-CIFAR", 2015, (3, 32, 32), "0.66M", 0, 658586, 0, ()),

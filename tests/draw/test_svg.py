@@ -67,10 +67,66 @@ def test_googlenet_draws_9_inception_modules_of_4_branches_side_by_side() -> Non
         assert len(branches) == 4
 
 
-def test_densenet121_blocks_draw_one_layer_of_6_12_24_16() -> None:
+def test_googlenet_is_drawn_as_its_fig_3_graph_and_resnet_as_a_column() -> None:
+    """GoogLeNet's input fans out to each module's four paths, drawn bare (no frame, no
+    figures of their own) as its Fig. 3 draws them; ``style="column"`` frames them again."""
+    root = _tree(draw("googlenet").svg)
+    assert len([p for p in root.iter(f"{SVG}polyline") if p.get("class") == "fan-out"]) == 9
+    branches = [g for g in root.iter(f"{SVG}g") if g.get("class") == "branch"]
+    framed = [b for g in branches for b in g if "bare" not in b.get("class", "")]
+    # the 1x1 path is one layer, drawn as a box; the 3x3, 5x5 and pool paths are bare columns
+    assert all("leaf" in b.get("class", "") for b in framed) and len(framed) == 9
+    column = _tree(draw("googlenet", style="column").svg)
+    assert not [g for g in column.iter(f"{SVG}g") if "bare" in g.get("class", "")]
+    # framed, with a name cut to fit its frame: the module's own is on the frame around it
+    assert draw("googlenet", style="column").svg.count(">branch2: Sequential<") == 9
+    assert "bare" not in draw("resnet34").svg
+    with pytest.raises(ValueError, match="style 'tree': expected one of auto, column, graph"):
+        draw("resnet34", style="tree")
+
+
+def test_inception_v4_paths_split_as_fig_6_draws_them() -> None:
+    """Inception-C's 1x1 paths split into a 1x3 and a 3x1 convolution side by side, each
+    drawn; a block's identical layers are drawn one by one (Inception-A's two 3x3s)."""
+    root = _tree(draw("inception_v4").svg)
+    module = _parts(root, **{"data-name": "features.inception_c1"})[0]
+    drawn = {g.get("data-name", "") for g in _parts(module)}
+    for path in ("branch3_1x3", "branch3_3x1", "branch4_1x3", "branch4_3x1"):
+        assert f"features.inception_c1.{path}" in drawn
+    branch4 = _parts(root, **{"data-name": "features.inception_a1.branch4"})[0]
+    assert [g.get("data-name") for g in _parts(branch4)][1:] == [
+        f"features.inception_a1.branch4.{i}" for i in range(3)
+    ]
+
+
+def _dense(root: ET.Element) -> list[ET.Element]:
+    return [p for p in root.iter(f"{SVG}polyline") if p.get("class") == "dense"]
+
+
+def test_densenet121_blocks_draw_one_layer_of_6_12_24_16_reading_all_before() -> None:
     root = _tree(draw("densenet121").svg)
     layers = _parts(root, **{"data-type": "DenseLayer"})
     assert [_repeat(g) for g in layers] == [6, 12, 24, 16]
+    assert all(g.get("data-dense") == "true" for g in layers)
+    # per block: the layer's loop back into its own concatenation (each reads all before),
+    # and the block's input into the block's last concatenation
+    blocks = _parts(root, **{"data-type": "DenseBlock"})
+    assert [sorted((p.get("data-from"), p.get("data-to")) for p in _dense(b)) for b in blocks] == [
+        [("-1", "1"), ("0", "0")]
+    ] * 4
+    assert ">each reads all before<" in draw("densenet121").svg
+
+
+def test_an_expanded_dense_block_draws_every_connection_of_fig_1() -> None:
+    """Every input of every concatenation is drawn: the layer above by the column's arrow,
+    each other (the block's input, every earlier layer) by a line of its own."""
+    root = _tree(draw("densenet121", expand=True).svg)
+    block = _parts(root, **{"data-name": "features.denseblock1"})[0]
+    rows = analyze("densenet121").layers
+    cats = [r for r in rows if r.type == "cat" and r.name.startswith("features.denseblock1")]
+    assert len(cats) == 7  # six layers' inputs and the block's output
+    assert len(_dense(block)) == sum(len(r.sources) - 1 for r in cats) == 21
+    assert not _dense(_tree(draw("resnet34", expand=True).svg))
 
 
 def test_labels_shapes_and_the_legend_are_written() -> None:
@@ -78,21 +134,46 @@ def test_labels_shapes_and_the_legend_are_written() -> None:
     for text in ("11x11 conv, 96, /4", "LRN", "3x3 max pool, /2", "fc 4096", "55x55x96"):
         assert f">{text}<" in svg, text
     legend = next(g for g in _tree(svg).iter(f"{SVG}g") if g.get("class") == "legend")
-    assert {"conv", "pool", "norm", "fc"} <= {t.text for t in legend.iter(f"{SVG}text")}
+    assert [t.text for t in legend.iter(f"{SVG}text")] == ["conv", "pool", "norm", "fc", "other"]
+    # only the kinds drawn: ResNet's BN and ReLU are folded into the convolutions
+    resnet = _tree(draw("resnet34").svg)
+    legend = next(g for g in resnet.iter(f"{SVG}g") if g.get("class") == "legend")
+    assert [t.text for t in legend.iter(f"{SVG}text")] == ["conv", "pool", "fc", "merge"]
     assert "params" not in draw("alexnet", stats=False).svg
 
 
 GALLERY = Path(__file__).parent.parent.parent / "docs" / "zoo"
 
 
+def _convolutions_drawn(g: ET.Element, times: int = 1) -> int:
+    """The convolutions a figure stands for: each box, and each projection beside a skip,
+    times the ``x N`` of every block around it."""
+    count = 0
+    for child in g:
+        if child.tag == f"{SVG}g" and "part" in child.get("class", ""):
+            inner = times * _repeat(child)
+            leaf = "leaf" in child.get("class", "").split()
+            count += inner if leaf and child.get("data-kind") == "conv" else 0
+            count += _convolutions_drawn(child, inner) if not leaf else 0
+        elif child.tag == f"{SVG}path" and "conv" in child.get("data-shortcut", ""):
+            count += times
+        elif child.tag == f"{SVG}g":
+            count += _convolutions_drawn(child, times)
+    return count
+
+
 @pytest.mark.parametrize("name", cnnzoo.list_models())
 def test_every_zoo_model_draws_as_the_gallery_shows_it(name: str) -> None:
     """docs/zoo holds every model's figure; a change to a model or to the drawing that the
-    gallery does not show fails here until `make gallery` draws it again."""
+    gallery does not show fails here until `make gallery` draws it again. No layer is lost
+    on the way: the figure stands for every convolution the model has."""
     svg = draw(name).svg
     root = _tree(svg)
     assert float(root.get("width", 0)) > 100 and float(root.get("height", 0)) > 100
     assert _parts(root)
+    model = cnnzoo.create_model(name, device="meta")
+    convolutions = sum(isinstance(m, nn.Conv2d) for m in model.modules())
+    assert _convolutions_drawn(root) == convolutions > 0
     assert (GALLERY / f"{name}.svg").read_text() == svg, f"docs/zoo/{name}.svg: run `make gallery`"
 
 
@@ -158,12 +239,19 @@ def test_networks_side_by_side_line_up_by_stage(tmp_path: Path) -> None:
     from cnnzoo.cli import main
 
     output = tmp_path / "fig3.svg"
-    assert main(["draw", "vgg19", "resnet34", "--side-by-side", "--output", str(output)]) == 0
+    command = ["draw", "vgg19", "plain34", "resnet34", "--side-by-side", "--no-stats"]
+    assert main([*command, "--output", str(output)]) == 0
     root = _tree(output.read_text())
     columns = [g for g in root.iter(f"{SVG}g") if g.get("class") == "network"]
-    assert [g.get("data-name") for g in columns] == ["vgg19", "resnet34"]
+    assert [g.get("data-name") for g in columns] == ["vgg19", "plain34", "resnet34"]
     vgg_28 = _parts(columns[0], **{"data-name": "features.18"})  # the pool into 28x28
-    assert vgg_28 and _top(vgg_28[0]) == _top(_parts(columns[1], **{"data-name": "layer2"})[0])
+    plain_28 = _parts(columns[1], **{"data-name": "layer2.0"})  # plain34's stages are chains
+    assert vgg_28 and _top(vgg_28[0]) == _top(plain_28[0])
+    assert _top(plain_28[0]) == _top(_parts(columns[2], **{"data-name": "layer2"})[0])
+    # the plain net's 34 layers: 33 convolutions in 16 blocks and the stem, one fc; no skip
+    blocks = _parts(columns[1], **{"data-type": "BasicBlock"})
+    assert sum(_repeat(g) for g in blocks) == 16 and not _skips(columns[1])
+    assert sum(n for _, n in _skips(columns[2])) == 16
     bands = [t.text for t in root.iter(f"{SVG}text") if t.get("class") == "band"]
     assert bands == ["224x224", "112x112", "56x56", "28x28", "14x14", "7x7", "1x1", "fc"]
     assert main(["draw", "vgg19", "--side-by-side"]) == 2

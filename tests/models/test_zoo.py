@@ -47,7 +47,7 @@ def test_the_zoo_holds_every_family_of_the_brief() -> None:
         "DenseNet-CIFAR",
     }
     assert expected <= families
-    assert len(ALL) == 47
+    assert len(ALL) == 49
 
 
 def _square(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
@@ -86,7 +86,7 @@ def test_parameter_count_matches_the_paper(name: str) -> None:
 
 
 def test_the_listing_is_what_the_registry_and_the_builders_make() -> None:
-    """`cnnzoo list` reads cnnzoo/listing.py instead of importing PyTorch and building 47
+    """`cnnzoo list` reads cnnzoo/listing.py instead of importing PyTorch and building 49
     networks (10 s, then 3 s, now a fraction of a second)."""
     from cnnzoo.listing import LISTING
     from tests.helpers import listing_now

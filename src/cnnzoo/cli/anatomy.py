@@ -343,7 +343,9 @@ def cmd_draw(args: argparse.Namespace, console: Console) -> int:
     if args.side_by_side:
         if args.all or len(names) < 2 or args.output_dir:
             raise UsageError("--side-by-side draws the two or more networks named into one file")
-        together = draw_side_by_side(names, size, expand=args.expand, stats=not args.no_stats)
+        together = draw_side_by_side(
+            names, size, expand=args.expand, stats=not args.no_stats, style=args.style or "column"
+        )
         output = args.output or f"{'-'.join(names)}.{args.format}"
         console.print(f"wrote {together.save(output)}", highlight=False)
         return 0
@@ -355,7 +357,8 @@ def cmd_draw(args: argparse.Namespace, console: Console) -> int:
     else:
         targets = [Path(args.output or f"{names[0]}.{args.format}")]
     for name, target in zip(names, targets, strict=True):
-        diagram = draw(name, size, expand=args.expand, stats=not args.no_stats)
+        style = args.style or "auto"
+        diagram = draw(name, size, expand=args.expand, stats=not args.no_stats, style=style)
         console.print(f"wrote {diagram.save(target)}", highlight=False)
     return 0
 
@@ -374,6 +377,11 @@ def _draw_options(p: argparse.ArgumentParser) -> None:
         help="the networks named in one figure, aligned by stage (ResNet's Fig. 3)",
     )
     p.add_argument("--no-stats", action="store_true", help="leave out parameters and MACs")
+    p.add_argument(
+        "--style",
+        help="column (the VGG and ResNet figures), graph (GoogLeNet's Fig. 3: branches bare) "
+        "or auto: graph where modules branch (default; column for --side-by-side)",
+    )
     p.set_defaults(run=cmd_draw)
 
 

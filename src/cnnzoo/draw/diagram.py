@@ -12,6 +12,7 @@ from torch import nn
 
 from cnnzoo.anatomy.analysis import analyze, network_at
 from cnnzoo.anatomy.geometry import GeometryWarning
+from cnnzoo.draw.layout import look_for
 from cnnzoo.draw.side import render_side_by_side
 from cnnzoo.draw.structure import Part, structure
 from cnnzoo.draw.svg import render_svg
@@ -82,13 +83,16 @@ def draw(
     input_size: tuple[int, int, int] | None = None,
     expand: bool = False,
     stats: bool = True,
+    style: str = "auto",
 ) -> Diagram:
     """Draw a zoo model (by name) or any ``nn.Module`` at ``input_size`` (C, H, W) as its
     paper draws it: blocks framed, repeated blocks once with ``x N`` (``expand``: all of them),
-    branches side by side, skips as arcs; ``stats`` adds each block's parameters and MACs."""
+    branches side by side, skips as arcs; ``stats`` adds each block's parameters and MACs.
+    ``style``: ``column`` (VGG's and ResNet's figures), ``graph`` (GoogLeNet's: a module's
+    branches as bare columns), or ``auto``, graph where modules branch."""
     name, parts, batch, size = _traced(model, input_size, expand)
     title = f"{name}, input {'x'.join(map(str, size))}"
-    return Diagram(name, parts, render_svg(parts, title, stats, batch))
+    return Diagram(name, parts, render_svg(parts, title, look_for(parts, style, stats), batch))
 
 
 def draw_side_by_side(
@@ -96,6 +100,7 @@ def draw_side_by_side(
     input_size: tuple[int, int, int] | None = None,
     expand: bool = False,
     stats: bool = False,
+    style: str = "column",
 ) -> Diagram:
     """Several networks in one figure, in columns aligned by the size of their maps: ResNet's
     Fig. 3 is ``draw_side_by_side(["vgg19", "plain34", "resnet34"])``."""
@@ -103,10 +108,11 @@ def draw_side_by_side(
         raise ConfigError("a side-by-side figure needs two networks or more")
     traced = [_traced(model, input_size, expand) for model in models]
     names = [name for name, _, _, _ in traced]
+    look = look_for([p for _, parts, _, _ in traced for p in parts], style, stats)
     svg = render_side_by_side(
         [(name, parts) for name, parts, _, _ in traced],
         " | ".join(names),
-        stats,
+        look,
         max(batch for _, _, batch, _ in traced),
     )
     return Diagram("-".join(names), [p for _, parts, _, _ in traced for p in parts], svg)

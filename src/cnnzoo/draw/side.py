@@ -5,18 +5,9 @@ from __future__ import annotations
 
 from html import escape
 
-from cnnzoo.draw.structure import Part
-from cnnzoo.draw.svg import (
-    GAP,
-    SHAPE_W,
-    Canvas,
-    arrow,
-    label_text,
-    layout_of,
-    render_part,
-    svg_document,
-    visible,
-)
+from cnnzoo.draw.layout import GAP, Look, layout_of
+from cnnzoo.draw.structure import Part, visible
+from cnnzoo.draw.svg import Canvas, arrow, label_text, legend, render_part, svg_document
 
 __all__ = ["render_side_by_side"]
 
@@ -42,12 +33,12 @@ def _band(part: Part) -> tuple[int, int]:
 
 
 def render_side_by_side(
-    networks: list[tuple[str, list[Part]]], title: str, stats: bool = False, batch: int = 1
+    networks: list[tuple[str, list[Part]]], title: str, look: Look, batch: int = 1
 ) -> str:
     """Several networks in columns, aligned by stage (the size of their maps), as ResNet's
     Fig. 3 sets VGG-19, a plain net and its residual twin side by side."""
     columns = [
-        (name, [layout_of(p, stats) for p in _chain_items([p for p in parts if not p.side])])
+        (name, [layout_of(p, look) for p in _chain_items([p for p in parts if not p.side])])
         for name, parts in networks
     ]
     order: list[tuple[int, int]] = []
@@ -68,7 +59,7 @@ def render_side_by_side(
     for band in order:
         tops[band] = y
         y += heights[band] + GAP
-    body = Canvas(batch)
+    body = Canvas(batch, look)
     x = 70.0
     for name, layouts in columns:
         width = max(layout.width for layout in layouts)
@@ -83,11 +74,11 @@ def render_side_by_side(
             left = x + (width - layout.width) / 2
             if previous is not None:
                 arrow(previous[0], previous[1], left + layout.width / 2, top, body)
-            render_part(layout, left, top, body, stats, shapes=False)
+            render_part(layout, left, top, body, shapes=False)
             filled[band] += layout.height + GAP
             previous = (left + layout.width / 2, top + layout.height)
         body.append("</g>")
-        x += width + SHAPE_W  # room for the projections' labels and the "x N"
+        x = max(x + width + 40, body.right + 30)  # clear of the projections' labels and "x N"
     for band in order:  # the size of the maps, beside each stage
         label = f"{band[0]}x{band[1]}" if band != (0, 0) else "fc"
         body.append(label_text(8, tops[band] + 16, label, 10, "start", fill="#555", class_="band"))
@@ -95,4 +86,5 @@ def render_side_by_side(
             f"<line x1='4' y1='{tops[band] - GAP / 2:.1f}' x2='{x:.1f}' "
             f"y2='{tops[band] - GAP / 2:.1f}' stroke='#ddd'/>"
         )
-    return svg_document(x, y, title, body)
+    legend(body.kinds, x, 70, body)
+    return svg_document(x + 110, y, title, body)

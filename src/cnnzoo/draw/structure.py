@@ -16,7 +16,7 @@ from torch import nn
 from cnnzoo.anatomy.stats import Analysis, LayerStats
 from cnnzoo.draw.labels import kind_of, label_of, towers_of
 
-__all__ = ["Part", "structure"]
+__all__ = ["Part", "structure", "visible"]
 
 
 @dataclass
@@ -32,6 +32,7 @@ class Part:
     side: bool = False  # a branch only training runs (an auxiliary classifier)
     towers: int = 1  # a grouped convolution's groups, drawn side by side
     tower_label: str = ""  # the label of one of them
+    dense: bool = False  # each of the ``repeat`` reads the concatenation of all before it
 
     @property
     def name(self) -> str:
@@ -53,6 +54,20 @@ class Part:
         for child in self.children:
             yield from child.walk()
 
+    def holds(self, index: int) -> bool:
+        """Whether the trace's row ``index`` is this part or inside it."""
+        return any(p.index == index for p in self.walk())
+
+    def entry_cat(self) -> Part | None:
+        """The concatenation this part starts with: itself, or its first layer (a dense
+        layer's ``torch.cat`` of every earlier map); None if it starts otherwise."""
+        first = self
+        while first.row.type != "cat":
+            if first.leaf:
+                return None
+            first = first.children[0]
+        return first
+
 
 def _module(modules: dict[str, nn.Module], row: LayerStats) -> nn.Module | None:
     """The module a row is a call of; None for a functional op's row."""
@@ -60,16 +75,40 @@ def _module(modules: dict[str, nn.Module], row: LayerStats) -> nn.Module | None:
     return module if module is not None and type(module).__name__ == row.type else None
 
 
-def _collapse(parts: list[Part]) -> list[Part]:
-    """Runs of consecutive blocks with one signature become their first, ``repeat`` times."""
+def visible(parts: list[Part]) -> list[Part]:
+    """The parts drawn as boxes: batch norm or an activation right after a layer is folded into
+    it, as the papers fold them (``3x3 conv, 64`` is conv + BN + ReLU in the ResNet figures)."""
     out: list[Part] = []
+    for part in parts:
+        folded = part.kind == "activation" or part.label == "BN"  # not LRN: the papers show it
+        if part.leaf and folded and out and out[-1].leaf:
+            continue
+        out.append(part)
+    return out
+
+
+def _concatenates(part: Part, earlier: Part) -> bool:
+    """Whether ``part`` starts by concatenating an output of ``earlier`` (a dense layer)."""
+    cat = part.entry_cat()
+    return cat is not None and any(earlier.holds(s) for s in cat.row.sources)
+
+
+def _collapse(parts: list[Part]) -> list[Part]:
+    """Runs of consecutive blocks with one signature become their first, ``repeat`` times,
+    marked ``dense`` where each reads its predecessors' outputs (a dense block's layers)."""
+    out: list[Part] = []
+    previous: Part | None = None
     for part in parts:
         part.children = _collapse(part.children)
         last = out[-1] if out else None
-        if last is not None and not part.leaf and last.signature() == part.signature():
+        # a block drawn as its one layer (conv + BN + ReLU) is drawn each time, as layers are
+        block = not part.leaf and len(visible(part.children)) > 1
+        if last is not None and block and last.signature() == part.signature():
             last.repeat += part.repeat
+            last.dense = last.dense or (previous is not None and _concatenates(part, previous))
         else:
             out.append(part)
+        previous = part
     return out
 
 

@@ -1,7 +1,6 @@
-"""The column figure of the VGG and ResNet papers, as SVG, laid out here rather than by a graph
-engine: a network drawn as its paper draws it is a column of boxes with frames around blocks,
-branches side by side and skips as arcs, which a few lines place exactly; a general graph
-layout (Graphviz's ``dot``) would route edges of its own and needs a program installed.
+"""A network's figure as SVG, drawn from its layout (:mod:`cnnzoo.draw.layout`): the column
+of the VGG and ResNet papers, GoogLeNet's graph of branching modules, ResNet's skip arcs and
+DenseNet's connections.
 
 Every element says what it is (``class`` and ``data-*`` attributes), so a test can hold the
 picture to the network: a part's name, kind and repeat count, a skip's kind.
@@ -9,30 +8,23 @@ picture to the network: a part's name, kind and repeat count, a skip's kind.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass, field
 from html import escape
 
 from cnnzoo.anatomy.report import human
 from cnnzoo.draw.labels import KINDS
-from cnnzoo.draw.structure import Part
+from cnnzoo.draw.layout import ARC, BOX_H, BOX_W, GAP, HEAD, PAD, Layout, Look, layout_of
+from cnnzoo.draw.structure import Part, visible
 
 __all__ = [
     "Canvas",
-    "Layout",
     "arrow",
     "label_text",
-    "layout_of",
+    "legend",
     "render_part",
     "render_svg",
     "svg_document",
-    "visible",
 ]
 
-BOX_W, BOX_H, GAP = 190, 24, 14  # a layer's box and the space between two boxes
-PAD, HEAD = 10, 18  # inside a block's frame: padding, and the line of its name
-ARC = 22  # the room a skip's arc takes beside its block
-SHAPE_W = 110  # the margin of output shapes, right of the column (and of its "x N")
 FONT = "font-family='DejaVu Sans, Helvetica, Arial, sans-serif'"
 
 # Fills by kind: light to dark in print too (greyscale-safe), told apart by hue on screen.
@@ -58,26 +50,22 @@ def label_text(
 
 
 class Canvas(list[str]):
-    """The SVG elements drawn so far, and where each layer's output shape falls."""
+    """The SVG elements drawn so far, where each layer's output shape falls, the kinds of
+    layer drawn (the legend's) and how far right the notes beside the column reach."""
 
-    def __init__(self, batch: int) -> None:
+    def __init__(self, batch: int, look: Look) -> None:
         super().__init__()
         self.shapes: list[tuple[float, str]] = []  # (the text's baseline, the shape)
         self.batch = batch  # images in the traced batch: the rows' MACs are of all of them
+        self.look = look
+        self.kinds: set[str] = set()
+        self.right = 0.0
 
-
-@dataclass
-class Layout:
-    """A part placed: its size, and how to draw it at a point."""
-
-    part: Part | None
-    width: float
-    height: float
-    children: list[Layout] = field(default_factory=list)
-    style: str = "leaf"  # leaf | column | branches
-    skip: str = ""  # "identity" or "projection": the block adds its input back
-    shortcut: Part | None = None  # the projection's layers, drawn beside the arc
-    shown: Part | None = None  # the one layer a wrapping block is drawn as
+    def note(self, x: float, y: float, text: str, size: int, **attrs: str) -> None:
+        """A text right of the column (``x 3``, a projection's label), kept clear of the
+        margin of shapes."""
+        self.append(label_text(x, y, text, size, "start", **attrs))
+        self.right = max(self.right, x + 0.62 * size * len(text))
 
 
 def _shape(part: Part) -> str:
@@ -88,145 +76,192 @@ def _shape(part: Part) -> str:
     return "x".join(map(str, shape))
 
 
-def visible(parts: list[Part]) -> list[Part]:
-    """The parts drawn as boxes: batch norm or an activation right after a layer is folded into
-    it, as the papers fold them (``3x3 conv, 64`` is conv + BN + ReLU in the ResNet figures)."""
-    out: list[Part] = []
-    for part in parts:
-        folded = part.kind == "activation" or part.label == "BN"  # not LRN: the papers show it
-        if part.leaf and folded and out and out[-1].leaf:
-            continue
-        out.append(part)
-    return out
-
-
-def _inside(part: Part, index: int) -> bool:
-    return any(p.index == index for p in part.walk())
-
-
-def layout_of(part: Part, stats: bool) -> Layout:
-    if part.leaf:
-        return Layout(part, BOX_W, BOX_H)
-    children = visible(part.children)
-    if part.repeat == 1 and len(children) == 1 and children[0].leaf:
-        # a block that wraps one layer (GoogLeNet's conv + ReLU) is drawn as that layer
-        return Layout(part, BOX_W, BOX_H, shown=children[0])
-    merge = children[-1] if children and children[-1].row.type in ("cat", "add") else None
-    # The children that read the block's own input: one is the main path, the others run beside.
-    entry = [c for c in children if c.row.sources == part.row.sources and c is not merge]
-    layout = Layout(part, 0, 0)
-    if merge is None:
-        merge = next((c for c in children if c.row.type == "add"), None)
-    if merge is not None and merge.row.type == "cat" and len(entry) > 1:
-        branches = [layout_of(b, stats) for b in entry]
-        layout.style = "branches"
-        layout.children = [*branches, layout_of(merge, stats)]
-        inner_w = sum(b.width for b in branches) + GAP * (len(branches) - 1)
-        inner_h = max(b.height for b in branches) + GAP + BOX_H
-    else:
-        shortcut = next((c for c in entry[1:] if merge is not None and _feeds(c, merge)), None)
-        if merge is not None and merge.row.type == "add":
-            outside = any(s < part.index for s in merge.row.sources)
-            layout.skip = "identity" if outside and shortcut is None else "projection"
-            layout.shortcut = shortcut
-        column = [layout_of(c, stats) for c in children if c is not shortcut]
-        layout.style = "column"
-        layout.children = column
-        inner_w = max((c.width for c in column), default=BOX_W)
-        inner_h = sum(c.height for c in column) + GAP * max(len(column) - 1, 0)
-    head = HEAD * (2 if stats else 1)
-    layout.width = inner_w + 2 * PAD + (ARC if layout.skip else 0)
-    layout.height = inner_h + 2 * PAD + head
-    return layout
-
-
-def _feeds(part: Part, merge: Part) -> bool:
-    return any(_inside(part, s) for s in merge.row.sources)
-
-
-def render_part(
-    layout: Layout, x: float, y: float, out: Canvas, stats: bool, shapes: bool = True
-) -> None:
+def render_part(layout: Layout, x: float, y: float, out: Canvas, shapes: bool = True) -> None:
     """Draw ``layout`` with its top-left corner at (x, y); ``shapes``: note its layers'
     output shapes for the margin (not inside side-by-side branches, where they differ)."""
     part = layout.part
-    assert part is not None
+    if part is None:  # a path of a branching block, or a fork in one: no module of its own
+        (_fork if layout.style == "fork" else _column)(layout, x, y, out, shapes)
+        return
     repeat = f" data-repeat='{part.repeat}'" if part.repeat > 1 else ""
+    dense = " data-dense='true'" if part.dense else ""
     kind = (layout.shown or part).kind
+    bare = "" if layout.framed else " bare"  # a graph's branch: its layers, no frame
     out.append(
-        f"<g class='part {layout.style}' data-name='{escape(part.name)}' "
-        f"data-kind='{kind}' data-type='{escape(part.row.type)}'{repeat}>"
+        f"<g class='part {layout.style}{bare}' data-name='{escape(part.name)}' "
+        f"data-kind='{kind}' data-type='{escape(part.row.type)}'{repeat}{dense}>"
     )
     if layout.style == "leaf":
-        shown = layout.shown or part
-        if shown.towers > 1:
-            _towers(shown, x, y, out)
-        else:
-            round_ = 10 if shown.kind == "merge" else 3
-            out.append(
-                f"<rect x='{x:.1f}' y='{y:.1f}' width='{BOX_W}' height='{BOX_H}' rx='{round_}' "
-                f"fill='{FILLS[shown.kind]}' stroke='#444' stroke-width='1'/>"
-            )
-            out.append(label_text(x + BOX_W / 2, y + BOX_H / 2 + 4, shown.label))
+        _box(layout.shown or part, x, y, out)
         if shapes:
             out.shapes.append((y + BOX_H / 2 + 4, _shape(part)))
         out.append("</g>")
         return
+    pad = PAD if layout.framed else 0
+    top = y + pad
+    if layout.framed:
+        _frame(layout, x, y, out)
+        top += HEAD * (2 if out.look.stats else 1)
+    if part.repeat > 1:
+        middle = y + layout.height / 2
+        out.note(x + layout.width + 6, middle + 5, f"x {part.repeat}", 14, font_weight="bold")
+        if part.dense:
+            out.note(x + layout.width + 6, middle + 19, "each reads all before", 9)
+    if layout.style == "branches":
+        _branches(layout, x + pad, top, out, shapes)
+    else:
+        _column(layout, x + pad, top, out, shapes)
+    out.append("</g>")
+
+
+def _box(shown: Part, x: float, y: float, out: Canvas) -> None:
+    out.kinds.add(shown.kind)
+    if shown.towers > 1:
+        _towers(shown, x, y, out)
+        return
+    round_ = 10 if shown.kind == "merge" else 3
+    out.append(
+        f"<rect x='{x:.1f}' y='{y:.1f}' width='{BOX_W}' height='{BOX_H}' rx='{round_}' "
+        f"fill='{FILLS[shown.kind]}' stroke='#444' stroke-width='1'/>"
+    )
+    out.append(label_text(x + BOX_W / 2, y + BOX_H / 2 + 4, shown.label))
+
+
+def _frame(layout: Layout, x: float, y: float, out: Canvas) -> None:
+    """A block's dashed frame, its name and (``stats``) its parameters and MACs."""
+    part = layout.part
+    assert part is not None
     out.append(
         f"<rect x='{x:.1f}' y='{y:.1f}' width='{layout.width:.1f}' height='{layout.height:.1f}' "
         "rx='6' fill='#fafafa' stroke='#999' stroke-dasharray='4 3'/>"
     )
-    title = part.label if part.label != part.row.type else part.row.type
-    out.append(label_text(x + PAD, y + HEAD - 4, f"{part.name}: {title}", 10, "start", fill="#555"))
-    if stats:
+    out.append(
+        label_text(x + PAD, y + HEAD - 4, _title(part, layout.width), 10, "start", fill="#555")
+    )
+    if out.look.stats:
         macs = part.row.macs // out.batch
         figures = f"{human(part.row.params)} params, {human(macs)} MACs"
         out.append(label_text(x + PAD, y + 2 * HEAD - 5, figures, 9, "start", fill="#777"))
-    if part.repeat > 1:
+
+
+def _title(part: Part, width: float) -> str:
+    """A frame's name and type, its outer modules' names left out where it would overrun the
+    frame (``denselayer1: DenseLayer`` inside ``features.denseblock1``)."""
+    names = part.name.split(".")
+    while len(names) > 1 and 6.2 * len(f"{'.'.join(names)}: {part.label}") > width - 2 * PAD:
+        names.pop(0)
+    return f"{'.'.join(names)}: {part.label}"
+
+
+def _branches(layout: Layout, left: float, top: float, out: Canvas, shapes: bool) -> None:
+    """Inception's paths side by side: the input fans out over a bus above them, and they
+    join at the concatenation below (GoogLeNet's Fig. 2 and 3)."""
+    *branches, merge = layout.children
+    span = sum(b.width for b in branches) + GAP * (len(branches) - 1)
+    centres, bx = [], left
+    for branch in branches:
+        centres.append(bx + branch.width / 2)
+        bx += branch.width + GAP
+    bus = top + GAP / 2
+    middle = left + span / 2
+    out.append(
+        f"<polyline class='fan-out' points='{middle:.1f},{top - 4:.1f} {middle:.1f},{bus:.1f}' "
+        "fill='none' stroke='#444'/>"
+    )
+    out.append(
+        f"<line x1='{centres[0]:.1f}' y1='{bus:.1f}' x2='{centres[-1]:.1f}' y2='{bus:.1f}' "
+        "stroke='#444'/>"
+    )
+    start = top + GAP
+    bottom = start + max(b.height for b in branches) + GAP
+    join = bottom - GAP / 2
+    bx = left
+    for branch, centre in zip(branches, centres, strict=True):
+        arrow(centre, bus, centre, start, out)
+        out.append("<g class='branch'>")
+        render_part(branch, bx, start, out, shapes=False)
+        out.append("</g>")
         out.append(
-            label_text(
-                x + layout.width + 6,
-                y + layout.height / 2 + 5,
-                f"x {part.repeat}",
-                14,
-                "start",
-                font_weight="bold",
-                class_="repeat",
-            )
+            f"<polyline points='{centre:.1f},{start + branch.height:.1f} {centre:.1f},"
+            f"{join:.1f} {middle:.1f},{join:.1f}' fill='none' stroke='#444'/>"
         )
-    top = y + PAD + HEAD * (2 if stats else 1)
-    left = x + PAD
-    if layout.style == "branches":
-        *branches, merge = layout.children
-        bx = left
-        bottom = top + max(b.height for b in branches) + GAP
-        mx = left + (sum(b.width for b in branches) + GAP * (len(branches) - 1) - BOX_W) / 2
-        join = bottom - GAP / 2
-        for branch in branches:
-            out.append("<g class='branch'>")
-            render_part(branch, bx, top, out, stats, shapes=False)
-            out.append("</g>")
-            centre = bx + branch.width / 2
-            out.append(
-                f"<polyline points='{centre:.1f},{top + branch.height:.1f} {centre:.1f},"
-                f"{join:.1f} {mx + BOX_W / 2:.1f},{join:.1f}' fill='none' stroke='#444'/>"
-            )
-            bx += branch.width + GAP
-        arrow(mx + BOX_W / 2, join, mx + BOX_W / 2, bottom, out)
-        render_part(merge, mx, bottom, out, stats, shapes)
+        bx += branch.width + GAP
+    arrow(middle, join, middle, bottom, out)
+    render_part(merge, middle - BOX_W / 2, bottom, out, shapes)
+
+
+def _fork(layout: Layout, left: float, top: float, out: Canvas, shapes: bool) -> None:
+    """Layers that read one output side by side, joined below for the concatenation."""
+    middle = left + layout.width / 2
+    centres, x = [], left
+    for child in layout.children:
+        centres.append(x + child.width / 2)
+        x += child.width + GAP
+    bus, join = top + GAP / 2, top + layout.height
+    out.append(
+        f"<polyline points='{middle:.1f},{top:.1f} {middle:.1f},{bus:.1f}' fill='none' "
+        f"stroke='#444'/><line x1='{centres[0]:.1f}' y1='{bus:.1f}' x2='{centres[-1]:.1f}' "
+        f"y2='{bus:.1f}' stroke='#444'/>"
+    )
+    x = left
+    for child, centre in zip(layout.children, centres, strict=True):
+        arrow(centre, bus, centre, top + GAP, out)
+        render_part(child, x, top + GAP, out, shapes)
+        out.append(
+            f"<polyline points='{centre:.1f},{top + GAP + child.height:.1f} {centre:.1f},"
+            f"{join:.1f} {middle:.1f},{join:.1f}' fill='none' stroke='#444'/>"
+        )
+        x += child.width + GAP
+
+
+def _column(layout: Layout, left: float, top: float, out: Canvas, shapes: bool) -> None:
+    """A chain of layers and blocks, with its skip (ResNet) or its dense feeds (DenseNet)."""
+    inner = layout.width - 2 * (PAD if layout.framed else 0) - (ARC if layout.skip else 0)
+    placed: list[tuple[float, float, float]] = []  # each child's left, top and bottom
+    cy, merge_y = top, top
+    for i, child in enumerate(layout.children):
+        cx = left + layout.lanes + (inner - layout.lanes - child.width) / 2
+        if i:
+            arrow(cx + child.width / 2, cy - GAP, cx + child.width / 2, cy, out)
+        render_part(child, cx, cy, out, shapes)
+        placed.append((cx, cy, cy + child.height))
+        if child.part is not None and child.part.row.type == "add":
+            merge_y = cy + BOX_H / 2
+        cy += child.height + GAP
+    if layout.skip:
+        _skip(layout, left - (PAD if layout.framed else 0), top, merge_y, out)
+    for source, target in layout.feeds:
+        _dense(layout, left, top, placed, source, target, out)
+
+
+def _dense(
+    layout: Layout,
+    left: float,
+    top: float,
+    placed: list[tuple[float, float, float]],
+    source: int,
+    target: int,
+    out: Canvas,
+) -> None:
+    """One of DenseNet's connections (Fig. 1): from below a layer (or the block's input) along
+    a lane left of the column into a later concatenation; from below a collapsed layer back
+    into its own, for the layers it stands for."""
+    if source < 0:
+        centre, start = placed[0][0] + layout.children[0].width / 2, top - 4
     else:
-        cy, merge_y = top, top
-        for i, child in enumerate(layout.children):
-            cx = left + (layout.width - 2 * PAD - (ARC if layout.skip else 0) - child.width) / 2
-            if i:
-                arrow(cx + child.width / 2, cy - GAP, cx + child.width / 2, cy, out)
-            render_part(child, cx, cy, out, stats, shapes)
-            if child.part is not None and child.part.row.type == "add":
-                merge_y = cy + BOX_H / 2
-            cy += child.height + GAP
-        if layout.skip:
-            _skip(layout, x, top, merge_y, out)
-    out.append("</g>")
+        sx, _, bottom = placed[source]
+        child = layout.children[source]
+        centre, start = sx + child.width / 2, bottom + GAP / 2
+    tx, ty, _ = placed[target]
+    child = layout.children[target]
+    framed = child.style != "leaf" and child.framed
+    end = ty + BOX_H / 2 + ((PAD + HEAD * (2 if out.look.stats else 1)) if framed else 0)
+    lane = left + layout.lanes - ARC / 2 - 3 * min(abs(target - source), 8)
+    out.append(
+        f"<polyline class='dense' data-from='{source}' data-to='{target}' points='{centre:.1f},"
+        f"{start:.1f} {lane:.1f},{start:.1f} {lane:.1f},{end:.1f} {tx:.1f},{end:.1f}' "
+        "fill='none' stroke='#2b6a99' stroke-width='1.2' marker-end='url(#arrow)'/>"
+    )
 
 
 def _towers(part: Part, x: float, y: float, out: list[str]) -> None:
@@ -252,27 +287,28 @@ def arrow(x1: float, y1: float, x2: float, y2: float, out: list[str]) -> None:
     )
 
 
-def _skip(layout: Layout, x: float, top: float, end: float, out: list[str]) -> None:
+def _skip(layout: Layout, x: float, top: float, end: float, out: Canvas) -> None:
     """The shortcut of ResNet's Fig. 3: an arc from the block's input to its addition,
     solid for the identity, dashed where a projection changes the size."""
     right = x + layout.width - PAD - ARC / 2
     dashed = " stroke-dasharray='6 4'" if layout.skip == "projection" else ""
+    label = ""
+    if layout.shortcut is not None:
+        convs = [p.label for p in layout.shortcut.walk() if p.kind == "conv"]
+        label = convs[0] if convs else layout.shortcut.label
     out.append(
-        f"<path class='skip {layout.skip}' d='M {right - ARC:.1f} {top - 4:.1f} "
+        f"<path class='skip {layout.skip}' data-shortcut='{escape(label)}' "
+        f"d='M {right - ARC:.1f} {top - 4:.1f} "
         f"C {right + ARC / 2:.1f} {top - 4:.1f} {right + ARC / 2:.1f} {end:.1f} "
         f"{right - ARC:.1f} {end:.1f}' fill='none' stroke='#333' stroke-width='1.6'{dashed} "
         "marker-end='url(#arrow)'/>"
     )
-    if layout.shortcut is not None:
-        label = next(
-            (p.label for p in layout.shortcut.walk() if p.kind == "conv"), layout.shortcut.label
-        )
-        out.append(
-            label_text(x + layout.width + 6, (top + end) / 2, label, 9, "start", fill="#333")
-        )
+    if label:
+        out.note(x + layout.width + 6, (top + end) / 2, label, 9, fill="#333")
 
 
-def _legend(kinds: set[str], x: float, y: float, out: list[str]) -> None:
+def legend(kinds: set[str], x: float, y: float, out: list[str]) -> None:
+    """The kinds of layer the figure draws, with their fills."""
     out.append("<g class='legend'>")
     for kind in (k for k in KINDS if k in kinds):
         out.append(
@@ -284,34 +320,36 @@ def _legend(kinds: set[str], x: float, y: float, out: list[str]) -> None:
     out.append("</g>")
 
 
-def _kinds(parts: list[Part]) -> Iterator[str]:
-    for part in parts:
-        for p in part.walk():
-            yield p.kind
-
-
-def render_svg(parts: list[Part], title: str, stats: bool = True, batch: int = 1) -> str:
+def render_svg(parts: list[Part], title: str, look: Look, batch: int = 1) -> str:
     """The parts of one network as one column, top to bottom, with a title and a legend; the
     branches only training runs (GoogLeNet's auxiliary classifiers) beside it, where they
     branch off."""
-    layouts = [layout_of(p, stats) for p in visible([p for p in parts if not p.side])]
+    layouts = [layout_of(p, look) for p in visible([p for p in parts if not p.side])]
     width = max(layout.width for layout in layouts) + 2 * PAD
-    body = Canvas(batch)
+    body = Canvas(batch, look)
     y = 40.0
     placed: list[tuple[Layout, float, float]] = []  # each main part, its left and its top
     for i, layout in enumerate(layouts):
         x = PAD + (width - 2 * PAD - layout.width) / 2
         if i:
             arrow(width / 2, y - GAP, width / 2, y, body)
-        render_part(layout, x, y, body, stats)
+        render_part(layout, x, y, body)
         placed.append((layout, x, y))
         y += layout.height + GAP
-    sides = [layout_of(p, stats) for p in parts if p.side]
-    side_x, side_y = width + SHAPE_W, 40.0
+    # The output shape in a margin of its own, where it changes (as the papers' tables do),
+    # clear of the notes beside the column.
+    margin = max(width + 24, body.right + 12)
+    previous = ""
+    for baseline, shape in sorted(body.shapes):
+        if shape != previous:
+            body.append(label_text(margin, baseline, shape, 10, "start", fill="#555"))
+            previous = shape
+    sides = [layout_of(p, look) for p in parts if p.side]
+    side_x, side_y = margin + 90, 40.0
     for side in sides:
         assert side.part is not None
         source = side.part.row.sources[0] if side.part.row.sources else -1
-        found = [(lay, x, top) for lay, x, top in placed if lay.part and _inside(lay.part, source)]
+        found = [(lay, x, top) for lay, x, top in placed if lay.part and lay.part.holds(source)]
         lay, x, top = found[0] if found else placed[-1]
         branch_y = max(top + lay.height - BOX_H, side_y)
         origin = lay.part.name if lay.part is not None else ""
@@ -322,18 +360,12 @@ def render_svg(parts: list[Part], title: str, stats: bool = True, batch: int = 1
             f"{branch_y + BOX_H / 2:.1f} {side_x:.1f},{branch_y + BOX_H / 2:.1f}' fill='none' "
             "stroke='#444' stroke-dasharray='2 3' marker-end='url(#arrow)'/>"
         )
-        render_part(side, side_x, branch_y, body, stats, shapes=False)
+        render_part(side, side_x, branch_y, body, shapes=False)
         body.append("</g>")
         side_y = branch_y + side.height + GAP
     y = max(y, side_y)
-    # The output shape in a margin of its own, where it changes (as the papers' tables do).
-    previous = ""
-    for baseline, shape in sorted(body.shapes):
-        if shape != previous:
-            body.append(label_text(width + 24, baseline, shape, 10, "start", fill="#555"))
-            previous = shape
-    legend_x = width + SHAPE_W + max((s.width + 2 * GAP for s in sides), default=0)
-    _legend(set(_kinds(parts)), legend_x, 40, body)
+    legend_x = max(side_x + max((s.width + 2 * GAP for s in sides), default=0), body.right + 12)
+    legend(body.kinds, legend_x, 40, body)
     return svg_document(legend_x + 110, y + PAD, title, body)
 
 

@@ -1,7 +1,8 @@
 """ResNet (He, Zhang, Ren & Sun 2015): learn residuals ``F(x) = H(x) - x`` through shortcuts.
 
 ImageNet nets (Table 1) and the CIFAR-10 nets of §4.2 (6n+2 layers, option A shortcuts), with
-the same stacks without shortcuts ("plain") for the degradation experiment of Fig. 6.
+the same stacks without shortcuts ("plain") for the degradation experiments of Fig. 4 (ImageNet)
+and Fig. 6 (CIFAR-10).
 """
 
 from __future__ import annotations
@@ -27,8 +28,10 @@ __all__ = [
     "BasicBlock",
     "Bottleneck",
     "ResNet",
+    "plain18",
     "plain20",
     "plain32",
+    "plain34",
     "plain44",
     "plain56",
     "resnet18",
@@ -297,6 +300,32 @@ def resnet101_tv(**kwargs: Any) -> ResNet:
 def resnet152_tv(**kwargs: Any) -> ResNet:
     """torchvision's ResNet-152 ('v1.5'): the stride moved to the 3x3 convolution."""
     return _imagenet(152, v15=True, **kwargs)
+
+
+def _plain_entry(depth: int) -> dict[str, Any]:
+    return {
+        "family": "ResNet",
+        "paper": PAPER,
+        "input_size": (3, 224, 224),
+        "min_input_size": 1,
+        # §3.3: "Our 34-layer baseline has 3.6 billion FLOPs (multiply-adds)"; Table 1 for 18
+        "macs": reported("3.6G" if depth == 34 else "1.8G", "Table 1, §3.3", tolerance=0.1e9),
+        "deviations": (),
+        "torchvision": None,
+    }
+
+
+@register_model(**_plain_entry(18))
+def plain18(**kwargs: Any) -> ResNet:
+    """ImageNet plain-18: ResNet-18 without shortcuts (Table 2: 27.94% top-1, 10-crop)."""
+    return _imagenet(18, shortcut="none", **kwargs)
+
+
+@register_model(**_plain_entry(34))
+def plain34(**kwargs: Any) -> ResNet:
+    """ImageNet plain-34: ResNet-34 without shortcuts, Fig. 3 middle; trains worse than
+    plain-18 (Table 2: 28.54% top-1, 10-crop; Fig. 4 left)."""
+    return _imagenet(34, shortcut="none", **kwargs)
 
 
 def _cifar(depth: int, shortcut: Shortcut, block: str = "basic", **kwargs: Any) -> ResNet:
