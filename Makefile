@@ -36,6 +36,7 @@ listing: $(STAMP)
 gallery: $(STAMP)
 	rm -f docs/zoo/*.svg
 	$(BIN)/cnnzoo draw --all --output-dir docs/zoo
+	$(BIN)/cnnzoo draw vgg19 plain34 resnet34 --side-by-side --no-stats --output docs/zoo/fig3/resnet_fig3.svg
 
 # Resolve the dev install afresh and pin every package it pulls in.
 lock:

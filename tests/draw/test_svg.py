@@ -11,7 +11,8 @@ from torch import nn
 
 import cnnzoo
 from cnnzoo.anatomy import analyze
-from cnnzoo.draw import draw
+from cnnzoo.draw import draw, draw_side_by_side
+from cnnzoo.layers import PartialConv2d
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -173,12 +174,21 @@ def test_every_zoo_model_draws_as_the_gallery_shows_it(name: str) -> None:
     assert _parts(root)
     model = cnnzoo.create_model(name, device="meta")
     convolutions = sum(isinstance(m, nn.Conv2d) for m in model.modules())
+    # LeNet-5's C3 is one layer of the paper (Table I), built of a grouped convolution for
+    # each fan-in: drawn as the one layer
+    convolutions -= sum(len(m.convs) - 1 for m in model.modules() if isinstance(m, PartialConv2d))
     assert _convolutions_drawn(root) == convolutions > 0
     assert (GALLERY / f"{name}.svg").read_text() == svg, f"docs/zoo/{name}.svg: run `make gallery`"
 
 
 def test_the_gallery_holds_the_zoo_and_nothing_else() -> None:
     assert sorted(p.stem for p in GALLERY.glob("*.svg")) == sorted(cnnzoo.list_models())
+
+
+def test_the_gallerys_fig_3_is_drawn_again_as_the_readme_shows_it() -> None:
+    """ResNet's Fig. 3 (VGG-19, plain-34, ResNet-34), as `make gallery` draws it."""
+    svg = draw_side_by_side(["vgg19", "plain34", "resnet34"]).svg
+    assert (GALLERY / "fig3" / "resnet_fig3.svg").read_text() == svg, "run `make gallery`"
 
 
 class _Own(nn.Module):
@@ -202,6 +212,26 @@ def test_a_users_own_module_draws_and_saves_only_as_what_it_can(tmp_path: Path) 
     assert sorted(p.name for p in tmp_path.iterdir()) == ["own.svg"]
     with pytest.raises(ValueError, match="give input_size"):
         draw(_Own())
+
+
+def test_lenet5_is_drawn_as_its_fig_2_one_box_a_layer() -> None:
+    """C1, S2, C3 (partly connected, Table I: one layer, though built of three grouped
+    convolutions), S4, C5, F6 and the RBF output, each once, in order."""
+    root = _tree(draw("lenet5").svg)
+    boxes = [g for g in _parts(root) if "leaf" in g.get("class", "").split()]
+    labels = [t.text for g in boxes for t in g.iter(f"{SVG}text")]
+    assert labels == [
+        "5x5 conv, 6",
+        "2x2 subsampling, /2",
+        "5x5 conv, 16 (PartialConv2d)",
+        "2x2 subsampling, /2",
+        "5x5 conv, 120",
+        "fc 84",
+        "EuclideanRBF",
+    ]
+    many = nn.Sequential(nn.Conv2d(32, 64, 3, groups=32), nn.ReLU())
+    svg = draw(many, (32, 8, 8)).svg
+    assert ">3x3 conv, 64, 32 groups<" in svg and "towers" not in svg  # too many to draw
 
 
 def test_alexnets_grouped_layers_are_drawn_as_two_towers() -> None:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from torch import nn
 
 from cnnzoo.anatomy.stats import Analysis, LayerStats
-from cnnzoo.draw.labels import kind_of, label_of, towers_of
+from cnnzoo.draw.labels import conv_like, kind_of, label_of, towers_of
 
 __all__ = ["Part", "structure", "visible"]
 
@@ -121,7 +121,11 @@ def structure(
     modules = dict(model.named_modules())
     roots: list[Part] = []
     stack: list[Part] = []
+    within = -1  # the depth of a layer drawn as one whose inner rows are passed over
     for index, row in enumerate(analysis.layers):
+        if within >= 0 and row.depth > within:
+            continue
+        within = -1
         module = _module(modules, row)
         op = row.type if module is None else ""
         towers, tower_label = towers_of(module)
@@ -132,7 +136,9 @@ def structure(
         if isinstance(module, nn.Identity):  # a layer switched off (no BN, no dropout)
             continue
         (stack[-1].children if stack else roots).append(part)
-        if not row.leaf:
+        if conv_like(module):
+            within = row.depth
+        elif not row.leaf:
             stack.append(part)
     last = max((i for i, p in enumerate(roots) if _module(modules, p.row) is not None), default=-1)
     roots = roots[: last + 1]

@@ -51,6 +51,7 @@ class PartialConv2d(nn.Module):
         super().__init__()
         self.in_channels = 1 + max(max(c) for c in connections)
         self.out_channels = len(connections)
+        self.kernel_size = (kernel_size, kernel_size)  # as nn.Conv2d has it: one layer, drawn
         self.connections = [tuple(c) for c in connections]
         fan_ins = sorted({len(c) for c in self.connections})
         gather: list[int] = []
