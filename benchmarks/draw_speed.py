@@ -1,4 +1,4 @@
-"""Time to draw every registered model with cnnzoo.draw, beside the anatomy trace it is built
+"""Time to draw every registered model with cnnzoo.diagram, beside the anatomy trace it is built
 on (run in the same process), and against the 2 s a figure may take on 2 cores. Run:
 
     python benchmarks/draw_speed.py [PATTERN] [--expand]
@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 from cnnzoo import create_model, list_models, model_info
 from cnnzoo.anatomy import GeometryWarning, analyze
-from cnnzoo.draw import draw
+from cnnzoo.diagram import draw
 
 BUDGET_S = 2.0
 

@@ -319,7 +319,7 @@ class _Gated(nn.Module):
 
 def test_a_network_that_cannot_be_traced_is_one_line_naming_the_layer() -> None:
     from cnnzoo.anatomy import TraceError
-    from cnnzoo.draw import draw
+    from cnnzoo.diagram import draw
 
     with pytest.raises(TraceError, match=r"_Gated: tracing stopped in gate \(_Gate\): Tensor.item"):
         analyze(_Gated(), (3, 16, 16))

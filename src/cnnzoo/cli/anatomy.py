@@ -27,7 +27,7 @@ from cnnzoo.anatomy.design import (
 from cnnzoo.anatomy.report import FORMATS, auto_depth, human, human_bytes, render
 from cnnzoo.anatomy.stats import OPTIMIZER_STATES
 from cnnzoo.cli._args import MAX_BATCH, UsageError, params_text, parse_size
-from cnnzoo.draw import draw, draw_side_by_side
+from cnnzoo.diagram import draw, draw_side_by_side
 from cnnzoo.models import ZooModel
 from cnnzoo.train.files import write_file
 

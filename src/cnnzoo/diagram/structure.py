@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from torch import nn
 
 from cnnzoo.anatomy.stats import Analysis, LayerStats
-from cnnzoo.draw.labels import conv_like, kind_of, label_of, towers_of
+from cnnzoo.diagram.labels import conv_like, kind_of, label_of, towers_of
 
 __all__ = ["Part", "structure", "visible"]
 

@@ -1,4 +1,4 @@
-"""``cnnzoo.draw``: a network as one figure, shown inline in Jupyter, saved as SVG."""
+"""``cnnzoo.diagram``: a network as one figure, shown inline in Jupyter, saved as SVG."""
 
 from __future__ import annotations
 
@@ -12,10 +12,10 @@ from torch import nn
 
 from cnnzoo.anatomy.analysis import analyze, network_at
 from cnnzoo.anatomy.geometry import GeometryWarning
-from cnnzoo.draw.layout import look_for
-from cnnzoo.draw.side import render_side_by_side
-from cnnzoo.draw.structure import Part, structure
-from cnnzoo.draw.svg import render_svg
+from cnnzoo.diagram.layout import look_for
+from cnnzoo.diagram.side import render_side_by_side
+from cnnzoo.diagram.structure import Part, structure
+from cnnzoo.diagram.svg import render_svg
 from cnnzoo.errors import ConfigError
 from cnnzoo.models import ZooModel
 from cnnzoo.train.files import write_file

@@ -8,7 +8,7 @@ from torch import nn
 
 import cnnzoo
 from cnnzoo.anatomy import analyze
-from cnnzoo.draw.structure import Part, structure
+from cnnzoo.diagram.structure import Part, structure
 
 
 def _parts(name: str, expand: bool = False) -> list[Part]:

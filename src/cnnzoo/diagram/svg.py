@@ -1,4 +1,4 @@
-"""A network's figure as SVG, drawn from its layout (:mod:`cnnzoo.draw.layout`): the column
+"""A network's figure as SVG, drawn from its layout (:mod:`cnnzoo.diagram.layout`): the column
 of the VGG and ResNet papers, GoogLeNet's graph of branching modules, ResNet's skip arcs and
 DenseNet's connections.
 
@@ -11,9 +11,9 @@ from __future__ import annotations
 from html import escape
 
 from cnnzoo.anatomy.report import human
-from cnnzoo.draw.labels import KINDS
-from cnnzoo.draw.layout import ARC, BOX_H, BOX_W, GAP, HEAD, PAD, Layout, Look, layout_of
-from cnnzoo.draw.structure import Part, visible
+from cnnzoo.diagram.labels import KINDS
+from cnnzoo.diagram.layout import ARC, BOX_H, BOX_W, GAP, HEAD, PAD, Layout, Look, layout_of
+from cnnzoo.diagram.structure import Part, visible
 
 __all__ = [
     "Canvas",

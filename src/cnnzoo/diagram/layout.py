@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from cnnzoo.draw.structure import Part, visible
+from cnnzoo.diagram.structure import Part, visible
 from cnnzoo.errors import ConfigError
 
 __all__ = [

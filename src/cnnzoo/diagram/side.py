@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from html import escape
 
-from cnnzoo.draw.layout import GAP, Look, layout_of
-from cnnzoo.draw.structure import Part, visible
-from cnnzoo.draw.svg import Canvas, arrow, label_text, legend, render_part, svg_document
+from cnnzoo.diagram.layout import GAP, Look, layout_of
+from cnnzoo.diagram.structure import Part, visible
+from cnnzoo.diagram.svg import Canvas, arrow, label_text, legend, render_part, svg_document
 
 __all__ = ["render_side_by_side"]
 

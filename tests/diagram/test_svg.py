@@ -11,7 +11,7 @@ from torch import nn
 
 import cnnzoo
 from cnnzoo.anatomy import analyze
-from cnnzoo.draw import draw, draw_side_by_side
+from cnnzoo.diagram import draw, draw_side_by_side
 from cnnzoo.layers import PartialConv2d
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -204,7 +204,8 @@ class _Own(nn.Module):
 
 
 def test_a_users_own_module_draws_and_saves_only_as_what_it_can(tmp_path: Path) -> None:
-    diagram = draw(_Own(), (1, 12, 12))
+    diagram = cnnzoo.draw(_Own(), (1, 12, 12))  # the package's own name for diagram.draw
+    assert isinstance(diagram, cnnzoo.Diagram) and cnnzoo.draw is draw
     assert diagram._repr_svg_() == diagram.svg and ">3x3 conv, 4<" in diagram.svg
     assert diagram.save(tmp_path / "own.svg").read_text() == diagram.svg
     with pytest.raises(ValueError, match=r"own.gif: cannot write a .gif figure; give a file "):
