@@ -64,8 +64,13 @@ def cmd_info(args: argparse.Namespace, console: Console) -> int:
         if figure is not None:
             console.print(f"{label:<10} {figure.text} ({figure.source})")
     if info.torchvision:
-        same = "same network" if info.torchvision_equal else "same keys, different network"
-        console.print(f"torchvision models.{info.torchvision}: {same}; its weights load strictly")
+        same = (
+            "same network; its weights load strictly"
+            if info.torchvision_equal
+            else "same keys, different network (its weights would load, meaning something else)"
+        )
+        console.print(f"torchvision models.{info.torchvision}: {same}")
+    _print_weights(info.name, console)
     if info.deviations:
         console.print("deviations from the paper:")
         for deviation in info.deviations:
@@ -331,6 +336,27 @@ def _info_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--input", help="input size CxHxW (default: the paper's)")
     p.add_argument("--depth", type=int, help="module depth of the layer listing")
     p.set_defaults(run=cmd_info)
+
+
+def _print_weights(name: str, console: Console) -> None:
+    """The published weights, with torchvision's figures; or why there are none."""
+    from cnnzoo.pretrained import WeightsError, find_weights, weights_of
+
+    published = weights_of(name)
+    if not published:
+        try:
+            find_weights(name, "DEFAULT")
+        except WeightsError as error:
+            console.print(f"weights    none: {error}", highlight=False)
+        return
+    console.print("weights    (--weights NAME; torchvision's ImageNet-1K val, centre crop)")
+    for w in published:
+        default = " = DEFAULT" if w.default else ""
+        console.print(
+            f"  {w.name}{default}: acc@1 {w.acc1}%, acc@5 {w.acc5}%, {w.file_mb:.1f} MB, "
+            f"{w.url}; recipe {w.recipe}",
+            highlight=False,
+        )
 
 
 def cmd_draw(args: argparse.Namespace, console: Console) -> int:

@@ -23,6 +23,12 @@ __all__ = ["UsageError", "build_parser", "parse_size", "run"]
 
 def cmd_list(args: argparse.Namespace, console: Console) -> int:
     names = matching(args.pattern or "*", args.family)
+    published: dict[str, str] = {}
+    if args.pretrained:  # asks torchvision, so PyTorch loads
+        from cnnzoo.pretrained import weights_of
+
+        published = {n: ", ".join(w.name for w in weights_of(n)) for n in names}
+        names = [n for n in names if published[n]]
     if not names:
         families = sorted({row.family for row in LISTING.values()})
         if args.family and args.family.lower() not in {f.lower() for f in families}:
@@ -30,10 +36,12 @@ def cmd_list(args: argparse.Namespace, console: Console) -> int:
         raise UsageError(
             f"no model matches {args.pattern or '*'!r}"
             + (f" in family {args.family!r}" if args.family else "")
+            + (" with published weights" if args.pretrained else "")
             + "; patterns are shell wildcards, e.g. 'resnet*' or '*_bn'"
         )
     table = Table(title=f"cnnzoo: {len(names)} models", title_justify="left")
-    for column in ("name", "family", "year", "input", "params", "paper's params", "build"):
+    columns = ["name", "family", "year", "input", "params", "paper's params", "build"]
+    for column in columns + (["weights"] if published else []):
         table.add_column(column, justify="right" if "params" in column else "left")
     for name in names:
         row = LISTING[name]  # counted once: no network is built, PyTorch is not even loaded
@@ -46,6 +54,7 @@ def cmd_list(args: argparse.Namespace, console: Console) -> int:
             params_text(row.params, row.training_params, row.training_only, human),
             row.paper_params or "-",
             f"variant ({row.deviations})" if row.deviations else "faithful",
+            *([published[name]] if published else []),
         )
     console.print(table)
     return 0
@@ -54,6 +63,9 @@ def cmd_list(args: argparse.Namespace, console: Console) -> int:
 def _list_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("pattern", nargs="?", help="shell wildcard on the name, e.g. 'resnet*'")
     p.add_argument("--family", help="only this family, e.g. VGG")
+    p.add_argument(
+        "--pretrained", action="store_true", help="only models with torchvision's weights"
+    )
     p.set_defaults(run=cmd_list)
 
 

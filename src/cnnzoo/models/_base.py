@@ -46,6 +46,7 @@ class ZooModel(nn.Module, ABC):
     min_input_size: tuple[int, int] = (1, 1)
     default_input_size: tuple[int, int] = (224, 224)
     fixed_input_size: bool = False
+    pretrained: object = None  # the published weights it was built with (cnnzoo.pretrained)
 
     def __init__(self, num_classes: int, in_chans: int) -> None:
         super().__init__()

@@ -98,6 +98,8 @@ class ModelInfo:
     assumptions: tuple[str, ...]  # what the paper leaves open, and where our choice comes from
     torchvision: str | None  # torchvision builder whose state_dict keys equal ours
     torchvision_equal: bool  # also the same network: same outputs for the same weights
+    # What torchvision's builder sets when it loads its weights (googlenet: transform_input)
+    weights_args: dict[str, Any]
     num_classes: int  # the paper's number of classes
     summary: str
     builder: Callable[..., ZooModel]
@@ -150,6 +152,7 @@ def register_model(
     assumptions: Iterable[str] = (),
     torchvision: str | None = None,
     torchvision_equal: bool = False,
+    weights_args: dict[str, Any] | None = None,
     fixed_input_size: bool = False,
     num_classes: int = 1000,
 ) -> Callable[[F], F]:
@@ -192,6 +195,7 @@ def register_model(
             assumptions=tuple(assumptions),
             torchvision=torchvision,
             torchvision_equal=torchvision_equal,
+            weights_args=dict(weights_args or {}),
             num_classes=num_classes,
             summary=(fn.__doc__ or "").strip().splitlines()[0] if fn.__doc__ else "",
             builder=build,

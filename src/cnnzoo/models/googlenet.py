@@ -322,6 +322,8 @@ def googlenet(**kwargs: Any) -> GoogLeNet:
     ),
     torchvision="googlenet",
     torchvision_equal=True,
+    # its weights were trained on inputs scaled to [-1, 1]: torchvision re-normalises with them
+    weights_args={"transform_input": True},
 )
 def googlenet_tv(**kwargs: Any) -> GoogLeNet:
     """torchvision's GoogLeNet: batch norm, 3x3 in place of 5x5, no LRN."""

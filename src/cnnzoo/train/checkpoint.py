@@ -24,6 +24,7 @@ import torch
 
 from cnnzoo.data.inputs import InputSpec
 from cnnzoo.errors import RunError
+from cnnzoo.pretrained import WeightsError, container_problem, load_reason, read_weights
 from cnnzoo.train.config import TrainConfig
 from cnnzoo.train.files import keep_copy, replacing
 from cnnzoo.train.folder import RunFolder
@@ -96,34 +97,10 @@ def save_checkpoint(
     return path
 
 
-def _reason(error: Exception) -> str:
-    """``torch.load``'s error in one line: the unpickler's reason, without its paragraphs of
-    advice to load the file with ``weights_only=False`` (which would run its code)."""
-    text = str(error)
-    marker = "WeightsUnpickler error:"
-    if marker in text:
-        detail = text.split(marker, 1)[1].strip().splitlines()[0].split(". ")[0]
-        return f"not a file of plain tensors ({detail}); pickled code is never run"
-    return " ".join(text.split()).split(". ")[0]
-
-
-def _container_problem(path: Path) -> str | None:
-    """What is wrong with a file that is empty or not the zip archive ``torch.save`` writes
-    (torch's own errors say nothing there, or speak of a legacy format); None if it is one."""
-    with path.open("rb") as handle:
-        head = handle.read(4)
-    if not head:
-        return "it is empty (0 bytes): a write was cut off, or it is not a checkpoint"
-    if head != b"PK\x03\x04":
-        kind = "all zero bytes" if head == b"\0" * 4 else f"it starts with {head!r}"
-        return f"not a file of plain tensors ({kind}, not the zip archive torch.save writes)"
-    return None
-
-
 def unusable(error: Exception) -> str:
     """Why saved state did not fit, in one line: a missing key by name, else the error's
     first sentence (``load_state_dict`` lists every mismatch over several lines)."""
-    return f"no {error}" if isinstance(error, KeyError) else _reason(error)
+    return f"no {error}" if isinstance(error, KeyError) else load_reason(error)
 
 
 def cannot_resume(run: str | os.PathLike[str], error: Exception) -> CheckpointError:
@@ -153,12 +130,14 @@ def find_checkpoint(run_or_file: str | os.PathLike[str]) -> Path:
 
 
 def _read(path: Path, map_location: str | torch.device) -> dict[str, Any]:
-    if problem := _container_problem(path):
+    if problem := container_problem(path):
         raise CheckpointError(f"cannot read {path} as a checkpoint: {problem}")
     try:
         state = torch.load(path, map_location=map_location, weights_only=True)
     except Exception as error:
-        raise CheckpointError(f"cannot read {path} as a checkpoint: {_reason(error)}") from error
+        raise CheckpointError(
+            f"cannot read {path} as a checkpoint: {load_reason(error)}"
+        ) from error
     version = _version(state)
     if version is None:
         raise CheckpointError(
@@ -332,27 +311,12 @@ def _tensors(value: Any, name: str) -> dict[str, torch.Tensor]:
 
 
 def read_state_dict(path: str | os.PathLike[str]) -> dict[str, torch.Tensor]:
-    """Weights from a cnnzoo checkpoint, a safetensors file or a torchvision-format state_dict."""
+    """Weights from a run (its folder or checkpoint), a safetensors file or a torchvision-format
+    state_dict."""
     path = Path(path).expanduser()
     if path.is_dir():
         path = find_checkpoint(path)
-    if not path.is_file():
-        raise CheckpointError(f"{path} does not exist")
-    if path.suffix != ".safetensors" and (problem := _container_problem(path)):
-        raise CheckpointError(f"cannot read weights from {path}: {problem}")
     try:
-        if path.suffix == ".safetensors":
-            from safetensors.torch import load_file
-
-            return load_file(str(path))
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as error:
-        raise CheckpointError(f"cannot read weights from {path}: {_reason(error)}") from error
-    if _version(state) is not None:
-        state = state["model"]
-    for key in ("state_dict", "model"):  # common wrappers of plain state dicts
-        if isinstance(state, dict) and isinstance(state.get(key), dict):
-            state = state[key]
-    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
-        raise CheckpointError(f"{path} holds no state_dict (a mapping of names to tensors)")
-    return {k.removeprefix("module."): v for k, v in state.items()}
+        return read_weights(path)
+    except WeightsError as error:
+        raise CheckpointError(str(error)) from error

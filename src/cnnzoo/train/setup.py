@@ -14,11 +14,11 @@ from cnnzoo.data.inputs import choose_fit, stored_shape
 from cnnzoo.data.pipeline import DataBundle, build_data, is_folder
 from cnnzoo.errors import ConfigError, DataError
 from cnnzoo.models import ModelInfo
+from cnnzoo.pretrained import adapt_state_dict
 from cnnzoo.train.checkpoint import Checkpoint, CheckpointError, find_checkpoint, read_state_dict
 from cnnzoo.train.config import MOVABLE_FIELDS, TrainConfig
 from cnnzoo.train.distributed import Distributed
 from cnnzoo.train.folder import RunFolder
-from cnnzoo.train.weights import adapt_state_dict
 
 __all__ = ["DataMismatchError", "data_change_note", "init_weights", "run_data", "start_of"]
 

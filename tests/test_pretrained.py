@@ -1,0 +1,230 @@
+"""Published weights through torchvision's weights API, with no network: each test places files
+in a temporary torch.hub cache (``TORCH_HOME``), as a download would, and any download is
+refused as an offline machine refuses it."""
+
+from __future__ import annotations
+
+import shutil
+import urllib.error
+from pathlib import Path
+from typing import Any
+
+import pytest
+import torch
+import torchvision
+
+import cnnzoo
+from cnnzoo.cli import main
+from cnnzoo.pretrained import WeightsError, cache_file, weights_of
+
+WITH_WEIGHTS = [n for n in cnnzoo.list_models() if weights_of(n)]
+
+
+@pytest.fixture
+def hub(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty torch.hub cache of this test's own, on a machine with no network."""
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
+
+    def offline(url: str, dst: str, *args: Any, **kwargs: Any) -> None:
+        raise urllib.error.URLError("[Errno -3] Temporary failure in name resolution")
+
+    monkeypatch.setattr(torch.hub, "download_url_to_file", offline)
+    return tmp_path / "torch" / "hub" / "checkpoints"
+
+
+def _torchvision(name: str) -> torch.nn.Module:
+    info = cnnzoo.model_info(name)
+    assert info.torchvision is not None
+    # GoogLeNet's file holds its (untrained) auxiliary heads too, as the published one does
+    extra = {"aux_logits": True, "init_weights": True} if info.torchvision == "googlenet" else {}
+    return torchvision.models.get_model(info.torchvision, weights=None, **extra)
+
+
+def _place(name: str, state: dict[str, torch.Tensor] | object | None = None) -> Path:
+    """A file where torch.hub keeps ``name``'s default weights: torchvision's network, random."""
+    target = cache_file(next(w for w in weights_of(name) if w.default))
+    target.parent.mkdir(parents=True, exist_ok=True)
+    torch.save(_torchvision(name).state_dict() if state is None else state, target)
+    return target
+
+
+def test_the_zoo_models_with_weights_are_torchvisions_networks() -> None:
+    assert WITH_WEIGHTS == [
+        "alexnet_owt",
+        "googlenet_tv",
+        "vgg11",
+        "vgg13",
+        "vgg16",
+        "vgg19",
+        "vgg11_bn",
+        "vgg13_bn",
+        "vgg16_bn",
+        "vgg19_bn",
+        "resnet18",
+        "resnet34",
+        "resnet50_tv",
+        "resnet101_tv",
+        "resnet152_tv",
+        "densenet121",
+        "densenet169",
+        "densenet201",
+    ]
+    resnet50 = {w.name: w for w in weights_of("resnet50_tv")}
+    assert resnet50["IMAGENET1K_V2"].default and resnet50["IMAGENET1K_V2"].acc1 == 80.858
+    assert resnet50["IMAGENET1K_V1"].file == "resnet50-0676ba61.pth"
+    assert len(resnet50["IMAGENET1K_V1"].categories) == 1000
+
+
+@pytest.mark.parametrize("name", WITH_WEIGHTS)
+def test_weights_in_the_hub_cache_give_torchvisions_outputs_bit_for_bit(
+    name: str, hub: Path
+) -> None:
+    """The file loads strictly, and the zoo model computes what torchvision's does with it."""
+    torch.manual_seed(0)
+    placed = _place(name)
+    try:
+        published = next(w for w in weights_of(name) if w.default)
+        theirs = torchvision.models.get_model(
+            cnnzoo.model_info(name).torchvision or "", weights=published.name
+        ).eval()
+        ours = cnnzoo.create_model(name, weights="DEFAULT").eval()
+        assert ours.pretrained == published
+        x = torch.randn(2, 3, 64, 64)
+        with torch.no_grad():
+            assert torch.equal(ours(x), theirs(x))
+    finally:
+        placed.unlink()  # hundreds of megabytes for a VGG
+
+
+def test_pretrained_true_is_the_default_and_other_classes_start_a_new_head(hub: Path) -> None:
+    placed = _place("resnet18")
+    state = torch.load(placed, weights_only=True)
+    model = cnnzoo.create_model("resnet18", pretrained=True)
+    assert model.pretrained.name == "IMAGENET1K_V1"
+    assert torch.equal(model.conv1.weight, state["conv1.weight"])
+    assert all(p.requires_grad and p.device.type == "cpu" for p in model.parameters())
+    grey = cnnzoo.create_model(
+        "resnet18", weights="ResNet18_Weights.IMAGENET1K_V1", num_classes=7, in_chans=1
+    )
+    assert grey.fc.out_features == 7 and torch.equal(
+        grey.layer1[0].conv1.weight, state["layer1.0.conv1.weight"]
+    )
+    assert torch.allclose(grey.conv1.weight, state["conv1.weight"].sum(1, keepdim=True))
+    assert sorted(p.name for p in hub.iterdir()) == [placed.name]  # nothing else fetched
+
+
+def test_offline_with_no_cached_file_names_the_file_to_place_and_its_url(hub: Path) -> None:
+    with pytest.raises(WeightsError) as caught:
+        cnnzoo.create_model("resnet34", weights="DEFAULT")
+    text = str(caught.value)
+    assert "https://download.pytorch.org/models/resnet34-b627a593.pth" in text
+    assert f"place it at {hub / 'resnet34-b627a593.pth'}" in text and "no network" in text
+    assert not (hub / "resnet34-b627a593.pth").exists()
+
+
+def test_a_download_is_hash_checked_by_torch_hub(
+    hub: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The download goes through torch.hub with the hash in the file's name, as
+    load_state_dict_from_url does; a file that fails it is not kept."""
+    source = hub.parent / "elsewhere.pth"
+    source.parent.mkdir(parents=True)
+    torch.save(_torchvision("resnet18").state_dict(), source)
+    asked: list[tuple[str, str | None]] = []
+
+    def download(url: str, dst: str, hash_prefix: str | None = None, progress: bool = True) -> None:
+        asked.append((url, hash_prefix))
+        shutil.copy(source, dst)
+
+    monkeypatch.setattr(torch.hub, "download_url_to_file", download)
+    model = cnnzoo.create_model("resnet18", weights="DEFAULT")
+    assert asked == [("https://download.pytorch.org/models/resnet18-f37072fd.pth", "f37072fd")]
+    assert (
+        model.pretrained.file == "resnet18-f37072fd.pth" and (hub / model.pretrained.file).exists()
+    )
+
+    def corrupt(url: str, dst: str, hash_prefix: str | None = None, progress: bool = True) -> None:
+        raise RuntimeError(f'invalid hash value (expected "{hash_prefix}", got "0badc0de")')
+
+    monkeypatch.setattr(torch.hub, "download_url_to_file", corrupt)
+    with pytest.raises(WeightsError, match=r"resnet34-b627a593\.pth is not the published file"):
+        cnnzoo.create_model("resnet34", weights="DEFAULT")
+    assert not (hub / "resnet34-b627a593.pth").exists()
+
+
+def test_a_truncated_or_foreign_cached_file_is_named_and_left_in_place(hub: Path) -> None:
+    placed = _place("resnet18")
+    data = placed.read_bytes()
+    placed.write_bytes(data[: len(data) // 2])
+    with pytest.raises(WeightsError, match=rf"{placed.name}.*left in place"):
+        cnnzoo.create_model("resnet18", weights="DEFAULT")
+    assert placed.read_bytes() == data[: len(data) // 2]
+    _place("resnet18", [1, 2, 3])
+    with pytest.raises(WeightsError, match="holds no state_dict"):
+        cnnzoo.create_model("resnet18", weights="DEFAULT")
+    assert placed.exists()
+
+
+def test_weights_of_another_network_are_refused_with_the_misfits_counted(
+    hub: Path, tmp_path: Path
+) -> None:
+    _place("resnet18", _torchvision("resnet34").state_dict())
+    with pytest.raises(
+        WeightsError,
+        match=r"does not fit resnet18: 0 of its 122 tensors missing, 96 unexpected, 0 of another",
+    ):
+        cnnzoo.create_model("resnet18", weights="DEFAULT")
+    other = tmp_path / "densenet.pth"
+    torch.save(_torchvision("densenet121").state_dict(), other)
+    with pytest.raises(WeightsError, match=rf"{other} does not fit resnet18: 122 of its 122"):
+        cnnzoo.create_model("resnet18", weights=other)
+    with pytest.raises(WeightsError, match=r"only 0 of the model's"):
+        cnnzoo.create_model("resnet18", weights=str(other), num_classes=10)
+
+
+def test_a_weights_file_by_its_path_loads_strictly(tmp_path: Path) -> None:
+    source = tmp_path / "mine.pth"
+    model = cnnzoo.create_model("resnet20")
+    torch.save({"state_dict": model.state_dict()}, source)
+    again = cnnzoo.create_model("resnet20", weights=source)
+    assert all(
+        torch.equal(a, b)
+        for a, b in zip(model.state_dict().values(), again.state_dict().values(), strict=True)
+    )
+    assert again.pretrained is None
+    with pytest.raises(WeightsError, match=r"missing\.pth does not exist"):
+        cnnzoo.create_model("resnet20", weights=tmp_path / "missing.pth")
+
+
+def test_models_without_weights_name_the_variant_that_has_them() -> None:
+    cases = {
+        "resnet50": r"resnet50 shares torchvision's keys but not its network.*resnet50_tv is "
+        r"torchvision's resnet50.*stride 2 in the bottleneck's 3x3",
+        "alexnet": r"alexnet is not torchvision's network\)\. alexnet_owt is torchvision's alexnet",
+        "googlenet": r"googlenet_tv is torchvision's googlenet and has them; they differ: batch",
+        "vgg16_c": r"vgg16_c is not torchvision's network\)\. vgg16 is torchvision's vgg16 ",
+        "resnet20": r"no torchvision network matches it: train it",
+    }
+    for name, message in cases.items():
+        with pytest.raises(WeightsError, match=message):
+            cnnzoo.create_model(name, pretrained=True)
+    with pytest.raises(
+        WeightsError,
+        match="resnet50_tv has no weights 'IMAGENET1K_V3': it has DEFAULT, IMAGENET1K_V1, IMAGE",
+    ):
+        cnnzoo.create_model("resnet50_tv", weights="IMAGENET1K_V3")
+    with pytest.raises(WeightsError, match="meta device"):
+        cnnzoo.create_model("resnet18", weights="DEFAULT", device="meta")
+
+
+def test_info_and_list_show_the_weights(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["info", "resnet50_tv"]) == 0
+    out = capsys.readouterr().out
+    assert "IMAGENET1K_V2 = DEFAULT: acc@1 80.858%, acc@5 95.434%, 97.8 MB" in out
+    assert "https://download.pytorch.org/models/resnet50-0676ba61.pth" in out
+    assert main(["info", "resnet50"]) == 0
+    assert "weights    none: resnet50 has no published weights" in capsys.readouterr().out
+    assert main(["list", "--pretrained"]) == 0
+    out = capsys.readouterr().out
+    assert "18 models" in out and "resnet50_tv" in out and "resnet20 " not in out
+    assert main(["list", "lenet*", "--pretrained"]) == 2
