@@ -228,3 +228,34 @@ def test_info_and_list_show_the_weights(capsys: pytest.CaptureFixture[str]) -> N
     out = capsys.readouterr().out
     assert "18 models" in out and "resnet50_tv" in out and "resnet20 " not in out
     assert main(["list", "lenet*", "--pretrained"]) == 2
+
+
+def test_predict_prints_torchvisions_categories_through_the_weights_transforms(
+    hub: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`cnnzoo predict NAME --weights DEFAULT photo` resizes, crops and normalises as the
+    weights were trained (their transforms), and names ImageNet's categories."""
+    from PIL import Image
+
+    torch.manual_seed(1)
+    _place("resnet18")
+    photo = tmp_path / "photo.png"
+    pixels = torch.randint(
+        0, 256, (300, 400, 3), dtype=torch.uint8, generator=torch.Generator().manual_seed(2)
+    )
+    Image.fromarray(pixels.numpy()).save(photo)
+    published = weights_of("resnet18")[0]
+    theirs = torchvision.models.resnet18(weights=published.name).eval()
+    with torch.no_grad():
+        probs = theirs(
+            published.transforms()(Image.open(photo).convert("RGB")).unsqueeze(0)
+        ).softmax(1)
+    top = probs[0].topk(5)
+    expected = ", ".join(
+        f"{published.categories[i]} {100 * p:.1f}%"
+        for p, i in zip(top.values.tolist(), top.indices.tolist(), strict=True)
+    )
+    assert main(["predict", "resnet18", str(photo), "--weights", "DEFAULT"]) == 0
+    assert capsys.readouterr().out.strip() == f"{photo}: {expected}"
+    assert main(["predict", "resnet50", str(photo), "--weights", "DEFAULT"]) == 2
+    assert "resnet50_tv is torchvision's resnet50" in capsys.readouterr().err

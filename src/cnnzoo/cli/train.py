@@ -29,7 +29,7 @@ from cnnzoo.train.checkpoint import find_checkpoint
 from cnnzoo.train.config import MOVABLE_FIELDS
 from cnnzoo.train.evaluate import evaluate
 from cnnzoo.train.files import write_file
-from cnnzoo.train.inference import export_onnx, load_trained, predict
+from cnnzoo.train.inference import export_onnx, load_published, load_trained, predict
 from cnnzoo.train.weights import export_safetensors
 
 __all__ = ["PARSERS", "eval_options"]
@@ -231,9 +231,13 @@ def cmd_eval(args: argparse.Namespace, console: Console) -> int:
 
 
 def cmd_predict(args: argparse.Namespace, console: Console) -> int:
+    if args.top_k is None:
+        args.top_k = 5 if args.weights else 3  # ImageNet's figures are top-5
     if args.top_k < 1:
         raise ConfigError(f"--top-k {args.top_k}: show at least the most likely class (1 or more)")
-    trained = load_trained(args.run_path)
+    trained = (
+        load_published(args.run_path, args.weights) if args.weights else load_trained(args.run_path)
+    )
     for prediction in predict(trained, args.images, args.top_k):
         ranked = ", ".join(f"{printable(name)} {100 * p:.1f}%" for name, p in prediction.top)
         print(f"{printable(prediction.path)}: {ranked}")
@@ -298,9 +302,14 @@ def _recipes_options(p: argparse.ArgumentParser) -> None:
 
 
 def _predict_options(p: argparse.ArgumentParser) -> None:
-    _add_run_argument(p)
+    p.add_argument(
+        "run_path", metavar="RUN", help="run folder or checkpoint file; with --weights, a model"
+    )
     p.add_argument("images", nargs="+", help="image files (any size or mode)")
-    p.add_argument("--top-k", type=int, default=3)
+    p.add_argument(
+        "--weights", help="published weights of the model named (DEFAULT, IMAGENET1K_V1, ...)"
+    )
+    p.add_argument("--top-k", type=int, help="classes shown (default 3; 5 with --weights)")
     p.set_defaults(run=cmd_predict)
 
 

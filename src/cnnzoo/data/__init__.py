@@ -14,6 +14,7 @@ from cnnzoo.data.folders import (
     FolderSplit,
     image_folder_split,
     load_folder_arrays,
+    open_image,
     read_image,
 )
 from cnnzoo.data.formats import read_idx
@@ -34,6 +35,7 @@ __all__ = [
     "load_arrays",
     "load_folder_arrays",
     "locate",
+    "open_image",
     "read_idx",
     "read_image",
 ]

@@ -27,6 +27,7 @@ __all__ = [
     "FolderSplit",
     "image_folder_split",
     "load_folder_arrays",
+    "open_image",
     "read_image",
 ]
 
@@ -169,31 +170,34 @@ def _check_pixels(path: str | os.PathLike[str], size: tuple[int, int]) -> None:
         )
 
 
-def read_image(path: str | os.PathLike[str], size: int, channels: int) -> torch.Tensor:
-    """An image file as a (channels, size, size) uint8 tensor: the shorter side resized to
-    ``size`` (bilinear, antialiased), the centre cropped square.
-
-    Phone photos are turned upright by their EXIF orientation. Any mode (palette, CMYK, 16-bit,
-    with alpha) becomes "L" for 1 channel or "RGB" for 3.
-    """
+def open_image(path: str | os.PathLike[str], channels: int, draft: int = 0) -> Image.Image:
+    """An image file decoded with its pixel count checked first (a decompression bomb is
+    refused by name), turned upright by its EXIF orientation, as "L" (1 channel) or "RGB" (3)
+    from any mode (palette, CMYK, 16-bit, with alpha). ``draft``: a JPEG may decode at 1/2,
+    1/4 or 1/8 scale where that still covers ``draft`` x ``draft`` (faster)."""
     if channels not in (1, 3):
         raise ConfigError(f"channels {channels}: expected 1 (greyscale) or 3 (RGB)")
-    if size < 1:
-        raise ConfigError(f"size {size}: expected a side of at least 1 pixel")
     mode = "L" if channels == 1 else "RGB"
     try:
         with _no_bomb_warning(), Image.open(path) as opened:
             _check_pixels(path, opened.size)
-            # JPEG decodes at 1/2, 1/4 or 1/8 scale when that still covers size x size: faster.
-            opened.draft(mode, (size, size))
-            image = ImageOps.exif_transpose(opened)
-            image = _to_mode(image, mode)
+            if draft:
+                opened.draft(mode, (draft, draft))
+            return _to_mode(ImageOps.exif_transpose(opened), mode)
     except DataIntegrityError:
         raise
     except Image.DecompressionBombError as error:
         raise DataIntegrityError(f"{path}: refused, {error}") from error
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as error:
         raise DataIntegrityError(f"{path}: not a readable image ({error})") from error
+
+
+def read_image(path: str | os.PathLike[str], size: int, channels: int) -> torch.Tensor:
+    """An image file (decoded by :func:`open_image`) as a (channels, size, size) uint8 tensor:
+    the shorter side resized to ``size`` (bilinear, antialiased), the centre cropped square."""
+    if size < 1:
+        raise ConfigError(f"size {size}: expected a side of at least 1 pixel")
+    image = open_image(path, channels, draft=size)
     width, height = image.size
     side = min(width, height)
     # Resizing the centred square of the source is the shorter-side resize and centre crop in

@@ -17,8 +17,10 @@ from typing import Any
 import torch
 from torch import nn
 
+from cnnzoo.data.folders import open_image
 from cnnzoo.data.inputs import InputSpec, read_inputs
 from cnnzoo.factory import create_model
+from cnnzoo.pretrained import PretrainedWeights, find_weights
 from cnnzoo.train.checkpoint import (
     Checkpoint,
     CheckpointError,
@@ -29,7 +31,16 @@ from cnnzoo.train.config import TrainConfig
 from cnnzoo.train.files import write_file
 from cnnzoo.train.weights import check_finite
 
-__all__ = ["Prediction", "Trained", "export_onnx", "load_trained", "predict", "weights_metadata"]
+__all__ = [
+    "Prediction",
+    "Published",
+    "Trained",
+    "export_onnx",
+    "load_published",
+    "load_trained",
+    "predict",
+    "weights_metadata",
+]
 
 
 def weights_metadata(
@@ -61,6 +72,35 @@ class Trained:
     def example_input(self, batch: int = 1) -> torch.Tensor:
         return torch.zeros(batch, self.spec.channels, *self.spec.size)
 
+    def read(self, paths: list[str]) -> torch.Tensor:
+        """Image files as the model's inputs, converted as the training images were."""
+        return read_inputs(self.spec, paths)
+
+
+@dataclass
+class Published:
+    """A zoo model with published weights, reading images as those weights were trained."""
+
+    model: nn.Module
+    weights: PretrainedWeights
+
+    @property
+    def classes(self) -> tuple[str, ...]:
+        return self.weights.categories
+
+    def read(self, paths: list[str]) -> torch.Tensor:
+        """Image files through the weights' own preprocessing (torchvision's transforms:
+        resize, centre crop, normalise), decoded safely as training images are."""
+        transform = self.weights.transforms()
+        return torch.stack([transform(open_image(path, 3)) for path in paths])
+
+
+def load_published(name: str, weights: str = "DEFAULT") -> Published:
+    """Zoo model ``name`` with its published ``weights``, in eval mode."""
+    published = find_weights(name, weights)
+    model = create_model(name, weights=published.name).eval()
+    return Published(model, published)
+
 
 def load_trained(run_or_file: str | os.PathLike[str], ema: bool = True) -> Trained:
     """The final weights of a run (the EMA when the run kept one and ``ema``), in eval mode."""
@@ -91,8 +131,8 @@ class Prediction:
 
 
 @torch.no_grad()
-def predict(trained: Trained, paths: list[str], top_k: int = 5) -> list[Prediction]:
-    probs = trained.model(read_inputs(trained.spec, paths)).float().softmax(1)
+def predict(trained: Trained | Published, paths: list[str], top_k: int = 5) -> list[Prediction]:
+    probs = trained.model(trained.read(paths)).float().softmax(1)
     k = min(top_k, probs.shape[1])
     values, indices = probs.topk(k, dim=1)
     return [
