@@ -259,3 +259,39 @@ def test_predict_prints_torchvisions_categories_through_the_weights_transforms(
     assert capsys.readouterr().out.strip() == f"{photo}: {expected}"
     assert main(["predict", "resnet50", str(photo), "--weights", "DEFAULT"]) == 2
     assert "resnet50_tv is torchvision's resnet50" in capsys.readouterr().err
+
+
+def test_viz_draws_a_models_published_weights(
+    hub: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Filters, activation maps and Grad-CAM of a zoo model with its weights, on a picture."""
+    from PIL import Image
+
+    _place("resnet18")
+    monkeypatch.chdir(tmp_path)
+    photo = tmp_path / "photo.png"
+    Image.new("RGB", (320, 240), (200, 120, 40)).save(photo)
+    assert main(["viz", "filters", "resnet18", "--weights", "DEFAULT"]) == 0
+    assert (
+        main(["viz", "activations", "resnet18", "--weights", "DEFAULT", "--image", str(photo)]) == 0
+    )
+    assert (
+        main(
+            [
+                "viz",
+                "cam",
+                "resnet18",
+                "--weights",
+                "DEFAULT",
+                "--image",
+                str(photo),
+                "--class",
+                "tench",
+            ]
+        )
+        == 0
+    )
+    for picture in ("filters-resnet18.png", "activations-conv1-resnet18.png", "cam-resnet18.png"):
+        with Image.open(tmp_path / picture) as image:
+            assert image.size[0] > 300 and len(set(image.convert("L").getdata())) > 10, picture
+    assert main(["viz", "cam", "resnet18", "--weights", "DEFAULT"]) == 2  # no picture given

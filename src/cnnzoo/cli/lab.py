@@ -20,7 +20,7 @@ from cnnzoo.experiments import EXPERIMENTS, run_experiment
 from cnnzoo.experiments.html import write_html_report
 from cnnzoo.factory import create_model
 from cnnzoo.train.checkpoint import find_checkpoint
-from cnnzoo.train.inference import Trained, load_trained
+from cnnzoo.train.inference import Published, Trained, load_published, load_trained
 from cnnzoo.viz.filters import first_conv
 
 __all__ = ["PARSERS"]
@@ -66,20 +66,29 @@ def cmd_experiment(args: argparse.Namespace, console: Console) -> int:
     return 0
 
 
-def _model_or_run(target: str) -> tuple[torch.nn.Module, str]:
-    """A trained run's model (a folder or checkpoint), or a freshly initialised zoo model."""
+def _model_or_run(target: str, weights: str | None) -> tuple[torch.nn.Module, str]:
+    """A trained run's model (a folder or checkpoint), a zoo model with published weights, or
+    a freshly initialised one."""
     path = Path(target)
+    if weights:
+        published = load_published(target, weights)
+        return published.model, f"{target}, {published.weights.title}"
     if path.exists():
         trained = load_trained(path)
         return trained.model, f"{trained.config.model} after {trained.epoch} epochs"
-
     return create_model(target), f"{target}, freshly initialised"
 
 
-def _input(trained: Trained, args: argparse.Namespace) -> tuple[torch.Tensor, np.ndarray, str]:
+def _input(
+    trained: Trained | Published, args: argparse.Namespace
+) -> tuple[torch.Tensor, np.ndarray, str]:
     """The model's input (1, C, H, W), the same image for display (in 0..1) and its name:
     an image file, or the test image ``--index`` of the run's data set."""
-
+    if isinstance(trained, Published):
+        if not args.image:
+            raise ConfigError("with --weights, give the picture to look at: --image FILE")
+        x = trained.read([args.image])
+        return x, trained.display(x), Path(args.image).name
     spec = trained.spec
     if args.image:
         x = read_inputs(spec, [args.image])  # (1, C, H, W), normalised as in training
@@ -97,6 +106,9 @@ def _input(trained: Trained, args: argparse.Namespace) -> tuple[torch.Tensor, np
 def _output(args: argparse.Namespace, run: str, default: str) -> Path:
     if args.output:
         return Path(args.output)
+    if getattr(args, "weights", None):  # a zoo model, not a run: here, named after it
+        name = Path(default)
+        return Path(f"{name.stem}-{run}{name.suffix}")
     path = Path(run)
     folder = find_checkpoint(path).parent if path.exists() else Path(".")
     return folder / default
@@ -105,9 +117,10 @@ def _output(args: argparse.Namespace, run: str, default: str) -> Path:
 def cmd_viz(args: argparse.Namespace, console: Console) -> int:
 
     if args.what == "filters":
-        model, described = _model_or_run(args.target)
-        is_run = Path(args.target).exists()
-        out = _output(args, args.target, "filters.png" if is_run else f"filters-{args.target}.png")
+        model, described = _model_or_run(args.target, args.weights)
+        is_run = Path(args.target).exists() and not args.weights
+        named = is_run or args.weights  # else a fresh model's, named here
+        out = _output(args, args.target, "filters.png" if named else f"filters-{args.target}.png")
         print(f"wrote {viz.plot_filters(model, out, described)}")
         return 0
     if args.what == "curves":
@@ -115,7 +128,10 @@ def cmd_viz(args: argparse.Namespace, console: Console) -> int:
         out = Path(args.output or (Path(args.runs[0]) / "curves.png"))
         print(f"wrote {viz.plot_curves(runs, out, 'Training curves: ' + ', '.join(runs))}")
         return 0
-    trained = load_trained(args.run_path)
+    trained: Trained | Published = (
+        load_published(args.run_path, args.weights) if args.weights else load_trained(args.run_path)
+    )
+    model_name = trained.config.model if isinstance(trained, Trained) else args.run_path
     x, picture, name = _input(trained, args)
     with torch.no_grad():
         probs = trained.model(x).float().softmax(1)[0]
@@ -129,7 +145,7 @@ def cmd_viz(args: argparse.Namespace, console: Console) -> int:
             if fmap.dim() != 3:
                 raise ConfigError(f"layer {layer!r} gives {tuple(fmap.shape)}, not maps (C, H, W)")
             title = (
-                f"{trained.config.model}: {min(len(fmap), args.max_maps)} of {len(fmap)} "
+                f"{model_name}: {min(len(fmap), args.max_maps)} of {len(fmap)} "
                 f"activation maps of {layer} ({fmap.shape[1]}x{fmap.shape[2]}) for {name}; "
                 f"{said}"
             )
@@ -150,7 +166,7 @@ def cmd_viz(args: argparse.Namespace, console: Console) -> int:
     layer = args.layer[0] if args.layer else viz.cam_layer(trained.model, x)
     heat = viz.grad_cam(trained.model, x, layer, target)
     title = (
-        f"{trained.config.model}: Grad-CAM of '{trained.classes[target]}' "
+        f"{model_name}: Grad-CAM of '{trained.classes[target]}' "
         f"({100 * probs[target]:.1f}%) at {layer}, for {name}; {said}"
     )
     out = _output(args, args.run_path, "cam.png")
@@ -165,6 +181,12 @@ def cmd_report(args: argparse.Namespace, console: Console) -> int:
         raise ConfigError(f"--output {output}: the report is an HTML page; name a .html file")
     print(f"wrote {write_html_report(args.paths, output)}")
     return 0
+
+
+def _add_weights_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--weights", help="published weights of the zoo model named (DEFAULT, IMAGENET1K_V1, ...)"
+    )
 
 
 def _add_image_options(parser: argparse.ArgumentParser) -> None:
@@ -203,6 +225,7 @@ def _viz_options(p: argparse.ArgumentParser) -> None:
         "target", metavar="MODEL_OR_RUN", help="zoo model name, run folder or checkpoint"
     )
     q.add_argument("--output", help="PNG file (default: RUN/filters.png or filters-MODEL.png)")
+    _add_weights_option(q)
     q.set_defaults(run=cmd_viz)
     q = kinds.add_parser("activations", help="a layer's activation maps for one image")
     _add_run_argument(q)
@@ -210,6 +233,7 @@ def _viz_options(p: argparse.ArgumentParser) -> None:
     q.add_argument("--layer", action="append", help="layer name (repeatable; default: first conv)")
     q.add_argument("--max-maps", type=int, default=32, help="maps to draw per layer")
     q.add_argument("--output", help="PNG file (default: RUN/activations-LAYER.png)")
+    _add_weights_option(q)
     q.set_defaults(run=cmd_viz)
     q = kinds.add_parser("cam", help="Grad-CAM class activation map for one image")
     _add_run_argument(q)
@@ -217,6 +241,7 @@ def _viz_options(p: argparse.ArgumentParser) -> None:
     q.add_argument("--class", dest="target_class", help="class to explain (default: predicted)")
     q.add_argument("--layer", action="append", help="layer (default: last map larger than 1x1)")
     q.add_argument("--output", help="PNG file (default: RUN/cam.png)")
+    _add_weights_option(q)
     q.set_defaults(run=cmd_viz)
     q = kinds.add_parser("curves", help="loss, accuracy and learning rate of runs on one plot")
     q.add_argument("runs", nargs="+", metavar="RUN", help="run folders")

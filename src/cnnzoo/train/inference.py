@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -93,6 +94,13 @@ class Published:
         resize, centre crop, normalise), decoded safely as training images are."""
         transform = self.weights.transforms()
         return torch.stack([transform(open_image(path, 3)) for path in paths])
+
+    def display(self, x: torch.Tensor) -> np.ndarray:
+        """An input (1, 3, H, W) back as the picture it was, (H, W, 3) in 0..1."""
+        transform: Any = self.weights.transforms()
+        mean = torch.tensor(transform.mean).view(3, 1, 1)
+        std = torch.tensor(transform.std).view(3, 1, 1)
+        return (x[0] * std + mean).clamp(0, 1).permute(1, 2, 0).numpy()
 
 
 def load_published(name: str, weights: str = "DEFAULT") -> Published:
