@@ -295,3 +295,45 @@ def test_viz_draws_a_models_published_weights(
         with Image.open(tmp_path / picture) as image:
             assert image.size[0] > 300 and len(set(image.convert("L").getdata())) > 10, picture
     assert main(["viz", "cam", "resnet18", "--weights", "DEFAULT"]) == 2  # no picture given
+
+
+def test_eval_scores_an_imagenet_style_folder_with_the_weights_transforms(
+    hub: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Folders named by WordNet id or by category; top-1 and top-5 as torchvision's model
+    scores the same images read through the same transforms."""
+    import json
+
+    from PIL import Image
+
+    torch.manual_seed(3)
+    _place("resnet18")
+    published = weights_of("resnet18")[0]
+    theirs = torchvision.models.resnet18(weights=published.name).eval()
+    generator = torch.Generator().manual_seed(4)
+    hits1 = hits5 = 0
+    for folder, label in (("n01440764", 0), ("goldfish", 1), ("Great_White_Shark", 2)):
+        (tmp_path / "val" / folder).mkdir(parents=True)
+        for i in range(2):
+            pixels = torch.randint(0, 256, (90, 120, 3), dtype=torch.uint8, generator=generator)
+            path = tmp_path / "val" / folder / f"{i}.png"
+            Image.fromarray(pixels.numpy()).save(path)
+            with torch.no_grad():
+                logits = theirs(published.transforms()(Image.open(path).convert("RGB"))[None])
+            top5 = logits[0].topk(5).indices.tolist()
+            hits1 += top5[0] == label
+            hits5 += label in top5
+    figures = tmp_path / "figures.json"
+    command = ["eval", "resnet18", "--weights", "DEFAULT", "--data", str(tmp_path / "val")]
+    assert main([*command, "--batch-size", "4", "--json", str(figures)]) == 0
+    out = capsys.readouterr().out
+    assert f"6 images, top-1 {100 * hits1 / 6:.2f}%, top-5 {100 * hits5 / 6:.2f}%" in out
+    assert "torchvision reports 69.758% and 89.078%" in out
+    assert json.loads(figures.read_text())["count"] == 6
+    assert main([*command, "--test-subset", "2"]) == 0 and "2 images" in capsys.readouterr().out
+    (tmp_path / "val" / "cats").mkdir()
+    Image.new("RGB", (8, 8)).save(tmp_path / "val" / "cats" / "a.png")
+    assert main(command) == 2
+    assert "1 of the 4 class folders name no ImageNet-1K class (cats)" in capsys.readouterr().err
+    assert main(command[:4]) == 2
+    assert "give --data FOLDER" in capsys.readouterr().err

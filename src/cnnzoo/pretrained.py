@@ -10,10 +10,12 @@ them: the paper's builds whose keys match but whose networks differ (the v1 ResN
 
 from __future__ import annotations
 
+import functools
 import os
 import urllib.error
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +33,8 @@ __all__ = [
     "container_problem",
     "fetch_state_dict",
     "find_weights",
+    "imagenet_labels",
+    "imagenet_synsets",
     "is_weights_file",
     "load_into",
     "load_reason",
@@ -169,6 +173,47 @@ def _none_published(info: ModelInfo) -> str:
         f"{info.name} has no published weights ({why}). {variant} is torchvision's "
         f"{other.torchvision} and has them; they differ: {differs}"
     )
+
+
+@functools.cache
+def imagenet_synsets() -> tuple[str, ...]:
+    """The WordNet ids of ImageNet-1K's classes in their index order (sorted): class 0 is
+    n01440764, tench. A table of the data set, kept beside this module."""
+    text = resources.files("cnnzoo").joinpath("imagenet_synsets.txt").read_text()
+    return tuple(text.split())
+
+
+def imagenet_labels(folders: Sequence[str], weights: PretrainedWeights) -> list[int]:
+    """The ImageNet-1K index of each class folder of an evaluation set, named by its WordNet
+    id (``n01440764``) or by the weights' category (``tench``; case, ``_`` and ``-`` aside)."""
+
+    def plain(name: str) -> str:
+        return " ".join(name.lower().replace("_", " ").replace("-", " ").split())
+
+    by_id = {wnid: i for i, wnid in enumerate(imagenet_synsets())}
+    by_name: dict[str, list[int]] = {}
+    for i, category in enumerate(weights.categories):
+        by_name.setdefault(plain(category), []).append(i)
+    labels, unknown, twice = [], [], []
+    for folder in folders:
+        found = [by_id[folder]] if folder in by_id else by_name.get(plain(folder), [])
+        if len(found) > 1:
+            twice.append(f"{folder} ({' or '.join(imagenet_synsets()[i] for i in found)})")
+        elif not found:
+            unknown.append(folder)
+        labels.extend(found[:1])
+    if twice:
+        raise WeightsError(
+            f"class folders naming two ImageNet classes: {', '.join(twice)}; rename each by "
+            "its WordNet id"
+        )
+    if unknown:
+        raise WeightsError(
+            f"{len(unknown)} of the {len(folders)} class folders name no ImageNet-1K class "
+            f"({', '.join(unknown[:5])}); name each by its WordNet id (n01440764) or its "
+            "category (tench), as `cnnzoo predict` prints them"
+        )
+    return labels
 
 
 def cache_file(weights: PretrainedWeights) -> Path:

@@ -19,6 +19,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from cnnzoo.cli._args import UsageError
 from cnnzoo.data.augment import Augment
 from cnnzoo.data.inputs import Fit
 from cnnzoo.data.loader import InMemoryLoader
@@ -29,7 +30,13 @@ from cnnzoo.train.checkpoint import find_checkpoint
 from cnnzoo.train.config import MOVABLE_FIELDS
 from cnnzoo.train.evaluate import evaluate
 from cnnzoo.train.files import write_file
-from cnnzoo.train.inference import export_onnx, load_published, load_trained, predict
+from cnnzoo.train.inference import (
+    evaluate_folder,
+    export_onnx,
+    load_published,
+    load_trained,
+    predict,
+)
 from cnnzoo.train.weights import export_safetensors
 
 __all__ = ["PARSERS", "eval_options"]
@@ -169,6 +176,8 @@ def printable(text: str) -> str:
 def cmd_eval(args: argparse.Namespace, console: Console) -> int:
     from cnnzoo.viz.evaluation import plot_confusion  # matplotlib: slow to import, needed here
 
+    if args.weights:
+        return _eval_published(args, console)
     trained = load_trained(args.run_path)
     spec = trained.spec
     data = build_data(
@@ -264,6 +273,42 @@ def cmd_export(args: argparse.Namespace, console: Console) -> int:
     return 0
 
 
+def _eval_published(args: argparse.Namespace, console: Console) -> int:
+    """``cnnzoo eval NAME --weights W --data FOLDER``: top-1 and top-5 on ImageNet's classes."""
+    if not args.data:
+        raise UsageError(
+            "with --weights, give --data FOLDER: one sub-folder of images per class, named by "
+            "its WordNet id (n01440764) or ImageNet category (tench)"
+        )
+    published = load_published(args.run_path, args.weights)
+    result, folders, labels = evaluate_folder(
+        published, args.data, args.batch_size, args.test_subset or 0
+    )
+    print(
+        f"{args.run_path} {published.weights.title} on {args.data}: {result.count} images, "
+        f"top-1 {result.top1:.2f}%, top-5 {result.top5:.2f}% (torchvision reports "
+        f"{published.weights.acc1}% and {published.weights.acc5}% on ImageNet's validation set)"
+    )
+    table = Table(title="accuracy per class", title_justify="left")
+    for column in ("folder", "class", "accuracy", "images"):
+        table.add_column(column, justify="right" if column in ("accuracy", "images") else "left")
+    totals = result.confusion.sum(1).tolist()
+    for folder, label in zip(folders, labels, strict=True):
+        table.add_row(
+            Text(printable(folder)),
+            Text(printable(published.classes[label])),
+            f"{result.per_class[label]:.2f}%",
+            str(totals[label]),
+        )
+    console.print(table)
+    if args.json:
+        per_class = {f: result.per_class[i] for f, i in zip(folders, labels, strict=True)}
+        figures: dict[str, object] = {"top1": result.top1, "top5": result.top5}
+        figures |= {"loss": result.loss, "count": result.count, "per_class": per_class}
+        write_file(args.json, json.dumps(figures, indent=2) + "\n")
+    return 0
+
+
 def eval_options(p: argparse.ArgumentParser, picture: str = "--confusion") -> None:
     """``cnnzoo eval``; also ``cnnzoo viz confusion``, the same evaluation by its picture,
     whose file is ``--output`` as for the other pictures."""
@@ -275,6 +320,10 @@ def eval_options(p: argparse.ArgumentParser, picture: str = "--confusion") -> No
         picture, dest="confusion", help="confusion-matrix PNG (default: RUN/confusion.png)"
     )
     p.add_argument("--json", help="also write the figures to this JSON file")
+    p.add_argument(
+        "--weights", help="published weights of the zoo model named (with --data FOLDER)"
+    )
+    p.add_argument("--test-subset", type=int, help="with --weights: this many of the images")
     p.set_defaults(run=cmd_eval)
 
 

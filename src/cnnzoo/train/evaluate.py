@@ -3,6 +3,7 @@ matrix, summed over every rank so each test image counts exactly once."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -38,7 +39,7 @@ class EvalResult:
 @torch.no_grad()
 def evaluate(
     model: nn.Module,
-    loader: InMemoryLoader | StreamLoader,
+    loader: InMemoryLoader | StreamLoader | Iterable[tuple[torch.Tensor, torch.Tensor]],
     num_classes: int,
     dist: Distributed | None = None,
     channels_last: bool = False,

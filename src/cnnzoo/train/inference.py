@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import tempfile
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,10 +19,11 @@ import numpy as np
 import torch
 from torch import nn
 
-from cnnzoo.data.folders import open_image
+from cnnzoo.data.folders import image_folder_split, open_image
 from cnnzoo.data.inputs import InputSpec, read_inputs
+from cnnzoo.errors import ConfigError
 from cnnzoo.factory import create_model
-from cnnzoo.pretrained import PretrainedWeights, find_weights
+from cnnzoo.pretrained import PretrainedWeights, find_weights, imagenet_labels
 from cnnzoo.train.checkpoint import (
     Checkpoint,
     CheckpointError,
@@ -29,6 +31,7 @@ from cnnzoo.train.checkpoint import (
     not_usable,
 )
 from cnnzoo.train.config import TrainConfig
+from cnnzoo.train.evaluate import EvalResult, evaluate
 from cnnzoo.train.files import write_file
 from cnnzoo.train.weights import check_finite
 
@@ -36,6 +39,7 @@ __all__ = [
     "Prediction",
     "Published",
     "Trained",
+    "evaluate_folder",
     "export_onnx",
     "load_published",
     "load_trained",
@@ -101,6 +105,29 @@ class Published:
         mean = torch.tensor(transform.mean).view(3, 1, 1)
         std = torch.tensor(transform.std).view(3, 1, 1)
         return (x[0] * std + mean).clamp(0, 1).permute(1, 2, 0).numpy()
+
+
+def evaluate_folder(
+    published: Published, root: str | os.PathLike[str], batch_size: int = 50, subset: int = 0
+) -> tuple[EvalResult, tuple[str, ...], list[int]]:
+    """Published weights on an ImageNet-style folder (a sub-folder of images per class, named
+    by WordNet id or category), each image read through the weights' transforms. ``subset``:
+    the first images of a seeded order with the classes mixed, a fair sample. Returns the
+    result, the folders' names and the ImageNet index of each."""
+    if batch_size < 1:
+        raise ConfigError(f"--batch-size {batch_size}: expected 1 or more")
+    split = image_folder_split(root, val_fraction=0.0)
+    labels = imagenet_labels(split.classes, published.weights)
+    samples = split.train[:subset] if subset > 0 else split.train
+
+    def batches() -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        for start in range(0, len(samples), batch_size):
+            chunk = samples[start : start + batch_size]
+            images = published.read([str(path) for path, _ in chunk])
+            yield images, torch.tensor([labels[label] for _, label in chunk])
+
+    result = evaluate(published.model, batches(), len(published.classes))
+    return result, split.classes, labels
 
 
 def load_published(name: str, weights: str = "DEFAULT") -> Published:
