@@ -337,3 +337,60 @@ def test_eval_scores_an_imagenet_style_folder_with_the_weights_transforms(
     assert "1 of the 4 class folders name no ImageNet-1K class (cats)" in capsys.readouterr().err
     assert main(command[:4]) == 2
     assert "give --data FOLDER" in capsys.readouterr().err
+
+
+def _folder(root: Path, per_class: int = 8) -> Path:
+    from PIL import Image
+
+    generator = torch.Generator().manual_seed(5)
+    for name, colour in (("red", (200, 30, 30)), ("blue", (30, 30, 200))):
+        (root / name).mkdir(parents=True)
+        for i in range(per_class):
+            noise = torch.randint(-30, 30, (40, 40, 3), generator=generator)
+            pixels = (torch.tensor(colour) + noise).clamp(0, 255).to(torch.uint8)
+            Image.fromarray(pixels.numpy()).save(root / name / f"{i}.png")
+    return root
+
+
+@pytest.mark.parametrize("freeze", [False, True])
+def test_fine_tuning_replaces_the_head_trains_checkpoints_and_resumes(
+    hub: Path, tmp_path: Path, freeze: bool
+) -> None:
+    from cnnzoo.train import load_checkpoint, resolve_config, train
+
+    placed = _place("resnet18")
+    pretrained = torch.load(placed, weights_only=True)
+    config = resolve_config(
+        "resnet18",
+        weights="DEFAULT",
+        freeze=freeze,
+        data=str(_folder(tmp_path / "photos")),
+        out=str(tmp_path / "runs"),
+        name="tuned",
+        epochs=1,
+        batch_size=4,
+        image_size=32,
+        val_fraction=0.25,
+        threads=1,
+        workers=0,
+    )
+    assert config.recipe == "finetune" and config.backbone_lr == 0.1
+    run = train(config, progress=False)
+    saved = load_checkpoint(run.run_dir)
+    weights = saved["model"]
+    assert weights["fc.weight"].shape == (2, 512)
+    # normalised as the weights were trained, not by the photos' own statistics
+    assert saved["input"]["mean"] == pytest.approx([0.485, 0.456, 0.406])
+    backbone = [k for k in pretrained if k.endswith(".weight") and not k.startswith("fc.")]
+    moved = [k for k in backbone if not torch.equal(weights[k], pretrained[k])]
+    if freeze:
+        assert not moved  # only the new classifier learned
+    else:
+        assert moved  # fine-tuned: the pretrained layers moved, at a tenth of the rate
+        rates = sorted({g["lr"] for g in saved["optimizer"]["param_groups"]})
+        assert rates[0] == pytest.approx(rates[-1] * 0.1)
+    resumed = train(resume=run.run_dir, epochs=2, progress=False)
+    assert [r["epoch"] for r in resumed.history] == [1, 2]
+    if freeze:
+        after = load_checkpoint(run.run_dir)["model"]
+        assert all(torch.equal(after[k], pretrained[k]) for k in backbone)

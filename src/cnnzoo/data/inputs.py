@@ -51,6 +51,10 @@ class Fit:
     size: tuple[int, int]  # (H, W) the model reads
     channels: int  # 1 or 3
     mode: str = "resize"  # "resize" | "pad"
+    # The normalisation of RGB images in [0, 1], where published weights fix it; None: the
+    # training images' own statistics
+    mean: tuple[float, float, float] | None = None
+    std: tuple[float, float, float] | None = None
 
     def __post_init__(self) -> None:
         if self.mode not in ("resize", "pad"):

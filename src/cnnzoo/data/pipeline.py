@@ -101,7 +101,13 @@ def _subset(arrays: ImageArrays, n: int) -> ImageArrays:
 
 
 def _spec(train: torch.Tensor, fit: Fit) -> InputSpec:
+    """How the training images become inputs: normalised by their own statistics, or by the
+    published weights' (averaged over the colours for grey images)."""
     mean, std = channel_stats(train)
+    if fit.mean is not None and fit.std is not None:
+        stored = train.shape[1]
+        mean = torch.tensor(fit.mean) if stored == 3 else torch.tensor([sum(fit.mean) / 3])
+        std = torch.tensor(fit.std) if stored == 3 else torch.tensor([sum(fit.std) / 3])
     return InputSpec(
         fit.size,
         fit.channels,

@@ -122,6 +122,15 @@ class TrainConfig:
     out: str = _doc("folder that holds the run folders", "runs")
     name: str = _doc("run folder name (default: model-data-recipe)", "")
     init_from: str = _doc("start from a checkpoint or torchvision-format state_dict file", "")
+    weights: str = _doc(
+        "fine-tune the model's published weights (DEFAULT, IMAGENET1K_V1, ...): a new "
+        "classifier for the data's classes, the weights' normalisation",
+        "",
+    )
+    freeze: bool = _doc("with --weights: train the new classifier only", False)
+    backbone_lr: float = _doc(
+        "with --weights: the pretrained layers' learning rate, as a fraction of --lr", 0.1
+    )
     eval_train: bool = _doc(
         "also evaluate on the training images, unaugmented, after each epoch (train/test gap)",
         False,
@@ -180,6 +189,14 @@ class TrainConfig:
             )
         if not 0 <= self.label_smoothing < 1:
             raise ConfigError(f"label_smoothing {self.label_smoothing}: expected 0 <= value < 1")
+        if self.freeze and not self.weights:
+            raise ConfigError("--freeze keeps pretrained layers as they are: give --weights too")
+        if self.weights and self.init_from:
+            raise ConfigError("--weights and --init-from both give the first weights: give one")
+        if not 0 <= self.backbone_lr <= 1:
+            raise ConfigError(
+                f"backbone_lr {self.backbone_lr}: a fraction of --lr, expected 0 <= value <= 1"
+            )
         if not 0 <= self.ema < 1:
             raise ConfigError(
                 f"ema {self.ema}: a decay per step, expected 0 <= value < 1 (e.g. 0.999)"
@@ -244,6 +261,28 @@ RECIPES: dict[str, Recipe] = {
                 flip=True,
             ),
             "not a paper's: the quickest route to a good model on a small machine",
+        ),
+        Recipe(
+            "finetune",
+            "fine-tuning published weights, as torchvision's transfer-learning tutorial and "
+            "timm do: SGD with momentum, a cosine decay, the pretrained layers at a tenth of "
+            "the new classifier's rate",
+            dict(
+                epochs=5,
+                batch_size=32,
+                lr=0.01,
+                momentum=0.9,
+                nesterov=True,
+                weight_decay=1e-4,
+                no_decay_norm=True,
+                schedule="cosine",
+                warmup_epochs=0.5,
+                label_smoothing=0.1,
+                crop_padding=0,
+                flip=True,
+                backbone_lr=0.1,
+            ),
+            "not a paper's: starting points for a small data set; --freeze trains the head alone",
         ),
         Recipe(
             "lenet5",
@@ -396,7 +435,7 @@ def default_recipe(model: str) -> str:
 
 def resolve_config(model: str, recipe: str | None = None, **overrides: Any) -> TrainConfig:
     """The recipe's values over the dataclass defaults, then ``overrides`` over the recipe."""
-    name = recipe or default_recipe(model)
+    name = recipe or ("finetune" if overrides.get("weights") else default_recipe(model))
     if name not in RECIPES:
         raise ConfigError(f"unknown recipe {name!r}; known: {', '.join(RECIPES)}")
     values = {**RECIPES[name].values, **{k: v for k, v in overrides.items() if v is not None}}

@@ -53,7 +53,15 @@ from cnnzoo.train.process import (
     set_up_process,
 )
 from cnnzoo.train.schedule import Schedule
-from cnnzoo.train.setup import DataMismatchError, data_change_note, init_weights, run_data, start_of
+from cnnzoo.train.setup import (
+    DataMismatchError,
+    data_change_note,
+    freeze_backbone,
+    init_weights,
+    pretrained_weights,
+    run_data,
+    start_of,
+)
 from cnnzoo.train.step import Stepper
 from cnnzoo.train.weights import export_safetensors
 
@@ -128,6 +136,10 @@ class _Run:
         self.model = model
         if config.init_from and resume is None:
             self.notes += init_weights(model, config)
+        if config.weights and resume is None:
+            self.notes += pretrained_weights(model, config)
+        if config.freeze:
+            freeze_backbone(model)
         wraps: list[Callable[[nn.Module], nn.Module]] = []
         if dist.world_size > 1:
             ids = [self.device.index] if self.device.type == "cuda" else None
@@ -223,7 +235,7 @@ class _Run:
     def _set_lr(self) -> float:
         lr = self.config.lr * self.schedule.factor(self.global_step)
         for group in self.optimizer.param_groups:
-            group["lr"] = lr
+            group["lr"] = lr * group.get("lr_scale", 1.0)  # a fine-tuned backbone's share
         return lr
 
     def train_step(self, images: torch.Tensor, labels: torch.Tensor) -> float:

@@ -3,6 +3,7 @@ extended), its data, and its first weights."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -13,8 +14,8 @@ from cnnzoo.data.augment import Augment
 from cnnzoo.data.inputs import choose_fit, stored_shape
 from cnnzoo.data.pipeline import DataBundle, build_data, is_folder
 from cnnzoo.errors import ConfigError, DataError
-from cnnzoo.models import ModelInfo
-from cnnzoo.pretrained import adapt_state_dict
+from cnnzoo.models import ModelInfo, ZooModel
+from cnnzoo.pretrained import adapt_state_dict, fetch_state_dict, find_weights, load_into
 from cnnzoo.train.checkpoint import Checkpoint, CheckpointError, find_checkpoint, read_state_dict
 from cnnzoo.train.config import MOVABLE_FIELDS, TrainConfig
 from cnnzoo.train.distributed import Distributed
@@ -82,6 +83,9 @@ def run_data(config: TrainConfig, info: ModelInfo, dist: Distributed) -> DataBun
     """The run's data, fitted to its model, this process's shard of it."""
     stored = stored_shape(config.data, info, config.image_size)
     fit = choose_fit(info, stored, config.channels, config.fit, config.image_size)
+    if config.weights:  # the normalisation the weights were trained with
+        transform: Any = find_weights(config.model, config.weights).transforms()
+        fit = dataclasses.replace(fit, mean=tuple(transform.mean), std=tuple(transform.std))
     augment = Augment(config.crop_padding, config.flip, config.lighting, config.erasing)
     return build_data(
         config.data,
@@ -117,6 +121,21 @@ def data_change_note(
         f"WARNING: resuming on other data than the run began with ({saved} -> "
         f"{data.fingerprint}); its results mix both"
     )
+
+
+def pretrained_weights(model: ZooModel, config: TrainConfig) -> list[str]:
+    """A fine-tuning run's first weights: the model's published ones, the classifier afresh
+    for the data's classes (and, under ``freeze``, everything else left as it is)."""
+    published = find_weights(config.model, config.weights)
+    notes = load_into(model, fetch_state_dict(published), published.title, strict=False)
+    return [f"weights {published.title}: {note}" for note in notes if "unused" not in note]
+
+
+def freeze_backbone(model: ZooModel) -> None:
+    """Every parameter but the classifier's stops learning (``--freeze``)."""
+    head = {id(p) for p in model.get_classifier().parameters()}
+    for parameter in model.parameters():
+        parameter.requires_grad_(id(parameter) in head)
 
 
 def init_weights(model: nn.Module, config: TrainConfig) -> list[str]:

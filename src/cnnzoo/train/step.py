@@ -22,14 +22,22 @@ __all__ = ["Stepper", "optimizer_for"]
 
 
 def _param_groups(model: nn.Module, config: TrainConfig) -> list[dict[str, Any]]:
-    if not config.no_decay_norm:
-        return [{"params": [p for p in model.parameters() if p.requires_grad]}]
-    decay: list[nn.Parameter] = []
-    no_decay: list[nn.Parameter] = []
+    """The trainable parameters in groups: biases and norm scales without weight decay under
+    ``no_decay_norm``; a fine-tuned model's pretrained layers at ``backbone_lr`` of the rate
+    (``lr_scale``, which the schedule keeps)."""
+    head: set[int] = set()
+    if config.weights and isinstance(model, ZooModel):
+        head = {id(p) for p in model.get_classifier().parameters()}
+    groups: dict[tuple[bool, float], list[nn.Parameter]] = {}
     for p in model.parameters():
         if p.requires_grad:
-            (no_decay if p.dim() <= 1 else decay).append(p)  # biases and norm scales are 1-d
-    return [{"params": decay}, {"params": no_decay, "weight_decay": 0.0}]
+            decay = not (config.no_decay_norm and p.dim() <= 1)  # biases, norm scales: 1-d
+            scale = config.backbone_lr if config.weights and id(p) not in head else 1.0
+            groups.setdefault((decay, scale), []).append(p)
+    return [
+        {"params": params, "lr_scale": scale, **({} if decay else {"weight_decay": 0.0})}
+        for (decay, scale), params in groups.items()
+    ]
 
 
 def optimizer_for(model: nn.Module, config: TrainConfig) -> torch.optim.Optimizer:
