@@ -15,6 +15,7 @@ from cnnzoo.train import RECIPES, RunResult, TrainConfig, resolve_config
 from cnnzoo.train.config import CHOICES
 
 FIELDS = [f for f in dataclasses.fields(TrainConfig) if f.name not in ("model", "recipe")]
+FIELDS_BY_NAME = {f.name: f for f in FIELDS}
 
 
 def _other_value(f: dataclasses.Field[Any], default: Any) -> tuple[list[str], Any]:
@@ -58,15 +59,18 @@ def configs(monkeypatch: pytest.MonkeyPatch) -> list[TrainConfig]:
 
 
 def test_every_config_field_is_an_option(configs: list[TrainConfig]) -> None:
-    argv, expected = ["train", "resnet20", "--recipe", "vgg"], {}
+    """Each field set to a value the recipe does not give it: all in one command, but for
+    --init-from, which --weights excludes (both give the first weights), given alone."""
     recipe = resolve_config("resnet20", "vgg").to_dict()
-    for f in FIELDS:  # each set to a value the recipe does not give it
-        words, value = _other_value(f, recipe[f.name])
-        argv += words
-        expected[f.name] = value
-    assert main(argv) == 2  # the fake train's error
-    (config,) = configs
-    assert config.to_dict() == {"model": "resnet20", "recipe": "vgg", **expected}
+    for chosen in ([f for f in FIELDS if f.name != "init_from"], [FIELDS_BY_NAME["init_from"]]):
+        argv, expected = ["train", "resnet20", "--recipe", "vgg"], dict(recipe)
+        for f in chosen:
+            words, value = _other_value(f, recipe[f.name])
+            argv += words
+            expected[f.name] = value
+        assert main(argv) == 2  # the fake train's error
+        assert configs.pop().to_dict() == expected
+    assert not configs
 
 
 def test_options_given_override_the_recipe_and_only_those(configs: list[TrainConfig]) -> None:
