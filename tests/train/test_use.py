@@ -106,6 +106,38 @@ def test_predict_agrees_with_the_model_on_the_test_tensor(
         assert percent == pytest.approx(100 * row.max().item(), abs=0.051)
 
 
+def test_predict_takes_folders_and_patterns_and_writes_json_and_csv(
+    reference: RunResult, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A folder stands for the images under it, a quoted pattern for the files it matches;
+    JSON and CSV carry the same classes and probabilities as the text (to six places)."""
+    import csv
+    import json
+
+    test = load_arrays("fashion-mnist", "test")
+    for i in range(70):  # more than one batch of 64
+        folder = tmp_path / "photos" / ("a" if i % 2 else "b")
+        folder.mkdir(parents=True, exist_ok=True)
+        Image.fromarray(test.images[i, 0].numpy()).save(folder / f"{i:02d}.png")
+    run = str(reference.run_dir)
+    assert main(["predict", run, str(tmp_path / "photos"), "--format", "json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert len(rows) == 70 and rows[0]["path"] == str(tmp_path / "photos" / "a" / "01.png")
+    assert all(len(r["top"]) == 3 and r["top"][0]["class"] in CLASSES for r in rows)
+    pattern = str(tmp_path / "photos" / "b" / "0*.png")  # 00, 02, ..., 08
+    assert main(["predict", run, pattern, "--format", "csv", "--top-k", "2"]) == 0
+    table = list(csv.DictReader(capsys.readouterr().out.splitlines()))
+    assert len(table) == 10 and [r["rank"] for r in table[:2]] == ["1", "2"]
+    by_json = {r["path"]: r["top"][0] for r in rows}
+    first = table[0]
+    assert first["class"] == by_json[first["path"]]["class"]
+    assert float(first["probability"]) == pytest.approx(
+        by_json[first["path"]]["probability"], abs=1e-6
+    )
+    assert main(["predict", run, str(tmp_path / "nothing-*.png")]) == 2
+    assert "nothing-*.png: no such file or pattern" in capsys.readouterr().err
+
+
 def _test_batch(trained: Any, n: int = 3) -> torch.Tensor:
     images = load_arrays("fashion-mnist", "test").images[100 : 100 + n]
     return trained.spec.transform()(images)  # (n, 1, 32, 32)

@@ -8,9 +8,12 @@ with a shorter (proportionally scaled) schedule.
 from __future__ import annotations
 
 import argparse
+import csv
 import dataclasses
+import glob
 import json
 import os
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -21,6 +24,7 @@ from rich.text import Text
 
 from cnnzoo.cli._args import UsageError
 from cnnzoo.data.augment import Augment
+from cnnzoo.data.folders import images_under
 from cnnzoo.data.inputs import Fit
 from cnnzoo.data.loader import InMemoryLoader
 from cnnzoo.data.pipeline import build_data
@@ -247,10 +251,42 @@ def cmd_predict(args: argparse.Namespace, console: Console) -> int:
     trained = (
         load_published(args.run_path, args.weights) if args.weights else load_trained(args.run_path)
     )
-    for prediction in predict(trained, args.images, args.top_k):
-        ranked = ", ".join(f"{printable(name)} {100 * p:.1f}%" for name, p in prediction.top)
-        print(f"{printable(prediction.path)}: {ranked}")
+    predictions = predict(trained, _image_files(args.images), args.top_k)
+    if args.format == "json":
+        rows = [
+            {"path": p.path, "top": [{"class": c, "probability": v} for c, v in p.top]}
+            for p in predictions
+        ]
+        print(json.dumps(rows, indent=2))
+    elif args.format == "csv":
+        out = csv.writer(sys.stdout, lineterminator="\n")
+        out.writerow(["path", "rank", "class", "probability"])
+        for p in predictions:
+            out.writerows([p.path, rank, c, f"{v:.6f}"] for rank, (c, v) in enumerate(p.top, 1))
+    else:
+        for p in predictions:
+            ranked = ", ".join(f"{printable(name)} {100 * v:.1f}%" for name, v in p.top)
+            print(f"{printable(p.path)}: {ranked}")
     return 0
+
+
+def _image_files(given: list[str]) -> list[str]:
+    """Files as given, folders as the images under them, and patterns (quoted, so the shell
+    left them) as the files they match, in order; a name matching nothing is an error."""
+    files: list[str] = []
+    for item in given:
+        path = Path(item)
+        if path.is_dir():
+            found = [str(p) for p in images_under(path)]
+        elif path.exists():
+            found = [item]
+        else:
+            found = sorted(glob.glob(item, recursive=True)) if glob.has_magic(item) else []
+        if not found:
+            what = "no images in the folder" if path.is_dir() else "no such file or pattern"
+            raise UsageError(f"{item}: {what}")
+        files += found
+    return files
 
 
 def cmd_export(args: argparse.Namespace, console: Console) -> int:
@@ -359,6 +395,9 @@ def _predict_options(p: argparse.ArgumentParser) -> None:
         "--weights", help="published weights of the model named (DEFAULT, IMAGENET1K_V1, ...)"
     )
     p.add_argument("--top-k", type=int, help="classes shown (default 3; 5 with --weights)")
+    p.add_argument(
+        "--format", choices=("text", "json", "csv"), default="text", help="for scripts: json, csv"
+    )
     p.set_defaults(run=cmd_predict)
 
 

@@ -26,6 +26,7 @@ __all__ = [
     "FolderImages",
     "FolderSplit",
     "image_folder_split",
+    "images_under",
     "load_folder_arrays",
     "open_image",
     "read_image",
@@ -47,8 +48,9 @@ class FolderSplit:
     classes: tuple[str, ...]  # the class folders' names, sorted; a label indexes this
 
 
-def _images_under(directory: Path) -> list[Path]:
-    # Hidden files are skipped: macOS's "._photo.jpg" companions are not images.
+def images_under(directory: Path) -> list[Path]:
+    """The image files under ``directory``, at any depth, sorted; hidden files are skipped:
+    macOS's "._photo.jpg" companions are not images."""
     return sorted(
         p
         for p in directory.rglob("*")
@@ -76,11 +78,11 @@ def image_folder_split(
             "expected a directory with one sub-folder of images per class"
         )
     folders = sorted(d for d in base.iterdir() if d.is_dir() and not d.name.startswith("."))
-    per_class = {d.name: _images_under(d) for d in folders}
+    per_class = {d.name: images_under(d) for d in folders}
     total = sum(len(paths) for paths in per_class.values())
     extensions = " ".join(IMAGE_EXTENSIONS)
     if total == 0:
-        loose = len(_images_under(base)) if not folders else 0
+        loose = len(images_under(base)) if not folders else 0
         where = (
             f"{loose} images lie directly in it, not in class sub-folders"
             if loose

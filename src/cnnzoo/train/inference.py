@@ -166,17 +166,18 @@ class Prediction:
 
 
 @torch.no_grad()
-def predict(trained: Trained | Published, paths: list[str], top_k: int = 5) -> list[Prediction]:
-    probs = trained.model(trained.read(paths)).float().softmax(1)
-    k = min(top_k, probs.shape[1])
-    values, indices = probs.topk(k, dim=1)
-    return [
-        Prediction(
-            str(path),
-            [(trained.classes[i], v) for v, i in zip(row_v.tolist(), row_i.tolist(), strict=True)],
-        )
-        for path, row_v, row_i in zip(paths, values, indices, strict=True)
-    ]
+def predict(
+    trained: Trained | Published, paths: list[str], top_k: int = 5, batch_size: int = 64
+) -> Iterator[Prediction]:
+    """The ``top_k`` classes of each image, ``batch_size`` images read at a time (a folder of
+    thousands is never held at once)."""
+    for start in range(0, len(paths), batch_size):
+        chunk = paths[start : start + batch_size]
+        probs = trained.model(trained.read(chunk)).float().softmax(1)
+        values, indices = probs.topk(min(top_k, probs.shape[1]), dim=1)
+        for path, row_v, row_i in zip(chunk, values.tolist(), indices.tolist(), strict=True):
+            top = [(trained.classes[i], v) for v, i in zip(row_v, row_i, strict=True)]
+            yield Prediction(str(path), top)
 
 
 def export_onnx(
