@@ -140,14 +140,14 @@ def _with_weights(
     source = f"{published.title} ({cache_file(published)})" if published else str(weights)
     fits = in_chans in (None, info.input_size[0]) and num_classes in (None, info.num_classes)
     with torch.no_grad():
-        if fits:
-            model = _build(info, "meta", kwargs)
+        model = _build(info, "meta", kwargs) if fits else None
+        if model is not None:
             load_into(model, state, source, strict=True, assign=True)
             tensors = itertools.chain(model.parameters(), model.buffers())
-            if not any(t.is_meta for t in tensors):  # else a buffer the file does not hold
-                model.pretrained = published
-                return model
-        model = _build(info, None, kwargs)
-        load_into(model, state, source, strict=fits)
+            if any(t.is_meta for t in tensors):  # a buffer the file does not hold: build it
+                model = None
+        if model is None:
+            model = _build(info, None, kwargs)
+            load_into(model, state, source, strict=fits)
     model.pretrained = published
     return model

@@ -75,7 +75,7 @@ class PretrainedWeights:
 
     def transforms(self) -> Callable[[Any], torch.Tensor]:
         """The preprocessing the weights were trained with (resize, crop, normalise)."""
-        return _torchvision_entry(self)[1].transforms()
+        return _enum(model_info(self.model))[self.name].transforms()
 
 
 def _enum(info: ModelInfo) -> Any:
@@ -110,11 +110,6 @@ def weights_of(name: str) -> list[PretrainedWeights]:
         return []
     enum = _enum(info)
     return [_describe(name, entry, enum.DEFAULT) for entry in enum]
-
-
-def _torchvision_entry(weights: PretrainedWeights) -> tuple[ModelInfo, Any]:
-    info = model_info(weights.model)
-    return info, _enum(info)[weights.name]
 
 
 def _variant_with_weights(info: ModelInfo) -> str | None:
