@@ -288,35 +288,58 @@ def test_eval_scores_an_imagenet_style_folder_with_the_weights_transforms(
     hub: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """Folders named by WordNet id or by category; top-1 and top-5 as torchvision's model
-    scores the same images read through the same transforms."""
+    scores the same images read through the same transforms, with one centre crop, with its
+    mirror, and with ten crops cut by torchvision's own ``ten_crop`` from the resized square."""
     import json
 
+    import torchvision.transforms.v2.functional as TF
     from PIL import Image
 
     torch.manual_seed(3)
     _place("resnet18")
     published = weights_of("resnet18")[0]
     theirs = torchvision.models.resnet18(weights=published.name).eval()
+    tv = published.transforms()
     generator = torch.Generator().manual_seed(4)
-    hits1 = hits5 = 0
+
+    def views(image: Image.Image, protocol: str) -> torch.Tensor:
+        if protocol == "center":
+            return tv(image)[None]
+        if protocol == "flip":
+            return torch.stack([tv(image), TF.horizontal_flip(tv(image))])  # the crop mirrored
+        square = TF.center_crop(TF.resize(image, [256], antialias=True), [256])
+        crops = [
+            TF.to_dtype(TF.to_image(c), torch.float32, scale=True)
+            for c in TF.ten_crop(square, [224])
+        ]
+        return torch.stack([TF.normalize(c, tv.mean, tv.std) for c in crops])
+
+    hits = {protocol: [0, 0, 0.0] for protocol in ("center", "flip", "10crop")}  # and loss
     for folder, label in (("n01440764", 0), ("goldfish", 1), ("Great_White_Shark", 2)):
         (tmp_path / "val" / folder).mkdir(parents=True)
         for i in range(2):
             pixels = torch.randint(0, 256, (90, 120, 3), dtype=torch.uint8, generator=generator)
             path = tmp_path / "val" / folder / f"{i}.png"
             Image.fromarray(pixels.numpy()).save(path)
-            with torch.no_grad():
-                logits = theirs(published.transforms()(Image.open(path).convert("RGB"))[None])
-            top5 = logits[0].topk(5).indices.tolist()
-            hits1 += top5[0] == label
-            hits5 += label in top5
+            for protocol, counts in hits.items():
+                with torch.no_grad():
+                    probs = theirs(views(Image.open(path).convert("RGB"), protocol)).softmax(1)
+                top5 = probs.mean(0).topk(5).indices.tolist()
+                counts[0] += top5[0] == label
+                counts[1] += label in top5
+                counts[2] -= probs.mean(0)[label].log().item() / 6
     figures = tmp_path / "figures.json"
     command = ["eval", "resnet18", "--weights", "DEFAULT", "--data", str(tmp_path / "val")]
-    assert main([*command, "--batch-size", "4", "--json", str(figures)]) == 0
-    out = capsys.readouterr().out
-    assert f"6 images, top-1 {100 * hits1 / 6:.2f}%, top-5 {100 * hits5 / 6:.2f}%" in out
-    assert "torchvision reports 69.758% and 89.078%" in out
-    assert json.loads(figures.read_text())["count"] == 6
+    for protocol, (hits1, hits5, loss) in hits.items():
+        protocol_option = ["--protocol", protocol, "--json", str(figures)]
+        assert main([*command, "--batch-size", "4", *protocol_option]) == 0
+        out = capsys.readouterr().out
+        assert f"6 images, top-1 {100 * hits1 / 6:.2f}%, top-5 {100 * hits5 / 6:.2f}%" in out
+        assert "torchvision reports 69.758% and 89.078%" in out
+        result = json.loads(figures.read_text())
+        assert result["count"] == 6 and result["protocol"] == protocol
+        assert result["loss"] == pytest.approx(loss, rel=1e-5)
+    assert len({round(counts[2], 4) for counts in hits.values()}) == 3  # three protocols
     assert main([*command, "--test-subset", "2"]) == 0 and "2 images" in capsys.readouterr().out
     (tmp_path / "val" / "cats").mkdir()
     Image.new("RGB", (8, 8)).save(tmp_path / "val" / "cats" / "a.png")

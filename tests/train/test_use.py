@@ -18,6 +18,7 @@ from cnnzoo.cli import main
 from cnnzoo.data.catalogue import DATASETS
 from cnnzoo.data.inputs import InputSpec
 from cnnzoo.data.sources import load_arrays
+from cnnzoo.errors import ConfigError
 from cnnzoo.train import RunResult, TrainConfig, train
 from cnnzoo.train.inference import Trained, export_onnx, load_trained
 from tests.helpers import needs_data, small_config
@@ -46,6 +47,55 @@ def test_eval_reports_the_runs_test_accuracy(
         assert re.search(rf"│ {re.escape(name)} +│ +\d+\.\d\d% │ +\d+ │", out), name
     pixels = np.asarray(Image.open(plot).convert("L"), dtype=np.float64)
     assert pixels.shape[0] > 200 and pixels.std() > 20 and len(np.unique(pixels)) > 20
+
+
+@pytest.mark.parametrize("protocol", ["flip", "10crop"])
+def test_eval_averages_the_softmax_over_the_papers_test_views(
+    reference: RunResult, tmp_path: Path, capsys: pytest.CaptureFixture[str], protocol: str
+) -> None:
+    """The mirror, or the ten 32x32 crops of the image padded by the run's 2 pixels (the crops
+    it trained on): corners, centre, and their mirrors, each cut here by hand."""
+    test = load_arrays("fashion-mnist", "test")
+    trained = load_trained(reference.run_dir)
+    x = trained.spec.transform()(test.images[:100])
+    if protocol == "flip":
+        views = [x, x.flip(3)]
+    else:
+        padded = torch.nn.functional.pad(x, (2, 2, 2, 2))
+        assert x.shape[-2:] == (32, 32)  # LeNet's input: the 28x28 images padded
+        crops = [padded[..., y : y + 32, z : z + 32] for y, z in ((0, 0), (0, 4), (4, 0), (4, 4))]
+        views = crops + [padded[..., 2:34, 2:34]]
+        views += [v.flip(3) for v in views]
+    with torch.no_grad():
+        probs = torch.stack([trained.model(v).softmax(1) for v in views]).mean(0)
+    labels = test.labels[:100]
+    top1 = 100 * (probs.argmax(1) == labels).float().mean().item()
+    loss = -probs[torch.arange(100), labels].log().mean().item()
+    figures = tmp_path / "eval.json"
+    run = str(reference.run_dir)
+    options = ["--protocol", protocol, "--test-subset", "100", "--device", "cpu", "--threads", "1"]
+    assert main(["eval", run, *options, "--json", str(figures)]) == 0
+    assert f"100 test images, top-1 {top1:.2f}%" in capsys.readouterr().out
+    result = json.loads(figures.read_text())
+    assert result["protocol"] == protocol and result["count"] == 100
+    assert result["top1"] == pytest.approx(top1) and result["loss"] == pytest.approx(loss, rel=1e-5)
+
+
+def test_ten_crops_need_a_margin_and_match_torchvisions() -> None:
+    from torchvision.transforms.v2.functional import ten_crop
+
+    from cnnzoo.train.evaluate import TestViews, ten_crops
+
+    x = torch.randn(2, 3, 9, 11)
+    ours, theirs = ten_crops(x, (5, 7)), ten_crop(x, [5, 7])
+    # torchvision mirrors the image and crops it, so its mirrored top-left is our mirrored
+    # top-right (the same ten crops where the margins are even, as here).
+    for i, j in enumerate([0, 1, 2, 3, 4, 6, 5, 8, 7, 9]):
+        assert torch.equal(ours[i], theirs[j]), i
+    with pytest.raises(ConfigError, match="trained without random crops"):
+        TestViews("10crop")(x)
+    with pytest.raises(ConfigError, match="a 10x7 crop does not fit in 9x11"):
+        ten_crops(x, (10, 7))
 
 
 def _write_images(folder: Path) -> list[Path]:
@@ -120,7 +170,8 @@ def test_predict_takes_folders_and_patterns_and_writes_json_and_csv(
         folder.mkdir(parents=True, exist_ok=True)
         Image.fromarray(test.images[i, 0].numpy()).save(folder / f"{i:02d}.png")
     run = str(reference.run_dir)
-    assert main(["predict", run, str(tmp_path / "photos"), "--format", "json"]) == 0
+    given = ["--format", "json", "--device", "cpu", "--threads", "1"]
+    assert main(["predict", run, str(tmp_path / "photos"), *given]) == 0
     rows = json.loads(capsys.readouterr().out)
     assert len(rows) == 70 and rows[0]["path"] == str(tmp_path / "photos" / "a" / "01.png")
     assert all(len(r["top"]) == 3 and r["top"][0]["class"] in CLASSES for r in rows)
@@ -136,6 +187,11 @@ def test_predict_takes_folders_and_patterns_and_writes_json_and_csv(
     )
     assert main(["predict", run, str(tmp_path / "nothing-*.png")]) == 2
     assert "nothing-*.png: no such file or pattern" in capsys.readouterr().err
+    if not torch.cuda.is_available():
+        assert main(["predict", run, pattern, "--device", "cuda"]) == 2
+        assert "PyTorch sees no GPU; use --device cpu" in capsys.readouterr().err
+    assert main(["predict", run, pattern, "--threads", "-1"]) == 2
+    assert "--threads -1: expected 0" in capsys.readouterr().err
 
 
 def _test_batch(trained: Any, n: int = 3) -> torch.Tensor:

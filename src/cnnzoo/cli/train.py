@@ -8,16 +8,18 @@ with a shorter (proportionally scaled) schedule.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import dataclasses
 import glob
 import json
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import torch
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
@@ -32,7 +34,8 @@ from cnnzoo.errors import ConfigError
 from cnnzoo.train import RECIPES, TrainConfig, resolve_config, train
 from cnnzoo.train.checkpoint import find_checkpoint
 from cnnzoo.train.config import MOVABLE_FIELDS
-from cnnzoo.train.evaluate import evaluate
+from cnnzoo.train.distributed import pick_device
+from cnnzoo.train.evaluate import PROTOCOLS, TestViews, evaluate
 from cnnzoo.train.files import write_file
 from cnnzoo.train.inference import (
     evaluate_folder,
@@ -41,6 +44,7 @@ from cnnzoo.train.inference import (
     load_trained,
     predict,
 )
+from cnnzoo.train.process import global_settings
 from cnnzoo.train.weights import export_safetensors
 
 __all__ = ["PARSERS", "eval_options"]
@@ -178,12 +182,22 @@ def printable(text: str) -> str:
 
 
 def cmd_eval(args: argparse.Namespace, console: Console) -> int:
+    with _placed(args) as device:
+        if args.weights:
+            return _eval_published(args, console, device)
+        return _eval_run(args, console, device)
+
+
+def _eval_run(args: argparse.Namespace, console: Console, device: torch.device) -> int:
     from cnnzoo.viz.evaluation import plot_confusion  # matplotlib: slow to import, needed here
 
-    if args.weights:
-        return _eval_published(args, console)
     trained = load_trained(args.run_path)
+    trained.model.to(device)
     spec = trained.spec
+    if args.test_subset is not None and args.test_subset < 0:
+        raise ConfigError(f"--test-subset {args.test_subset}: expected 0 (all) or more")
+    # The run's test set: a run tested on a subset is evaluated on that subset.
+    subset = 0 if args.data else trained.config.test_subset
     data = build_data(
         args.data or trained.config.data,
         Fit(spec.size, spec.channels, spec.mode),
@@ -192,19 +206,20 @@ def cmd_eval(args: argparse.Namespace, console: Console) -> int:
         data_dir=args.data_dir or trained.config.data_dir or None,
         val_fraction=trained.config.val_fraction,
         seed=trained.config.seed,
-        # The run's test set: a run tested on a subset is evaluated on that subset.
-        test_subset=0 if args.data else trained.config.test_subset,
+        test_subset=subset if args.test_subset is None else args.test_subset,
+        device=device,
     )
     loader = data.test
     if isinstance(loader, InMemoryLoader):  # the saved normalisation, the asked batch size
         loader = InMemoryLoader(
-            loader.images, loader.labels, spec.transform(), args.batch_size, train=False
+            loader.images, loader.labels, spec.transform(), args.batch_size, False, device=device
         )
-    result = evaluate(trained.model, loader, len(trained.classes))
+    views = TestViews(args.protocol, pad=trained.config.crop_padding)
+    result = evaluate(trained.model, loader, len(trained.classes), views=views)
     # A line of its own: a table title would be wrapped to the narrow table's width.
     print(
         f"{args.run_path}: {result.count} test images, top-1 {result.top1:.2f}%, "
-        f"top-5 {result.top5:.2f}%"
+        f"top-5 {result.top5:.2f}% ({_PROTOCOL_NAMES[args.protocol]})"
     )
     table = Table(title="accuracy per class", title_justify="left")
     table.add_column("class")
@@ -229,6 +244,7 @@ def cmd_eval(args: argparse.Namespace, console: Console) -> int:
             args.json,
             json.dumps(
                 {
+                    "protocol": args.protocol,
                     "top1": result.top1,
                     "top5": result.top5,
                     "loss": result.loss,
@@ -248,10 +264,14 @@ def cmd_predict(args: argparse.Namespace, console: Console) -> int:
         args.top_k = 5 if args.weights else 3  # ImageNet's figures are top-5
     if args.top_k < 1:
         raise ConfigError(f"--top-k {args.top_k}: show at least the most likely class (1 or more)")
-    trained = (
-        load_published(args.run_path, args.weights) if args.weights else load_trained(args.run_path)
-    )
-    predictions = predict(trained, _image_files(args.images), args.top_k)
+    with _placed(args) as device:
+        trained = (
+            load_published(args.run_path, args.weights)
+            if args.weights
+            else load_trained(args.run_path)
+        )
+        trained.model.to(device)
+        predictions = list(predict(trained, _image_files(args.images), args.top_k))
     if args.format == "json":
         rows = [
             {"path": p.path, "top": [{"class": c, "probability": v} for c, v in p.top]}
@@ -309,7 +329,35 @@ def cmd_export(args: argparse.Namespace, console: Console) -> int:
     return 0
 
 
-def _eval_published(args: argparse.Namespace, console: Console) -> int:
+_PROTOCOL_NAMES = {
+    "center": "centre crop",
+    "flip": "centre crop and its mirror",
+    "10crop": "10 crops: corners, centre and their mirrors",
+}
+
+
+@contextlib.contextmanager
+def _placed(args: argparse.Namespace) -> Iterator[torch.device]:
+    """``--device`` and ``--threads`` of ``eval`` and ``predict``; the thread count is put
+    back after (a notebook or a test session calling ``main`` keeps its own)."""
+    if args.threads < 0:
+        raise ConfigError(f"--threads {args.threads}: expected 0 (PyTorch's default) or more")
+    device = pick_device(args.device)
+    restore = global_settings()
+    try:
+        if args.threads:
+            torch.set_num_threads(args.threads)
+        yield device
+    finally:
+        restore()
+
+
+def _add_device_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--device", default="auto", help="cpu, cuda, cuda:N or auto (default)")
+    p.add_argument("--threads", type=int, default=0, help="CPU threads (0: PyTorch's default)")
+
+
+def _eval_published(args: argparse.Namespace, console: Console, device: torch.device) -> int:
     """``cnnzoo eval NAME --weights W --data FOLDER``: top-1 and top-5 on ImageNet's classes."""
     if not args.data:
         raise UsageError(
@@ -317,13 +365,15 @@ def _eval_published(args: argparse.Namespace, console: Console) -> int:
             "its WordNet id (n01440764) or ImageNet category (tench)"
         )
     published = load_published(args.run_path, args.weights)
+    published.model.to(device)
     result, folders, labels = evaluate_folder(
-        published, args.data, args.batch_size, args.test_subset or 0
+        published, args.data, args.batch_size, args.test_subset or 0, args.protocol
     )
     print(
         f"{args.run_path} {published.weights.title} on {args.data}: {result.count} images, "
-        f"top-1 {result.top1:.2f}%, top-5 {result.top5:.2f}% (torchvision reports "
-        f"{published.weights.acc1}% and {published.weights.acc5}% on ImageNet's validation set)"
+        f"top-1 {result.top1:.2f}%, top-5 {result.top5:.2f}% ({_PROTOCOL_NAMES[args.protocol]}; "
+        f"torchvision reports {published.weights.acc1}% and {published.weights.acc5}% on "
+        "ImageNet's validation set with one centre crop)"
     )
     table = Table(title="accuracy per class", title_justify="left")
     for column in ("folder", "class", "accuracy", "images"):
@@ -339,7 +389,8 @@ def _eval_published(args: argparse.Namespace, console: Console) -> int:
     console.print(table)
     if args.json:
         per_class = {f: result.per_class[i] for f, i in zip(folders, labels, strict=True)}
-        figures: dict[str, object] = {"top1": result.top1, "top5": result.top5}
+        figures: dict[str, object] = {"protocol": args.protocol}
+        figures |= {"top1": result.top1, "top5": result.top5}
         figures |= {"loss": result.loss, "count": result.count, "per_class": per_class}
         write_file(args.json, json.dumps(figures, indent=2) + "\n")
     return 0
@@ -359,7 +410,18 @@ def eval_options(p: argparse.ArgumentParser, picture: str = "--confusion") -> No
     p.add_argument(
         "--weights", help="published weights of the zoo model named (with --data FOLDER)"
     )
-    p.add_argument("--test-subset", type=int, help="with --weights: this many of the images")
+    p.add_argument(
+        "--test-subset", type=int, help="the first N test images only (default: the run's)"
+    )
+    p.add_argument(
+        "--protocol",
+        choices=PROTOCOLS,
+        default="center",
+        help="test-time views, their softmax averaged: the centre crop (default), with its "
+        "mirror (flip), or AlexNet's ten crops (10crop; a run's crops come from its "
+        "--crop-padding)",
+    )
+    _add_device_options(p)
     p.set_defaults(run=cmd_eval)
 
 
@@ -398,6 +460,7 @@ def _predict_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--format", choices=("text", "json", "csv"), default="text", help="for scripts: json, csv"
     )
+    _add_device_options(p)
     p.set_defaults(run=cmd_predict)
 
 

@@ -31,7 +31,7 @@ from cnnzoo.train.checkpoint import (
     not_usable,
 )
 from cnnzoo.train.config import TrainConfig
-from cnnzoo.train.evaluate import EvalResult, evaluate
+from cnnzoo.train.evaluate import EvalResult, Protocol, TestViews, evaluate
 from cnnzoo.train.files import write_file
 from cnnzoo.train.weights import check_finite
 
@@ -93,11 +93,28 @@ class Published:
     def classes(self) -> tuple[str, ...]:
         return self.weights.categories
 
-    def read(self, paths: list[str]) -> torch.Tensor:
+    def read(self, paths: list[str], protocol: Protocol = "center") -> torch.Tensor:
         """Image files through the weights' own preprocessing (torchvision's transforms:
-        resize, centre crop, normalise), decoded safely as training images are."""
-        transform = self.weights.transforms()
+        resize, centre crop, normalise), decoded safely as training images are. For ``10crop``
+        the crop is the resized square itself, which :meth:`views` then cuts ten crops from."""
+        transform: Any = self.weights.transforms()
+        if protocol == "10crop":
+            side = transform.resize_size
+            transform = type(transform)(
+                crop_size=side[0],
+                resize_size=side[0],
+                mean=transform.mean,
+                std=transform.std,
+                interpolation=transform.interpolation,
+                antialias=transform.antialias,
+            )
         return torch.stack([transform(open_image(path, 3)) for path in paths])
+
+    def views(self, protocol: Protocol) -> TestViews:
+        """The test-time views, for images :meth:`read` with the same ``protocol``."""
+        transform: Any = self.weights.transforms()
+        side = transform.crop_size[0]
+        return TestViews(protocol, crop=(side, side) if protocol == "10crop" else None)
 
     def display(self, x: torch.Tensor) -> np.ndarray:
         """An input (1, 3, H, W) back as the picture it was, (H, W, 3) in 0..1."""
@@ -108,12 +125,16 @@ class Published:
 
 
 def evaluate_folder(
-    published: Published, root: str | os.PathLike[str], batch_size: int = 50, subset: int = 0
+    published: Published,
+    root: str | os.PathLike[str],
+    batch_size: int = 50,
+    subset: int = 0,
+    protocol: Protocol = "center",
 ) -> tuple[EvalResult, tuple[str, ...], list[int]]:
     """Published weights on an ImageNet-style folder (a sub-folder of images per class, named
-    by WordNet id or category), each image read through the weights' transforms. ``subset``:
-    the first images of a seeded order with the classes mixed, a fair sample. Returns the
-    result, the folders' names and the ImageNet index of each."""
+    by WordNet id or category), each image read through the weights' transforms and seen as
+    ``protocol`` says. ``subset``: the first images of a seeded order with the classes mixed,
+    a fair sample. Returns the result, the folders' names and the ImageNet index of each."""
     if batch_size < 1:
         raise ConfigError(f"--batch-size {batch_size}: expected 1 or more")
     split = image_folder_split(root, val_fraction=0.0)
@@ -123,10 +144,11 @@ def evaluate_folder(
     def batches() -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
         for start in range(0, len(samples), batch_size):
             chunk = samples[start : start + batch_size]
-            images = published.read([str(path) for path, _ in chunk])
+            images = published.read([str(path) for path, _ in chunk], protocol)
             yield images, torch.tensor([labels[label] for _, label in chunk])
 
-    result = evaluate(published.model, batches(), len(published.classes))
+    views = published.views(protocol)
+    result = evaluate(published.model, batches(), len(published.classes), views=views)
     return result, split.classes, labels
 
 
@@ -173,7 +195,8 @@ def predict(
     thousands is never held at once)."""
     for start in range(0, len(paths), batch_size):
         chunk = paths[start : start + batch_size]
-        probs = trained.model(trained.read(chunk)).float().softmax(1)
+        images = trained.read(chunk).to(next(trained.model.parameters()).device)
+        probs = trained.model(images).float().softmax(1)
         values, indices = probs.topk(min(top_k, probs.shape[1]), dim=1)
         for path, row_v, row_i in zip(chunk, values.tolist(), indices.tolist(), strict=True):
             top = [(trained.classes[i], v) for v, i in zip(row_v, row_i, strict=True)]
