@@ -64,7 +64,7 @@ def test_eval_averages_the_softmax_over_the_papers_test_views(
         padded = torch.nn.functional.pad(x, (2, 2, 2, 2))
         assert x.shape[-2:] == (32, 32)  # LeNet's input: the 28x28 images padded
         crops = [padded[..., y : y + 32, z : z + 32] for y, z in ((0, 0), (0, 4), (4, 0), (4, 4))]
-        views = crops + [padded[..., 2:34, 2:34]]
+        views = [*crops, padded[..., 2:34, 2:34]]
         views += [v.flip(3) for v in views]
     with torch.no_grad():
         probs = torch.stack([trained.model(v).softmax(1) for v in views]).mean(0)
