@@ -383,6 +383,39 @@ def test_final_weights_go_out_as_safetensors_with_metadata(reference: RunResult)
 
 
 @needs_data
+def test_keep_best_keeps_the_epoch_of_the_best_test_accuracy(
+    reference: RunResult, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """At a rate too high to hold on to, the first epoch is the best: ``best.pt`` keeps it
+    while ``checkpoint.pt`` goes on; eval and export take it as any checkpoint."""
+    config = small_config(tmp_path, "best", keep="best", lr=0.3, schedule="constant")
+    result = train(config, progress=False)
+    run = result.run_dir
+    accuracy = [row["test_top1"] for row in result.history]
+    assert accuracy[0] > max(accuracy[1:])  # the set-up this test needs
+    assert load_checkpoint(run / "best.pt")["epoch"] == 1
+    assert load_checkpoint(run / "checkpoint.pt")["epoch"] == 3
+    summary = json.loads((run / "summary.json").read_text())
+    assert summary["best_epoch"] == 1 and summary["best_top1"] == accuracy[0]
+    figures = tmp_path / "best.json"
+    assert main(["eval", str(run / "best.pt"), "--json", str(figures)]) == 0
+    assert json.loads(figures.read_text())["top1"] == pytest.approx(accuracy[0], abs=1e-9)
+    final = (run / "model.safetensors").read_bytes()
+    assert main(["export", str(run / "best.pt")]) == 0
+    assert f"wrote {run / 'best.safetensors'}" in capsys.readouterr().out
+    assert (run / "model.safetensors").read_bytes() == final
+    assert not (reference.run_dir / "best.pt").exists()  # --keep last, the default
+
+
+@needs_data
+def test_a_saved_config_trains_the_same_run_again(reference: RunResult, tmp_path: Path) -> None:
+    assert main(["train", "--config", str(reference.run_dir), "--out", str(tmp_path)]) == 0
+    again = tmp_path / reference.run_dir.name
+    assert_same_weights(weights(again), weights(reference.run_dir))
+    assert without_timing(_metrics(again)) == without_timing(reference.history)
+
+
+@needs_data
 def test_train_leaves_torch_settings_as_it_found_them(tmp_path: Path) -> None:
     threads = torch.get_num_threads()
     torch.set_num_threads(2)

@@ -148,3 +148,40 @@ def test_recipes_lists_each_recipe(capsys: pytest.CaptureFixture[str]) -> None:
     for name, recipe in RECIPES.items():
         assert f"│ {name} " in out
         assert " ".join(recipe.source.split()[:3]) in out  # the paper it comes from
+
+
+def test_config_trains_a_saved_run_again_with_the_options_given(
+    configs: list[TrainConfig], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    paper = resolve_config("resnet20", "resnet-cifar")
+    (tmp_path / "run").mkdir()
+    saved = tmp_path / "run" / "config.json"
+    saved.write_text(json.dumps(paper.to_dict()))
+    assert main(["train", "--config", str(tmp_path / "run")]) == 2  # the fake train's error
+    assert main(["train", "--config", str(saved), "--epochs", "5", "--no-flip"]) == 2
+    assert configs == [paper, dataclasses.replace(paper, epochs=5, flip=False)]
+    capsys.readouterr()
+    refused = [
+        (["resnet20", "--config", str(saved)], "not with a model or a --recipe"),
+        (["--config", str(saved), "--recipe", "fast"], "not with a model or a --recipe"),
+        (["--config", str(saved), "--resume", str(tmp_path)], "leave out --config"),
+        (["--config", str(tmp_path / "none")], "none: no such file; give a run folder"),
+    ]
+    for words, message in refused:
+        assert main(["train", *words]) == 2
+        assert message in capsys.readouterr().err
+    for edit, message in [
+        ({"epochs": "ten"}, "epochs 'ten': expected a whole number"),
+        ({"flip": 1}, "flip 1: expected true or false"),
+        ({"milestones": [0.5, None]}, "milestones None: expected a number"),
+        ({"colour": "red"}, "unknown config keys ['colour']"),
+    ]:
+        saved.write_text(json.dumps({**paper.to_dict(), **edit}))
+        assert main(["train", "--config", str(saved)]) == 2
+        assert f"{saved}: {message}" in capsys.readouterr().err
+    saved.write_text("{")
+    assert main(["train", "--config", str(saved)]) == 2
+    assert "config.json: not JSON" in capsys.readouterr().err
+    assert len(configs) == 2

@@ -37,6 +37,7 @@ from cnnzoo.train.config import MOVABLE_FIELDS
 from cnnzoo.train.distributed import pick_device
 from cnnzoo.train.evaluate import PROTOCOLS, TestViews, evaluate
 from cnnzoo.train.files import write_file
+from cnnzoo.train.folder import RunFolder, saved_config
 from cnnzoo.train.inference import (
     evaluate_folder,
     export_onnx,
@@ -128,6 +129,8 @@ def cmd_train(args: argparse.Namespace, console: Console) -> int:
         for f in dataclasses.fields(TrainConfig)
         if f.name not in _SKIP and getattr(args, f.name) is not None
     }
+    if args.resume and args.config:
+        raise ConfigError("--resume continues a run with its own config: leave out --config")
     if args.resume:
         runtime = {k: v for k, v in overrides.items() if k in MOVABLE_FIELDS}
         fixed = sorted(set(overrides) - MOVABLE_FIELDS - {"epochs"})
@@ -146,9 +149,18 @@ def cmd_train(args: argparse.Namespace, console: Console) -> int:
             runtime=runtime,
             other_data=args.other_data,
         )
+    elif args.config:
+        if args.model or args.recipe:
+            raise ConfigError(
+                "--config gives the model and every value of the saved run; change values "
+                "with their options (e.g. --epochs 5), not with a model or a --recipe"
+            )
+        result = train(saved_config(args.config, **overrides))
     else:
         if not args.model:
-            raise ConfigError("name a model (e.g. `cnnzoo train lenet5`) or give --resume RUN")
+            raise ConfigError(
+                "name a model (e.g. `cnnzoo train lenet5`), or give --resume RUN or --config RUN"
+            )
         config = resolve_config(args.model, args.recipe, **overrides)
         result = train(config)
     test = result.test
@@ -311,9 +323,11 @@ def _image_files(given: list[str]) -> list[str]:
 
 def cmd_export(args: argparse.Namespace, console: Console) -> int:
     trained = load_trained(args.run_path)
-    run_dir = find_checkpoint(args.run_path).parent
+    checkpoint = find_checkpoint(args.run_path)
     suffix = ".onnx" if args.format == "onnx" else ".safetensors"
-    output = Path(args.output) if args.output else run_dir / f"model{suffix}"
+    # best.pt exports as best.safetensors: the final weights' model.safetensors stays.
+    stem = "model" if checkpoint.name == RunFolder.CHECKPOINT else checkpoint.stem
+    output = Path(args.output) if args.output else checkpoint.with_name(stem + suffix)
     if args.format == "safetensors":
         export_safetensors(trained.model, output, trained.metadata())
         print(f"wrote {output}")
@@ -435,6 +449,12 @@ def _train_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--recipe", choices=list(RECIPES), help="paper recipe (default: fast)")
     p.add_argument("--resume", metavar="RUN", help="continue a run folder or checkpoint")
     p.add_argument(
+        "--config",
+        metavar="RUN",
+        help="train a saved run again (its folder or config.json) in a new folder; options "
+        "given change its values",
+    )
+    p.add_argument(
         "--other-data",
         action="store_true",
         help="with --resume: go on although the data differs from what the run began "
@@ -467,7 +487,10 @@ def _predict_options(p: argparse.ArgumentParser) -> None:
 def _export_options(p: argparse.ArgumentParser) -> None:
     _add_run_argument(p)
     p.add_argument("--format", choices=("safetensors", "onnx"), default="safetensors")
-    p.add_argument("--output", help="file to write (default: RUN/model.<format>)")
+    p.add_argument(
+        "--output",
+        help="file to write (default: RUN/model.<format>; for RUN/best.pt, best.<format>)",
+    )
     p.add_argument("--no-check", action="store_true", help="onnx: skip the onnxruntime comparison")
     p.set_defaults(run=cmd_export)
 

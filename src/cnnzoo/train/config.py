@@ -8,7 +8,7 @@ the run (``config.json``) and inside every checkpoint.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field, fields
+from dataclasses import MISSING, dataclass, field, fields
 from typing import Any, Literal, TypeVar, get_args
 
 from cnnzoo.errors import ConfigError
@@ -20,6 +20,7 @@ ScheduleKind = Literal["constant", "step", "multistep", "cosine", "onecycle", "p
 Precision = Literal["off", "bf16", "fp16"]
 FitMode = Literal["auto", "resize", "pad"]
 Channels = Literal["data", "model"]
+Keep = Literal["last", "best"]
 # The accepted values of each choice, from the types above (a config read from a file or the
 # command line is checked against them at run time).
 CHOICES: dict[str, tuple[str, ...]] = {
@@ -28,6 +29,7 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "amp": get_args(Precision),
     "fit": get_args(FitMode),
     "channels": get_args(Channels),
+    "keep": get_args(Keep),
 }
 
 _T = TypeVar("_T")
@@ -136,6 +138,11 @@ class TrainConfig:
         False,
     )
     checkpoint_every: int = _doc("also checkpoint every N steps within an epoch (0: per epoch)", 0)
+    keep: Keep = _doc(
+        "best: also keep the checkpoint of the epoch with the best test top-1 as best.pt (an "
+        "image folder's test images are its held-out validation split)",
+        "last",
+    )
 
     def __post_init__(self) -> None:
         for key, allowed in CHOICES.items():
@@ -224,10 +231,35 @@ class TrainConfig:
         unknown = sorted(set(values) - known)
         if unknown:
             raise ConfigError(f"unknown config keys {unknown}; known: {sorted(known)}")
-        values = dict(values)
-        if "milestones" in values:
-            values["milestones"] = tuple(values["milestones"])
-        return cls(**values)
+        factories: dict[str, Any] = {f.name: f.default_factory for f in fields(cls)}
+        defaults = {
+            f.name: factories[f.name]() if f.default is MISSING else f.default for f in fields(cls)
+        }
+        return cls(**{k: _typed(k, v, defaults[k]) for k, v in values.items()})
+
+
+def _typed(key: str, value: Any, default: Any) -> Any:
+    """``value`` as the type of the field's default, or a :class:`ConfigError` naming it: a
+    config file may be edited by hand (``"epochs": "10"``, ``"flip": 1``)."""
+    number = isinstance(value, int | float) and not isinstance(value, bool)
+    if isinstance(default, bool):
+        ok = isinstance(value, bool)
+    elif isinstance(default, int):
+        ok = number and float(value).is_integer()
+        value = int(value) if ok else value
+    elif isinstance(default, float):
+        ok = number
+    elif isinstance(default, tuple):
+        ok = isinstance(value, list | tuple) and all(_typed(key, v, 0.0) == v for v in value)
+        value = tuple(value) if ok else value
+    else:
+        ok = isinstance(value, type(default))
+    if not ok:
+        kind = {bool: "true or false", int: "a whole number", float: "a number"}.get(
+            type(default), "a list of numbers" if isinstance(default, tuple) else None
+        )
+        raise ConfigError(f"{key} {value!r}: expected {kind or type(default).__name__}")
+    return value
 
 
 @dataclass(frozen=True)

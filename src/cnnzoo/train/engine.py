@@ -160,6 +160,7 @@ class _Run:
         self.running = {"loss": 0.0, "correct": 0.0, "count": 0.0, "time": 0.0}
         self.history: list[dict[str, Any]] = []
         self.best_top1 = 0.0
+        self.improved = False  # the last epoch's test top-1 is the best so far
         self.last_test: EvalResult | None = None  # of the weights as they are now
         self.saved: tuple[int, int] | None = None  # (epoch, step) of the last checkpoint
         # Whether the run folder's checkpoint was written or checked by this process: only
@@ -189,9 +190,13 @@ class _Run:
             data_fingerprint=self.data.fingerprint,
         )
 
-    def save(self) -> None:
+    def save(self, best: bool = False) -> None:
+        """The checkpoint; with ``best``, ``best.pt`` first, so that a crash between the two
+        writes leaves a run whose resume redoes the epoch and writes ``best.pt`` again."""
         if self.dist.main:
             state = self.checkpoint().to_state()
+            if best:
+                save_checkpoint(state, self.folder.best)
             save_checkpoint(state, self.folder.checkpoint, keep_previous=self.known_good)
             self.known_good = True
         self.saved = (self.epoch, self.step)
@@ -312,6 +317,8 @@ class _Run:
             "epoch_time_s": seconds,
             "time_s": (self.history[-1]["time_s"] if self.history else 0.0) + seconds,
         }
+        # The first epoch is the best so far even at 0% (best_top1 starts at 0).
+        self.improved = not self.history or test.top1 > self.best_top1
         self.history.append(row)
         self.best_top1 = max(self.best_top1, test.top1)
         self.schedule.epoch_end(test.loss)
@@ -350,6 +357,13 @@ class _Run:
 
     def metadata(self) -> dict[str, Any]:
         return weights_metadata(self.config, self.data.classes, self.data.spec)
+
+
+def _best_epoch(history: list[dict[str, Any]]) -> int | None:
+    """The first epoch of the best test top-1 (the one ``best.pt`` holds)."""
+    if not history:
+        return None
+    return max(history, key=lambda row: (row["test_top1"], -row["epoch"]))["epoch"]
 
 
 def train(
@@ -405,7 +419,7 @@ def train(
                     if log is not None:
                         log.write(row)
                     bar.end_epoch(row)
-                    run.save()
+                    run.save(best=config.keep == "best" and run.improved)
         finally:
             bar.close()
             if log is not None:
@@ -423,6 +437,7 @@ def train(
                 "test_loss": test.loss,
                 "test_images": test.count,
                 "best_top1": run.best_top1,
+                "best_epoch": _best_epoch(run.history),
                 "train_time_s": run.history[-1]["time_s"] if run.history else 0.0,
                 "world_size": dist.world_size,
                 "device": str(dist.device),

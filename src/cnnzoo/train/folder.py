@@ -9,9 +9,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from cnnzoo.errors import ConfigError
+from cnnzoo.train.config import TrainConfig
 from cnnzoo.train.files import LOCK, RunFileError, read_json, write_file
 
-__all__ = ["History", "RunFolder", "load_history"]
+__all__ = ["History", "RunFolder", "load_history", "saved_config"]
 
 History = list[dict[str, Any]]
 
@@ -30,7 +32,8 @@ class RunFolder:
 
     ``config.json`` (the resolved config), ``metrics.jsonl`` and ``metrics.csv`` (one row an
     epoch), ``checkpoint.pt`` (rewritten atomically; the one before kept as
-    ``checkpoint.prev.pt``), and at the end ``model.safetensors`` and ``summary.json``.
+    ``checkpoint.prev.pt``), ``best.pt`` (with ``--keep best``: the epoch of the best test
+    top-1), and at the end ``model.safetensors`` and ``summary.json``.
     """
 
     path: Path
@@ -39,6 +42,7 @@ class RunFolder:
     METRICS = "metrics.jsonl"
     METRICS_CSV = "metrics.csv"
     CHECKPOINT = "checkpoint.pt"
+    BEST = "best.pt"
     WEIGHTS = "model.safetensors"
     SUMMARY = "summary.json"
     TENSORBOARD = "tensorboard"
@@ -59,6 +63,10 @@ class RunFolder:
     @property
     def checkpoint(self) -> Path:
         return self.path / self.CHECKPOINT
+
+    @property
+    def best(self) -> Path:
+        return self.path / self.BEST
 
     @property
     def weights(self) -> Path:
@@ -123,3 +131,19 @@ class RunFolder:
 def load_history(run: str | os.PathLike[str]) -> History:
     """A run folder's per-epoch rows (``metrics.jsonl``)."""
     return RunFolder.at(run).read_metrics()
+
+
+def saved_config(run_or_file: str | os.PathLike[str], **overrides: Any) -> TrainConfig:
+    """The config a run was trained with (a run folder or its ``config.json``), with
+    ``overrides``: ``cnnzoo train --config RUN`` trains the same run again, in a new folder."""
+    path = Path(run_or_file).expanduser()
+    if path.is_dir():
+        path = RunFolder(path).config
+    if not path.is_file():
+        raise ConfigError(
+            f"{run_or_file}: no such file; give a run folder or the config.json a run wrote"
+        )
+    try:
+        return TrainConfig.from_dict({**read_json(path), **overrides})
+    except ConfigError as error:
+        raise ConfigError(f"{path}: {error}") from None
