@@ -4,6 +4,7 @@ refused as an offline machine refuses it."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import urllib.error
 from pathlib import Path
@@ -290,8 +291,6 @@ def test_eval_scores_an_imagenet_style_folder_with_the_weights_transforms(
     """Folders named by WordNet id or by category; top-1 and top-5 as torchvision's model
     scores the same images read through the same transforms, with one centre crop, with its
     mirror, and with ten crops cut by torchvision's own ``ten_crop`` from the resized square."""
-    import json
-
     import torchvision.transforms.v2.functional as TF
     from PIL import Image
 
@@ -401,6 +400,16 @@ def test_fine_tuning_replaces_the_head_trains_checkpoints_and_resumes(
         assert rates[0] == pytest.approx(rates[-1] * 0.1)
     resumed = train(resume=run.run_dir, epochs=2, progress=False)
     assert [r["epoch"] for r in resumed.history] == [1, 2]
+    # DEFAULT is saved as the weights it named, and the exports say where training started
+    assert saved["config"]["weights"] == "IMAGENET1K_V1"
+    from safetensors import safe_open
+
+    with safe_open(str(run.run_dir / "model.safetensors"), "pt") as f:
+        started = json.loads(f.metadata()["started_from"])
+    assert started == {
+        "weights": "ResNet18_Weights.IMAGENET1K_V1",
+        "url": weights_of("resnet18")[0].url,
+    }
     if freeze:
         after = load_checkpoint(run.run_dir)["model"]
         assert all(torch.equal(after[k], pretrained[k]) for k in backbone)

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 import torch
 from PIL import Image
+from safetensors import safe_open
 from safetensors.torch import load_file
 
 from cnnzoo import create_model
@@ -208,8 +209,12 @@ def test_export_onnx_matches_pytorch_for_any_batch(
     run = str(reference.run_dir)
     assert main(["export", run, "--format", "onnx", "--output", str(output)]) == 0
     printed = capsys.readouterr().out
+    assert f"wrote {output} (torch.export)" in printed
     assert re.search(r"max \|difference\| \d\.\d\de-\d\d, same top-1: True", printed)
     session = onnxruntime.InferenceSession(str(output), providers=["CPUExecutionProvider"])
+    # The metadata the safetensors carry: class names, how images are read, the config.
+    with safe_open(str(reference.run_dir / "model.safetensors"), "pt") as f:
+        assert session.get_modelmeta().custom_metadata_map == f.metadata()
     (given,) = session.get_inputs()
     assert given.name == "image" and isinstance(given.shape[0], str)  # a dynamic batch
     trained = load_trained(reference.run_dir)
@@ -312,6 +317,29 @@ def test_onnx_export_matches_pytorch_for_each_family(name: str, side: int, tmp_p
     spec = InputSpec((side, side), 1, "resize", (0.5,), (0.25,), (side, side), 1)
     report = export_onnx(
         Trained(model, tuple("abcdefghij"), spec, TrainConfig(), 1), tmp_path / "m.onnx"
+    )
+    assert report["max_abs_diff"] < 1e-4 and report["same_top1"]
+    assert report["exporter"] == "torch.export"
+
+
+def test_a_model_torch_export_cannot_capture_goes_through_torchscript(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = torch.onnx.export
+
+    def no_capture(*args: Any, dynamo: bool = True, **kwargs: Any) -> Any:
+        if dynamo:
+            raise RuntimeError("Dynamic control flow is not supported\nat line 3")
+        return real(*args, dynamo=dynamo, **kwargs)
+
+    monkeypatch.setattr(torch.onnx, "export", no_capture)
+    model = create_model("lenet5_modern", num_classes=10, in_chans=1).eval()
+    spec = InputSpec((32, 32), 1, "pad", (0.5,), (0.25,), (28, 28), 1)
+    trained = Trained(model, tuple("abcdefghij"), spec, TrainConfig(), 1)
+    report = export_onnx(trained, tmp_path / "m.onnx")
+    assert report["exporter"] == (
+        "TorchScript (torch.export could not capture the model: Dynamic control flow is not "
+        "supported)"
     )
     assert report["max_abs_diff"] < 1e-4 and report["same_top1"]
 

@@ -333,7 +333,7 @@ def cmd_export(args: argparse.Namespace, console: Console) -> int:
         print(f"wrote {output}")
         return 0
     report = export_onnx(trained, output, check=not args.no_check)
-    line = f"wrote {output}"
+    line = f"wrote {output} ({report['exporter']})"
     if "max_abs_diff" in report:
         line += (
             f"; onnxruntime against PyTorch: max |difference| {report['max_abs_diff']:.2e}, "

@@ -7,6 +7,7 @@ alone is enough; no data set is needed for prediction or export.
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 import warnings
@@ -51,13 +52,20 @@ __all__ = [
 def weights_metadata(
     config: TrainConfig, classes: tuple[str, ...], spec: InputSpec
 ) -> dict[str, Any]:
-    """The safetensors metadata of a run's weights (the engine's export and ``cnnzoo export``)."""
-    return {
+    """The metadata of a run's exported weights (safetensors and ONNX alike): the model, its
+    classes, how images are read, the config, and the weights training started from."""
+    metadata: dict[str, Any] = {
         "model_name": config.model,
         "classes": list(classes),
         "input": spec.to_dict(),
         "config": config.to_dict(),
     }
+    if config.weights:
+        published = find_weights(config.model, config.weights)
+        metadata["started_from"] = {"weights": published.title, "url": published.url}
+    elif config.init_from:
+        metadata["started_from"] = {"file": config.init_from}
+    return metadata
 
 
 @dataclass
@@ -206,28 +214,24 @@ def predict(
 def export_onnx(
     trained: Trained, path: str | os.PathLike[str], check: bool = True
 ) -> dict[str, Any]:
-    """Write the model as ONNX (dynamic batch). With ``check``, run it in onnxruntime on random
-    inputs and return the largest difference from PyTorch's output."""
+    """Write the model as ONNX (dynamic batch) with the metadata the safetensors carry, through
+    PyTorch's current exporter (``torch.export``), or its TorchScript one where that fails. With
+    ``check``, run the file in onnxruntime on random inputs and return the largest difference
+    from PyTorch's output."""
+    import onnx
+
     path = Path(path)
     example = trained.example_input(2)
     # Exported to a scratch folder, then written by replacing ``path``: a link there is not
     # followed.
-    with tempfile.TemporaryDirectory() as scratch, warnings.catch_warnings():
+    with tempfile.TemporaryDirectory() as scratch:
         graph = Path(scratch) / "model.onnx"
-        # The model's input checks read the channels and size, which the export fixes anyway;
-        # only the batch is dynamic.
-        warnings.simplefilter("ignore", torch.jit.TracerWarning)
-        torch.onnx.export(
-            trained.model,
-            (example,),
-            str(graph),
-            input_names=["image"],
-            output_names=["logits"],
-            dynamic_axes={"image": {0: "batch"}, "logits": {0: "batch"}},
-            dynamo=False,
-        )
-        write_file(path, graph.read_bytes())
-    report: dict[str, Any] = {"path": str(path)}
+        exporter = _export(trained.model, example, graph)
+        model = onnx.load(str(graph))
+        props = {key: json.dumps(value) for key, value in trained.metadata().items()}
+        onnx.helper.set_model_props(model, props)
+        write_file(path, model.SerializeToString())
+    report: dict[str, Any] = {"path": str(path), "exporter": exporter}
     if check:
         import onnxruntime
 
@@ -240,3 +244,36 @@ def export_onnx(
             (torch.from_numpy(onnx_out).argmax(1) == torch_out.argmax(1)).all()
         )
     return report
+
+
+def _export(model: nn.Module, example: torch.Tensor, graph: Path) -> str:
+    """Export through ``torch.export`` (``dynamo=True``); a model it cannot capture goes
+    through the TorchScript tracer instead. Returns which one wrote the file, and why."""
+    names: dict[str, Any] = {"input_names": ["image"], "output_names": ["logits"]}
+    try:
+        torch.onnx.export(
+            model,
+            (example,),
+            str(graph),
+            dynamic_shapes=({0: torch.export.Dim("batch")},),
+            dynamo=True,
+            verbose=False,
+            **names,
+        )
+        return "torch.export"
+    except Exception as error:  # any failure to capture: the older exporter may still work
+        reason = (str(error).strip().splitlines() or [type(error).__name__])[0]
+    with warnings.catch_warnings():
+        # The model's input checks read the channels and size, which the export fixes
+        # anyway; only the batch is dynamic.
+        warnings.simplefilter("ignore", torch.jit.TracerWarning)
+        warnings.simplefilter("ignore", DeprecationWarning)  # the report names the exporter
+        torch.onnx.export(
+            model,
+            (example,),
+            str(graph),
+            dynamic_axes={"image": {0: "batch"}, "logits": {0: "batch"}},
+            dynamo=False,
+            **names,
+        )
+    return f"TorchScript (torch.export could not capture the model: {reason})"

@@ -46,6 +46,9 @@ def start_of(
         raise ConfigError("train() needs a config, or a run to resume")
     else:
         run_dir = _new_run_dir(config)
+        if config.weights:  # DEFAULT as the weights it names today: torchvision moves it
+            named = find_weights(config.model, config.weights).name
+            config = TrainConfig.from_dict({**config.to_dict(), "weights": named})
     if runtime:
         if resume is None:
             raise ConfigError("runtime= moves a resumed run; give a new run's values in config")
