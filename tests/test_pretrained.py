@@ -169,16 +169,28 @@ def test_weights_of_another_network_are_refused_with_the_misfits_counted(
         cnnzoo.create_model("resnet18", weights=str(other), num_classes=10)
 
 
-def test_a_weights_file_by_its_path_loads_strictly(tmp_path: Path) -> None:
-    source = tmp_path / "mine.pth"
+def test_a_weights_file_by_its_path_loads_strictly(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """By a path, or by a bare name here: with a weights suffix (safetensors too), or with
+    none when the file exists and its name is not one of published weights."""
+    from safetensors.torch import save_file
+
     model = cnnzoo.create_model("resnet20")
-    torch.save({"state_dict": model.state_dict()}, source)
-    again = cnnzoo.create_model("resnet20", weights=source)
-    assert all(
-        torch.equal(a, b)
-        for a, b in zip(model.state_dict().values(), again.state_dict().values(), strict=True)
-    )
-    assert again.pretrained is None
+    torch.save({"state_dict": model.state_dict()}, tmp_path / "mine.pth")
+    save_file(model.state_dict(), tmp_path / "mine.safetensors")
+    shutil.copy(tmp_path / "mine.pth", tmp_path / "resnet20_final")
+    monkeypatch.chdir(tmp_path)
+    for given in (tmp_path / "mine.pth", "mine.safetensors", "resnet20_final"):
+        again = cnnzoo.create_model("resnet20", weights=given)
+        assert all(
+            torch.equal(a, b)
+            for a, b in zip(model.state_dict().values(), again.state_dict().values(), strict=True)
+        )
+        assert again.pretrained is None
+    shutil.copy(tmp_path / "mine.pth", tmp_path / "DEFAULT")
+    with pytest.raises(WeightsError, match="resnet20 has no published weights"):
+        cnnzoo.create_model("resnet20", weights="DEFAULT")  # a name, whatever files are here
     with pytest.raises(WeightsError, match=r"missing\.pth does not exist"):
         cnnzoo.create_model("resnet20", weights=tmp_path / "missing.pth")
 

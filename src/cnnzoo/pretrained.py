@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 import urllib.error
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -265,10 +266,18 @@ def read_weights(path: str | os.PathLike[str]) -> dict[str, torch.Tensor]:
 
 
 def is_weights_file(weights: str | os.PathLike[str]) -> bool:
-    """Whether ``weights`` names a file rather than published weights (``DEFAULT``, ...)."""
+    """Whether ``weights`` names a file rather than published weights (``DEFAULT``,
+    ``IMAGENET1K_V1``, ``ResNet18_Weights.IMAGENET1K_V1``): a path, a weights file's suffix, or
+    a file here whose name is not one published weights could have."""
     if isinstance(weights, os.PathLike):
         return True
-    return os.sep in weights or "/" in weights or Path(weights).suffix.lower() in (".pth", ".pt")
+    if os.sep in weights or "/" in weights or Path(weights).suffix.lower() in _FILE_SUFFIXES:
+        return True
+    return Path(weights).is_file() and not _PUBLISHED_NAME.fullmatch(weights)
+
+
+_FILE_SUFFIXES = (".pth", ".pt", ".safetensors", ".bin", ".ckpt")
+_PUBLISHED_NAME = re.compile(r"(\w+_Weights\.)?[A-Z0-9_]+")
 
 
 def fetch_state_dict(weights: PretrainedWeights, progress: bool = True) -> dict[str, torch.Tensor]:
