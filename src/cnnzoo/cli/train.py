@@ -15,7 +15,7 @@ import glob
 import json
 import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +39,7 @@ from cnnzoo.train.evaluate import PROTOCOLS, TestViews, evaluate
 from cnnzoo.train.files import write_file
 from cnnzoo.train.folder import RunFolder, saved_config
 from cnnzoo.train.inference import (
+    Prediction,
     evaluate_folder,
     export_onnx,
     load_published,
@@ -283,14 +284,19 @@ def cmd_predict(args: argparse.Namespace, console: Console) -> int:
             else load_trained(args.run_path)
         )
         trained.model.to(device)
-        predictions = list(predict(trained, _image_files(args.images), args.top_k))
-    if args.format == "json":
+        _print_predictions(predict(trained, _image_files(args.images), args.top_k), args.format)
+    return 0
+
+
+def _print_predictions(predictions: Iterable[Prediction], form: str) -> None:
+    """Text and CSV as each batch is predicted; JSON, one document, at the end."""
+    if form == "json":
         rows = [
             {"path": p.path, "top": [{"class": c, "probability": v} for c, v in p.top]}
             for p in predictions
         ]
         print(json.dumps(rows, indent=2))
-    elif args.format == "csv":
+    elif form == "csv":
         out = csv.writer(sys.stdout, lineterminator="\n")
         out.writerow(["path", "rank", "class", "probability"])
         for p in predictions:
@@ -299,7 +305,6 @@ def cmd_predict(args: argparse.Namespace, console: Console) -> int:
         for p in predictions:
             ranked = ", ".join(f"{printable(name)} {100 * v:.1f}%" for name, v in p.top)
             print(f"{printable(p.path)}: {ranked}")
-    return 0
 
 
 def _image_files(given: list[str]) -> list[str]:
