@@ -32,4 +32,5 @@ def test_ci_stops_and_names_what_is_missing(tmp_path: Path) -> None:
 def test_without_ci_the_tests_are_collected_to_skip(tmp_path: Path) -> None:
     done = _collect(tmp_path, "")
     assert done.returncode == 0, done.stdout + done.stderr
-    assert re.search(r"\b1\d tests collected", done.stdout), done.stdout
+    collected = re.search(r"\b(\d+) tests collected", done.stdout)
+    assert collected and int(collected[1]) >= 10, done.stdout  # the engine's tests, all of them
