@@ -98,9 +98,10 @@ _LISTING_START = "# In the registry's order"
 def listing_now() -> dict[str, tuple[Any, ...]]:
     """Each model's row of ``cnnzoo.listing`` as the registry and the builders make it now."""
     from cnnzoo import create_model, list_models, model_info
+    from cnnzoo.anatomy.compare import compare
 
     rows = {}
-    for name in list_models():
+    for name, figures in zip(list_models(), compare(list_models()), strict=True):
         info = model_info(name)
         model = create_model(name, device="meta")
         params = model.num_params()
@@ -114,6 +115,9 @@ def listing_now() -> dict[str, tuple[Any, ...]]:
             params,
             extra,
             tuple(model.training_only()),
+            figures.macs,
+            figures.depth,
+            figures.receptive_field,
         )
     return rows
 

@@ -8,11 +8,13 @@ Output size ``(N - F + 2P)/S + 1`` (with a dilated kernel ``F = D·(K - 1) + 1``
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from cnnzoo.errors import ConfigError
 
 __all__ = [
+    "MAX_SIDE",
     "ConvArithmetic",
     "Field",
     "GeometryError",
@@ -20,9 +22,31 @@ __all__ = [
     "WindowAxis",
     "conv_arithmetic",
     "describe_misfit",
+    "parse_size",
     "pool_formula",
     "window_axis",
 ]
+
+# Beyond this a size is a typo, and tensor sizes (products of these) would overflow int64.
+MAX_SIDE = 65_536
+
+
+def parse_size(text: str) -> tuple[int, int, int]:
+    """An input size as people write it: '3x224x224' (C x H x W) or '224' (a square RGB
+    image); the command line's ``--input`` and the lab's input field."""
+    parts = re.fullmatch(r"\s*(\d+)\s*(?:[xX×]\s*(\d+)\s*[xX×]\s*(\d+))?\s*", text)
+    if parts is None:
+        raise ConfigError(f"input {text!r} is not a size: write CxHxW like 3x224x224, or 224")
+    if parts[2] is None:
+        side = int(parts[1])
+        size = (3, side, side)
+    else:
+        size = (int(parts[1]), int(parts[2]), int(parts[3]))
+    if min(size) < 1:
+        raise ConfigError(f"input {text!r}: channels, height and width must all be >= 1")
+    if max(size) > MAX_SIDE:
+        raise ConfigError(f"input {text!r}: at most {MAX_SIDE:,} channels, rows or columns")
+    return size
 
 
 class GeometryError(ConfigError):

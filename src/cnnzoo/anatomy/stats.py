@@ -217,8 +217,9 @@ class Analysis:
     def _repr_html_(self) -> str:
         return self.to_html()
 
-    def to_dict(self) -> dict[str, Any]:
-        """Plain data for JSON: every layer, the totals and the counting convention."""
+    def to_dict(self, training: bool = True) -> dict[str, Any]:
+        """Plain data for JSON: every layer, the totals and the counting convention, and with
+        ``training`` the training-memory estimate (a second pass, in training mode)."""
         layers = []
         for layer in self.layers:
             row = {k: v for k, v in asdict(layer).items() if k != "rf"}
@@ -235,18 +236,20 @@ class Analysis:
             layers.append(row)
         totals = asdict(self.totals)
         totals.update(flops=self.totals.flops, elementwise=self.totals.elementwise)
-        memory = self.training_memory()
-        return {
+        figures = {
             "model": self.model,
             "input_size": list(self.input_size),
             "batch_size": self.batch_size,
             "dtype": self.dtype,
             "convention": self.convention,
             "totals": totals,
-            "training": asdict(memory) | {"total": memory.total},
             "misfits": self.misfits,
             "layers": layers,
         }
+        if training:
+            memory = self.training_memory()
+            figures["training"] = asdict(memory) | {"total": memory.total}
+        return figures
 
 
 def auto_depth(analysis: Analysis, max_rows: int = 60) -> int:

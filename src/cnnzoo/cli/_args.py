@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 
+from cnnzoo.anatomy.geometry import MAX_SIDE, parse_size
 from cnnzoo.errors import ConfigError
 
 __all__ = ["COMMANDS", "MAX_BATCH", "MAX_SIDE", "UsageError", "params_text", "parse_size"]
@@ -25,35 +25,17 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "eval": ("train", "test accuracy, per-class accuracy and confusion matrix"),
     "predict": ("train", "classify image files with a trained run"),
     "export": ("train", "write a run's weights as safetensors or ONNX"),
-    "experiment": ("lab", "test a paper's claim: `cnnzoo experiment list`"),
-    "viz": ("lab", "filters, activation maps, Grad-CAM, curves, confusion"),
-    "report": ("lab", "one self-contained HTML page of runs and experiments"),
+    "experiment": ("viz", "test a paper's claim: `cnnzoo experiment list`"),
+    "viz": ("viz", "filters, activation maps, Grad-CAM, curves, confusion"),
+    "report": ("viz", "one self-contained HTML page of runs and experiments"),
+    "lab": ("lab", "the zoo, runs and experiments in the browser (a local web app)"),
 }
 
-# Beyond this a size is a typo, and tensor sizes (products of these) would overflow int64.
-MAX_SIDE = 65_536
-MAX_BATCH = 1 << 20
+MAX_BATCH = 1 << 20  # images: beyond this a batch size is a typo
 
 
 class UsageError(ConfigError):
     """A bad argument: the message says what was wrong and what is accepted."""
-
-
-def parse_size(text: str) -> tuple[int, int, int]:
-    """'3x224x224' (C x H x W) or '224' (a square RGB image)."""
-    parts = re.fullmatch(r"\s*(\d+)\s*(?:[xX×]\s*(\d+)\s*[xX×]\s*(\d+))?\s*", text)
-    if parts is None:
-        raise UsageError(f"--input {text!r} is not a size: write CxHxW like 3x224x224, or 224")
-    if parts[2] is None:
-        side = int(parts[1])
-        size = (3, side, side)
-    else:
-        size = (int(parts[1]), int(parts[2]), int(parts[3]))
-    if min(size) < 1:
-        raise UsageError(f"--input {text!r}: channels, height and width must all be >= 1")
-    if max(size) > MAX_SIDE:
-        raise UsageError(f"--input {text!r}: at most {MAX_SIDE:,} channels, rows or columns")
-    return size
 
 
 def params_text(

@@ -5,13 +5,14 @@ from __future__ import annotations
 import os
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from torch import nn
 
 from cnnzoo.anatomy.analysis import analyze, network_at
 from cnnzoo.anatomy.geometry import GeometryWarning
+from cnnzoo.anatomy.stats import Analysis
 from cnnzoo.diagram.layout import look_for
 from cnnzoo.diagram.side import render_side_by_side
 from cnnzoo.diagram.structure import Part, structure
@@ -27,11 +28,13 @@ SUFFIXES = (".svg", ".png", ".pdf")  # what Diagram.save writes, by the file's s
 
 @dataclass
 class Diagram:
-    """One network drawn: its parts and the SVG of them."""
+    """One network drawn: its parts and the SVG of them, and (one network) the analysis they
+    come from, so a page shows the figures of the blocks it draws without a second trace."""
 
     name: str
     parts: list[Part]
     svg: str
+    analysis: Analysis | None = field(default=None, repr=False)
 
     def _repr_svg_(self) -> str:
         return self.svg
@@ -66,8 +69,8 @@ def _converted(svg: str, suffix: str) -> bytes:
 
 def _traced(
     model: nn.Module | str, input_size: tuple[int, int, int] | None, expand: bool
-) -> tuple[str, list[Part], int, tuple[int, ...]]:
-    """A network's name, its parts, the batch its trace ran on, and the input size."""
+) -> tuple[str, list[Part], Analysis]:
+    """A network's name, its parts, and the analysis of the trace they come from."""
     net, name, size = network_at(model, input_size)
     # A model with modules only training runs is traced as training runs it, so GoogLeNet's
     # auxiliary classifiers are drawn where they branch off.
@@ -75,7 +78,7 @@ def _traced(
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", GeometryWarning)  # `cnnzoo summary` reports misfits
         analysis = analyze(net, size, batch_size=2 if side else 1, training=bool(side))
-    return name, structure(net, analysis, expand, side), analysis.batch_size, size
+    return name, structure(net, analysis, expand, side), analysis
 
 
 def draw(
@@ -90,9 +93,10 @@ def draw(
     branches side by side, skips as arcs; ``stats`` adds each block's parameters and MACs.
     ``style``: ``column`` (VGG's and ResNet's figures), ``graph`` (GoogLeNet's: a module's
     branches as bare columns), or ``auto``, graph where modules branch."""
-    name, parts, batch, size = _traced(model, input_size, expand)
-    title = f"{name}, input {'x'.join(map(str, size))}"
-    return Diagram(name, parts, render_svg(parts, title, look_for(parts, style, stats), batch))
+    name, parts, analysis = _traced(model, input_size, expand)
+    title = f"{name}, input {'x'.join(map(str, analysis.input_size))}"
+    look = look_for(parts, style, stats)
+    return Diagram(name, parts, render_svg(parts, title, look, analysis.batch_size), analysis)
 
 
 def draw_side_by_side(
@@ -107,12 +111,12 @@ def draw_side_by_side(
     if len(models) < 2:
         raise ConfigError("a side-by-side figure needs two networks or more")
     traced = [_traced(model, input_size, expand) for model in models]
-    names = [name for name, _, _, _ in traced]
-    look = look_for([p for _, parts, _, _ in traced for p in parts], style, stats)
+    names = [name for name, _, _ in traced]
+    look = look_for([p for _, parts, _ in traced for p in parts], style, stats)
     svg = render_side_by_side(
-        [(name, parts) for name, parts, _, _ in traced],
+        [(name, parts) for name, parts, _ in traced],
         " | ".join(names),
         look,
-        max(batch for _, _, batch, _ in traced),
+        max(analysis.batch_size for _, _, analysis in traced),
     )
-    return Diagram("-".join(names), [p for _, parts, _, _ in traced for p in parts], svg)
+    return Diagram("-".join(names), [p for _, parts, _ in traced for p in parts], svg)

@@ -218,6 +218,25 @@ class RunLock:
         self.path = folder / LOCK
         self._fd: int | None = None
 
+    def writer(self) -> int | None:
+        """The process writing the folder now, if it runs on this machine: the lock names it,
+        and a lock left by a killed run names a process that is gone. Reads only: a probe of
+        the lock itself could make a run starting at that moment find the folder in use."""
+        try:
+            words = self.path.read_text(encoding="utf-8", errors="replace").split()
+            pid, host = int(words[0]), words[1]
+        except (OSError, ValueError, IndexError):  # no lock, or an empty one: nobody writes
+            return None
+        if host != socket.gethostname() or pid <= 0:
+            return None
+        try:
+            os.kill(pid, 0)  # signal 0: whether the process exists
+        except PermissionError:
+            return pid  # another user's, alive
+        except OSError:
+            return None
+        return pid
+
     def _holder(self) -> str:
         try:
             text = self.path.read_text(encoding="utf-8", errors="replace").split()

@@ -1,0 +1,168 @@
+"""The lab's web application: JSON under ``/api``, the pages' one front end everywhere else.
+
+Every page has its own URL (``/zoo``, ``/models/resnet34``, ``/runs/ID``); the server answers
+each with the same page, whose script reads the URL and asks the API. Errors are JSON with the
+status that says what went wrong, never a traceback.
+"""
+
+from __future__ import annotations
+
+import logging
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from cnnzoo.errors import CnnzooError
+from cnnzoo.lab import runs, zoo
+from cnnzoo.lab.guard import (
+    TOKEN_COOKIE,
+    Forbidden,
+    NotFound,
+    host_of,
+    is_loopback,
+    token_matches,
+)
+from cnnzoo.models import UnknownModelError
+
+__all__ = ["PAGES", "create_app"]
+
+log = logging.getLogger("cnnzoo.lab")
+
+# The pages, by the first part of their path: each is the same front end.
+PAGES = ("", "zoo", "models", "runs", "experiments")
+
+
+class Guard:
+    """Refuses what may not reach the lab, before any route runs: without a token, requests
+    that do not name the loopback as their host (DNS rebinding); with one, requests that do
+    not carry it. A token given in the query is kept in a cookie for the page's own calls."""
+
+    def __init__(self, app: ASGIApp, token: str | None) -> None:
+        self.app, self.token = app, token
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope)
+        if self.token is None:
+            if not is_loopback(host_of(request.headers.get("host", ""))):
+                await _refuse("the lab answers requests to localhost only")(scope, receive, send)
+                return
+        else:
+            given = (
+                request.query_params.get("token")
+                or request.cookies.get(TOKEN_COOKIE)
+                or request.headers.get("authorization", "").removeprefix("token ").strip()
+                or None
+            )
+            if not token_matches(given, self.token):
+                message = "the lab needs its access token: open the URL it printed"
+                await _refuse(message)(scope, receive, send)
+                return
+        if self.token is None or "token" not in request.query_params:
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_cookie(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                cookie = f"{TOKEN_COOKIE}={self.token}; Path=/; HttpOnly; SameSite=Strict"
+                message["headers"] = [*message.get("headers", []), (b"set-cookie", cookie.encode())]
+            await send(message)
+
+        await self.app(scope, receive, send_with_cookie)
+
+
+def _refuse(message: str) -> Response:
+    return JSONResponse({"error": message}, status_code=403)
+
+
+def _error(status: int, message: str) -> JSONResponse:
+    return JSONResponse({"error": message}, status_code=status)
+
+
+def create_app(runs_root: str | Path = "runs", token: str | None = None) -> FastAPI:
+    """The lab over the runs under ``runs_root``; with ``token``, every request must carry it."""
+    root = Path(runs_root).expanduser()
+    app = FastAPI(title="cnnzoo lab", docs_url=None, redoc_url=None, openapi_url=None)
+    app.add_middleware(Guard, token=token)
+
+    @app.exception_handler(Forbidden)
+    async def forbidden(request: Request, error: Forbidden) -> JSONResponse:
+        return _error(403, str(error))
+
+    @app.exception_handler(NotFound)
+    async def not_found(request: Request, error: NotFound) -> JSONResponse:
+        return _error(404, str(error))
+
+    @app.exception_handler(UnknownModelError)
+    async def unknown_model(request: Request, error: UnknownModelError) -> JSONResponse:
+        return _error(404, str(error))
+
+    @app.exception_handler(CnnzooError)
+    async def bad_input(request: Request, error: CnnzooError) -> JSONResponse:
+        return _error(400, str(error))  # what the user can put right: a size, an option
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, error: RequestValidationError) -> JSONResponse:
+        first = error.errors()[0] if error.errors() else {}
+        where = ".".join(str(part) for part in first.get("loc", ()))
+        return _error(422, f"{where}: {first.get('msg', 'invalid request')}")
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, error: HTTPException) -> JSONResponse:
+        return _error(error.status_code, str(error.detail))
+
+    @app.exception_handler(Exception)
+    async def bug(request: Request, error: Exception) -> JSONResponse:
+        log.exception("the lab failed on %s", request.url.path)
+        return _error(500, f"the lab failed ({type(error).__name__}); the server's log has more")
+
+    @app.get("/api/models")
+    def models() -> list[dict[str, Any]]:
+        return zoo.zoo_table()
+
+    @app.get("/api/models/{name}")
+    def model(name: str, input: str | None = None) -> dict[str, Any]:
+        return zoo.model_page(name, input)
+
+    @app.get("/api/runs")
+    def all_runs() -> list[dict[str, Any]]:
+        return runs.find_runs(root) if root.is_dir() else []
+
+    @app.get("/api/runs/{run_id:path}/files/{name}")
+    def run_picture(run_id: str, name: str) -> FileResponse:
+        return FileResponse(runs.run_file(root, run_id, name))
+
+    @app.get("/api/runs/{run_id:path}")
+    def run(run_id: str) -> dict[str, Any]:
+        return runs.run_detail(root, run_id)
+
+    @app.get("/api/{rest:path}")
+    def no_such_api(rest: str) -> None:
+        raise NotFound(f"/api/{rest}: no such endpoint")
+
+    static = resources.files("cnnzoo.lab") / "static"
+
+    @app.get("/static/{name}")
+    def asset(name: str) -> Response:
+        if name not in _ASSETS:
+            raise NotFound(f"/static/{name}: no such file")
+        return Response((static / name).read_bytes(), media_type=_ASSETS[name])
+
+    @app.get("/{page:path}")
+    def page(page: str) -> HTMLResponse:
+        if page.split("/", 1)[0] not in PAGES:
+            raise NotFound(f"/{page}: no such page")
+        return HTMLResponse((static / "index.html").read_text(encoding="utf-8"))
+
+    return app
+
+
+_ASSETS = {"app.js": "text/javascript", "style.css": "text/css"}

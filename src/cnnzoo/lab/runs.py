@@ -1,0 +1,124 @@
+"""The runs under the lab's root, as the pages show them: what each trains, how far it is, its
+curves; every file read is a run's own, inside the root."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from cnnzoo.errors import RunError
+from cnnzoo.lab.guard import NotFound, under_root
+from cnnzoo.train.files import RunLock, read_json
+from cnnzoo.train.folder import RunFolder
+
+__all__ = ["PICTURES", "find_runs", "run_detail", "run_file", "run_status"]
+
+# The pictures a run folder may hold that a page shows (``cnnzoo eval`` and ``viz`` write them).
+PICTURES = (".png", ".svg")
+_DEPTH = 4  # experiments keep their runs a few folders down: runs/experiments/NAME/ARM-SEED
+
+
+def run_status(folder: RunFolder) -> str:
+    """``running`` (a process on this machine writes it), ``finished``, ``stopped`` (a
+    checkpoint to resume from) or ``new`` (nothing saved yet)."""
+    if RunLock(folder.path).writer() is not None:
+        return "running"
+    if folder.finished():
+        return "finished"
+    return "stopped" if folder.has_checkpoint() else "new"
+
+
+def _read(folder: RunFolder) -> tuple[dict[str, Any], list[dict[str, Any]], str | None]:
+    """The config, the metrics rows, and what is wrong where a file is damaged (the run is
+    still listed: one bad folder never hides the others)."""
+    problem = None
+    try:
+        config = folder.read_config()
+    except (RunError, OSError) as error:
+        config, problem = {}, str(error)
+    rows: list[dict[str, Any]] = []
+    if folder.metrics.exists() and folder.metrics.stat().st_size > 0:
+        try:
+            rows = folder.read_metrics()
+        except RunError as error:
+            problem = problem or str(error)
+    return config, rows, problem
+
+
+def _overview(
+    root: Path, folder: RunFolder, config: dict[str, Any], rows: list[dict[str, Any]]
+) -> dict[str, Any]:
+    last = rows[-1] if rows else {}
+    return {
+        "id": folder.path.relative_to(root).as_posix(),
+        "model": config.get("model"),
+        "data": config.get("data"),
+        "recipe": config.get("recipe"),
+        "epochs": config.get("epochs"),
+        "epochs_done": len(rows),
+        "test_top1": last.get("test_top1"),
+        "best_top1": max((r["test_top1"] for r in rows), default=None),
+        "status": run_status(folder),
+        "modified": folder.metrics.stat().st_mtime if folder.metrics.exists() else None,
+    }
+
+
+def find_runs(root: Path) -> list[dict[str, Any]]:
+    """Every run folder under ``root`` (a ``config.json`` and ``metrics.jsonl``), up to a few
+    folders deep; links are not followed, so nothing outside the root is listed."""
+    root = root.resolve()
+    found = []
+    for top, dirs, _ in os.walk(root, followlinks=False):
+        depth = len(Path(top).relative_to(root).parts)
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and depth < _DEPTH)
+        folder = RunFolder(Path(top))
+        if top != str(root) and folder.is_run():
+            config, rows, problem = _read(folder)
+            found.append({**_overview(root, folder, config, rows), "problem": problem})
+            dirs[:] = []  # a run's own folders (tensorboard) hold no runs
+    return sorted(found, key=lambda run: -(run["modified"] or 0))
+
+
+def _folder(root: Path, run_id: str) -> RunFolder:
+    folder = RunFolder(under_root(root, run_id))
+    if not folder.path.is_dir() or not folder.is_run():
+        raise NotFound(f"{run_id}: not a run folder (no config.json and metrics.jsonl)")
+    return folder
+
+
+def run_detail(root: Path, run_id: str) -> dict[str, Any]:
+    """A run's config, every metrics row, its summary and the pictures in its folder."""
+    root = root.resolve()
+    folder = _folder(root, run_id)
+    config, rows, problem = _read(folder)
+    summary: dict[str, Any] | None = None
+    if folder.summary.exists():
+        try:
+            summary = read_json(folder.summary)
+        except RunError as error:
+            problem = problem or str(error)
+    pictures = sorted(
+        p.name
+        for p in folder.path.iterdir()
+        if p.suffix in PICTURES and p.is_file() and not p.is_symlink()
+    )
+    return {
+        **_overview(root, folder, config, rows),
+        "problem": problem,
+        "config": config,
+        "metrics": rows,
+        "summary": summary,
+        "files": pictures,
+    }
+
+
+def run_file(root: Path, run_id: str, name: str) -> Path:
+    """A picture of the run's own folder: a plain name, a regular file, not a link."""
+    folder = _folder(root.resolve(), run_id)
+    if Path(name).suffix not in PICTURES:
+        raise NotFound(f"{name}: the lab shows a run's pictures ({', '.join(PICTURES)}) only")
+    path = under_root(folder.path, name)
+    if (folder.path / name).is_symlink() or not path.is_file():
+        raise NotFound(f"{name}: not a picture of run {run_id}")
+    return path

@@ -1,0 +1,471 @@
+// The lab's pages. Each URL is a page (/zoo, /models/NAME, /runs, /runs/ID); the script reads
+// the URL, asks the API and draws the page. Text from the server (a run's folder name, a class
+// name) is only ever set as text, never parsed as HTML; the one exception is the diagram, an
+// SVG the lab itself draws with every name escaped.
+"use strict";
+
+const SVG = "http://www.w3.org/2000/svg";
+let timer = null; // the page's polling, stopped when another page opens
+let generation = 0; // counts the pages opened
+
+function opened() {
+  // What a page draws and polls, only while it is the page open: one still loading when the
+  // user opens another draws nothing over it.
+  const mine = generation;
+  const live = () => mine === generation;
+  return {
+    show: (...nodes) => { if (live()) show(...nodes); },
+    every: (ms, refresh) => {
+      if (live()) timer = setInterval(() => { if (live()) refresh().catch(() => {}); }, ms);
+    },
+  };
+}
+
+function h(tag, attrs = {}, ...children) {
+  const el = tag.startsWith("svg:")
+    ? document.createElementNS(SVG, tag.slice(4))
+    : document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs)) {
+    if (value === null || value === undefined || value === false) continue;
+    if (key.startsWith("on")) el.addEventListener(key.slice(2), value);
+    else el.setAttribute(key, value === true ? "" : String(value));
+  }
+  for (const child of children.flat()) {
+    if (child === null || child === undefined || child === false) continue;
+    el.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return el;
+}
+
+async function api(path) {
+  const response = await fetch(path, { headers: { accept: "application/json" } });
+  const body = await response.json().catch(() => ({ error: response.statusText }));
+  if (!response.ok) throw new Error(body.error || `${response.status} ${response.statusText}`);
+  return body;
+}
+
+function count(n) {
+  if (n === null || n === undefined) return "–";
+  for (const [unit, size] of [["G", 1e9], ["M", 1e6], ["K", 1e3]]) {
+    if (Math.abs(n) >= size) return `${(n / size).toFixed(n >= 10 * size ? 1 : 2)}${unit}`;
+  }
+  return String(n);
+}
+
+function bytes(n) {
+  if (!n) return "";
+  for (const [unit, size] of [["GiB", 2 ** 30], ["MiB", 2 ** 20], ["KiB", 2 ** 10]]) {
+    if (n >= size) return `${(n / size).toFixed(1)} ${unit}`;
+  }
+  return `${n} B`;
+}
+
+function percent(v) {
+  return v === null || v === undefined ? "–" : `${Number(v).toFixed(2)}%`;
+}
+
+function show(...nodes) {
+  const main = document.getElementById("main");
+  main.replaceChildren(...nodes.flat().filter((n) => n !== null && n !== undefined && n !== false));
+}
+
+function failed(error) {
+  show(h("h1", {}, "Something is wrong"), h("p", { class: "error", role: "alert" }, error.message));
+}
+
+// --- the zoo -----------------------------------------------------------------------------
+
+const ZOO_COLUMNS = [
+  ["name", "model", false],
+  ["family", "family", false],
+  ["year", "year", true],
+  ["params", "params", true],
+  ["macs", "MACs", true],
+  ["depth", "depth", true],
+  ["receptive_field", "RF", true],
+  ["top5_error", "paper's top-5 error", true],
+  ["weights", "weights", false],
+];
+
+async function zooPage() {
+  const page_ = opened();
+  document.title = "Zoo · cnnzoo lab";
+  page_.show(h("h1", {}, "The zoo"), h("p", { class: "loading" }, "Counting every model…"));
+  const models = await api("/api/models");
+  const state = { text: "", family: "", key: "year", order: 1 };
+  const families = [...new Set(models.map((m) => m.family))];
+  const tbody = h("tbody");
+  const heads = ZOO_COLUMNS.map(([key, label, num]) =>
+    h("th", { class: num ? "num" : null, "data-key": key, scope: "col" },
+      h("button", { type: "button", onclick: () => sortBy(key) }, label)));
+
+  function sortBy(key) {
+    state.order = state.key === key ? -state.order : 1;
+    state.key = key;
+    render();
+  }
+
+  function render() {
+    const text = state.text.toLowerCase();
+    const rows = models
+      .filter((m) => !state.family || m.family === state.family)
+      .filter((m) => !text || `${m.name} ${m.family} ${m.paper}`.toLowerCase().includes(text))
+      .sort((a, b) => {
+        const x = a[state.key], y = b[state.key];
+        if (x === y) return a.name < b.name ? -1 : 1;
+        if (x === null || x === undefined) return 1;
+        if (y === null || y === undefined) return -1;
+        return (x < y ? -1 : 1) * state.order;
+      });
+    for (const th of heads) {
+      const sorted = th.dataset.key === state.key;
+      th.setAttribute("aria-sort", sorted ? (state.order > 0 ? "ascending" : "descending") : "none");
+    }
+    tbody.replaceChildren(...rows.map((m) => h("tr", { "data-model": m.name },
+      h("td", {}, h("a", { href: `/models/${encodeURIComponent(m.name)}` }, m.name),
+        m.faithful ? "" : h("span", { class: "muted", title: "departs from its paper" }, " (variant)")),
+      h("td", {}, m.family),
+      h("td", { class: "num" }, m.year),
+      h("td", { class: "num", title: m.params.toLocaleString() }, count(m.params)),
+      h("td", { class: "num", title: m.macs.toLocaleString() }, count(m.macs)),
+      h("td", { class: "num" }, m.depth),
+      h("td", { class: "num" }, m.receptive_field ?? "–"),
+      h("td", { class: "num", title: m.top5_source || "" }, percent(m.top5_error)),
+      h("td", {}, m.weights ? "ImageNet" : ""))));
+    count_.textContent = `${rows.length} of ${models.length} models`;
+  }
+
+  const count_ = h("span", { class: "muted", "aria-live": "polite" });
+  const search = h("input", {
+    type: "search", placeholder: "name, family or paper", "aria-label": "filter the models",
+    oninput: (e) => { state.text = e.target.value; render(); },
+  });
+  const family = h("select", { "aria-label": "family", onchange: (e) => { state.family = e.target.value; render(); } },
+    h("option", { value: "" }, "every family"), families.map((f) => h("option", { value: f }, f)));
+  render();
+  page_.show(
+    h("h1", {}, "The zoo"),
+    h("p", { class: "muted" }, "Parameters, MACs (multiply-accumulates per image at the paper's input), depth (weight layers on the longest path) and receptive field as cnnzoo counts them; the top-5 error is the paper's own."),
+    h("div", { class: "toolbar" }, search, family, count_),
+    h("table", { class: "zoo" }, h("thead", {}, h("tr", {}, heads)), tbody),
+    h("h2", {}, "Accuracy against cost"),
+    costChart(models.filter((m) => m.top5_error !== null)),
+  );
+}
+
+function costChart(models) {
+  // ILSVRC top-5 error against MACs (log scale); the area of a point is the parameters.
+  const W = 760, H = 420, L = 56, R = 24, T = 16, B = 44;
+  const xs = models.map((m) => Math.log10(m.macs));
+  const ys = models.map((m) => m.top5_error);
+  const x0 = Math.floor(Math.min(...xs)), x1 = Math.ceil(Math.max(...xs));
+  const y1 = Math.ceil(Math.max(...ys) / 5) * 5;
+  const px = (v) => L + ((v - x0) / (x1 - x0)) * (W - L - R);
+  const py = (v) => T + (1 - v / y1) * (H - T - B);
+  const maxParams = Math.max(...models.map((m) => m.params));
+  const svg = h("svg:svg", { class: "chart cost", viewBox: `0 0 ${W} ${H}`, role: "img",
+    "aria-label": "the papers' top-5 error against MACs per image" });
+  for (let e = x0; e <= x1; e++) {
+    const tick = e >= 9 ? `${10 ** (e - 9)}G` : e >= 6 ? `${10 ** (e - 6)}M` : e >= 3 ? `${10 ** (e - 3)}K` : `${10 ** e}`;
+    svg.append(h("svg:line", { class: "grid", x1: px(e), x2: px(e), y1: T, y2: H - B }),
+      h("svg:text", { x: px(e), y: H - B + 16, "text-anchor": "middle" }, tick));
+  }
+  for (let v = 0; v <= y1; v += 5) {
+    svg.append(h("svg:line", { class: "grid", x1: L, x2: W - R, y1: py(v), y2: py(v) }),
+      h("svg:text", { x: L - 6, y: py(v) + 4, "text-anchor": "end" }, `${v}%`));
+  }
+  svg.append(
+    h("svg:text", { x: (L + W - R) / 2, y: H - 6, "text-anchor": "middle" }, "MACs per image (log scale); the area of a point: parameters"),
+    h("svg:text", { x: 14, y: (T + H - B) / 2, transform: `rotate(-90 14 ${(T + H - B) / 2})`, "text-anchor": "middle" }, "top-5 error (paper)"));
+  models.forEach((m, i) => {
+    const r = 3 + 14 * Math.sqrt(m.params / maxParams);
+    const link = h("svg:a", { href: `/models/${encodeURIComponent(m.name)}` },
+      h("svg:circle", { cx: px(xs[i]), cy: py(ys[i]), r, fill: "#1f5fbf", "fill-opacity": 0.35, stroke: "#1f5fbf" },
+        h("svg:title", {}, `${m.name}: ${m.top5_error}% top-5 error, ${count(m.macs)} MACs, ${count(m.params)} parameters`)),
+      h("svg:text", { x: px(xs[i]) + r + 2, y: py(ys[i]) + 4 }, m.name));
+    svg.append(link);
+  });
+  return svg;
+}
+
+// --- a model ------------------------------------------------------------------------------
+
+async function modelPage(name, params) {
+  const page_ = opened();
+  document.title = `${name} · cnnzoo lab`;
+  page_.show(h("h1", {}, name), h("p", { class: "loading" }, "Tracing the network…"));
+  const input = params.get("input");
+  const query = input ? `?input=${encodeURIComponent(input)}` : "";
+  let page;
+  try {
+    page = await api(`/api/models/${encodeURIComponent(name)}${query}`);
+  } catch (error) {
+    page_.show(h("h1", {}, name), sizeForm(name, input || ""), h("p", { class: "error", role: "alert" }, error.message));
+    return;
+  }
+  const a = page.analysis;
+  const t = a.totals;
+  const layers = a.layers;
+  const panel = h("div", { class: "panel", id: "layer", "aria-live": "polite" },
+    h("p", { class: "muted" }, "Choose a block in the diagram or a row of the table to see its arithmetic."));
+  const diagram = h("div", { class: "diagram", tabindex: "0", "aria-label": "the network's diagram" });
+  diagram.innerHTML = page.svg; // the lab's own SVG, every name in it escaped
+  const rows = h("tbody");
+  const byName = new Map(layers.map((row, i) => [row.name, i]));
+
+  function select(index) {
+    const row = layers[index];
+    for (const g of diagram.querySelectorAll("g.part.selected")) g.classList.remove("selected");
+    const part = [...diagram.querySelectorAll("g.part")].find((g) => g.dataset.name === row.name);
+    if (part) part.classList.add("selected");
+    for (const tr of rows.children) tr.classList.toggle("selected", Number(tr.dataset.index) === index);
+    panel.replaceChildren(layerDetail(row, layers, a.input_size));
+  }
+
+  for (const part of diagram.querySelectorAll("g.part")) {
+    const index = byName.get(part.dataset.name);
+    if (index === undefined) continue;
+    part.setAttribute("tabindex", "0");
+    part.setAttribute("role", "button");
+    part.setAttribute("aria-label", `${part.dataset.name}: show its arithmetic`);
+    part.addEventListener("click", (e) => { e.stopPropagation(); select(index); });
+    part.addEventListener("keydown", (e) => {
+      if (e.key === "Enter" || e.key === " ") { e.preventDefault(); e.stopPropagation(); select(index); }
+    });
+  }
+  const shown = layers.map((row, i) => [row, i]).filter(([row]) => row.depth <= 3);
+  rows.replaceChildren(...shown.map(([row, i]) => h("tr", {
+    "data-index": i, tabindex: "0",
+    onclick: () => select(i),
+    onkeydown: (e) => { if (e.key === "Enter" || e.key === " ") { e.preventDefault(); select(i); } },
+  },
+    h("td", {}, "  ".repeat(row.depth - 1) + row.name),
+    h("td", {}, row.type),
+    h("td", {}, row.output_shape.slice(1).join("×")),
+    h("td", { class: "num" }, row.params ? row.params.toLocaleString() : ""),
+    h("td", { class: "num" }, row.macs ? row.macs.toLocaleString() : ""),
+    h("td", { class: "num" }, bytes(row.memory)),
+    h("td", { class: "num" }, row.receptive_field ? row.receptive_field.size.join("×") : ""))));
+
+  const paper = page.paper;
+  page_.show(
+    h("h1", {}, page.name, h("span", { class: "muted" }, ` · ${page.family}`)),
+    h("p", {}, `${paper.authors} (${paper.year}). `, h("a", { href: paper.url, rel: "noreferrer" }, paper.title), "."),
+    h("p", {}, page.summary),
+    page.faithful
+      ? h("p", {}, "Built as the paper describes it.")
+      : h("div", {}, h("p", {}, "Departs from the paper:"), h("ul", {}, page.deviations.map((d) => h("li", {}, d)))),
+    page.assumptions.length ? h("details", {}, h("summary", {}, "What the paper leaves open, and our choices"),
+      h("ul", {}, page.assumptions.map((d) => h("li", {}, d)))) : null,
+    sizeForm(name, page.input_size.join("x")),
+    a.misfits.length ? h("div", { class: "warning", role: "status" },
+      h("p", {}, `${a.misfits.length} window(s) do not fit their input; PyTorch floors them silently:`),
+      h("ul", {}, a.misfits.map((m) => h("li", {}, m)))) : null,
+    h("p", { class: "totals" },
+      `${t.params.toLocaleString()} parameters · ${t.macs.toLocaleString()} MACs per image · depth ${t.depth} · `,
+      `receptive field ${t.receptive_field ? t.receptive_field.map((f) => f.size).join("×") : "–"}`,
+      page.weights.length ? ` · weights: ${page.weights.join(", ")}` : ""),
+    h("div", { class: "columns" }, diagram, panel),
+    h("h2", {}, "Every layer"),
+    h("div", { class: "layers" }, h("table", {},
+      h("thead", {}, h("tr", {}, ["layer", "type", "output", "params", "MACs", "memory", "RF"].map((c, i) =>
+        h("th", { scope: "col", class: i >= 3 ? "num" : null }, c)))), rows)),
+    h("p", { class: "muted" }, a.convention),
+  );
+}
+
+function sizeForm(name, value) {
+  const field = h("input", { id: "input-size", name: "input", value, size: 14, "aria-describedby": "input-help" });
+  return h("form", {
+    class: "toolbar",
+    onsubmit: (e) => {
+      e.preventDefault();
+      navigate(`/models/${encodeURIComponent(name)}?input=${encodeURIComponent(field.value.trim())}`);
+    },
+  },
+    h("label", { for: "input-size" }, "Input (C×H×W)"), field,
+    h("button", { class: "action", type: "submit" }, "Trace"),
+    h("span", { id: "input-help", class: "muted" }, "e.g. 3x224x224, or 224 for a square RGB image"));
+}
+
+function layerDetail(row, layers, inputSize) {
+  // A block's own row, and the arithmetic of every convolution and pooling inside it.
+  const inside = layers.filter((r) => r.name === row.name || r.name.startsWith(`${row.name}.`));
+  const worked = inside.filter((r) => r.explain.length);
+  const field = row.receptive_field;
+  return h("div", { class: "layer-detail", "data-name": row.name },
+    h("h2", {}, row.name),
+    h("dl", {},
+      h("dt", {}, "type"), h("dd", {}, row.type),
+      h("dt", {}, "input"), h("dd", {}, row.input_shapes.map((s) => s.slice(1).join("×")).join(", ") || "–"),
+      h("dt", {}, "output"), h("dd", {}, row.output_shape.slice(1).join("×")),
+      h("dt", {}, "parameters"), h("dd", {}, row.params.toLocaleString()),
+      h("dt", {}, "MACs"), h("dd", {}, row.macs.toLocaleString()),
+      h("dt", {}, "memory"), h("dd", {}, bytes(row.memory) || "0 (in place or a view)"),
+      h("dt", {}, "receptive field"), h("dd", {}, field ? `${field.size.join("×")}, every ${field.jump.join("×")} pixels` : "–")),
+    row.misfit ? h("p", { class: "warning" }, row.misfit) : null,
+    worked.length ? h("h2", {}, "The arithmetic") : null,
+    worked.map((r) => h("div", {},
+      worked.length > 1 || r.name !== row.name ? h("p", { class: "muted" }, r.name) : null,
+      h("pre", { class: "arithmetic" }, r.explain.join("\n")))),
+    field && row.output_shape.length >= 4 ? fieldPicture(field, row.output_shape, inputSize) : null);
+}
+
+function fieldPicture(field, outputShape, inputSize) {
+  // The input, and what the unit at the centre of the output map sees of it.
+  const [, height, width] = inputSize;
+  const units = [outputShape[2], outputShape[3]];
+  const centre = units.map((n) => Math.floor((n - 1) / 2));
+  const start = centre.map((c, axis) => c * field.jump[axis] - field.padding[axis]);
+  const scale = 240 / Math.max(height, width);
+  const pad = 40;
+  const W = width * scale + 2 * pad, H = height * scale + 2 * pad;
+  const svg = h("svg:svg", { class: "chart field", viewBox: `0 0 ${W} ${H}`, width: W, height: H, role: "img",
+    "aria-label": "the receptive field of the centre unit over the input" });
+  svg.append(
+    h("svg:rect", { x: pad, y: pad, width: width * scale, height: height * scale, fill: "#eef2f7", stroke: "#5b6472" }),
+    h("svg:rect", { x: pad + start[1] * scale, y: pad + start[0] * scale, width: field.size[1] * scale,
+      height: field.size[0] * scale, fill: "#e0008a", "fill-opacity": 0.25, stroke: "#e0008a", "stroke-dasharray": "4 2" }));
+  const rowsSeen = `${Math.max(0, start[0])}..${Math.min(height, start[0] + field.size[0]) - 1}`;
+  return h("figure", {}, svg, h("figcaption", { class: "muted" },
+    `The unit (${centre.join(", ")}) of the ${units.join("×")} map sees ${field.size.join("×")} input pixels, rows ${rowsSeen}; a field beyond the ${height}×${width} input reaches into the padding.`));
+}
+
+// --- runs --------------------------------------------------------------------------------
+
+function statusText(run) {
+  return h("span", { class: `status-${run.status}` }, run.status);
+}
+
+async function runsPage() {
+  const page_ = opened();
+  document.title = "Runs · cnnzoo lab";
+  const tbody = h("tbody");
+  const note = h("p", { class: "muted" });
+  async function refresh() {
+    const found = await api("/api/runs");
+    note.textContent = found.length ? `${found.length} runs, the latest first` : "No runs yet: `cnnzoo train lenet5` makes one.";
+    tbody.replaceChildren(...found.map((run) => h("tr", { "data-run": run.id },
+      h("td", {}, h("a", { href: `/runs/${run.id.split("/").map(encodeURIComponent).join("/")}` }, run.id)),
+      h("td", {}, run.model ?? "?"), h("td", {}, run.data ?? "?"), h("td", {}, run.recipe ?? ""),
+      h("td", {}, statusText(run)),
+      h("td", { class: "num" }, `${run.epochs_done} / ${run.epochs ?? "?"}`),
+      h("td", { class: "num" }, percent(run.test_top1)),
+      h("td", {}, run.problem ? h("span", { class: "error" }, run.problem) : ""))));
+  }
+  await refresh();
+  page_.show(h("h1", {}, "Runs"), note, h("table", { class: "runs" },
+    h("thead", {}, h("tr", {}, ["run", "model", "data", "recipe", "status", "epochs", "test top-1", ""].map((c) => h("th", { scope: "col" }, c)))),
+    tbody));
+  page_.every(3000, refresh);
+}
+
+function lineChart(title, series, yLabel) {
+  // Curves over epochs: [{label, colour, points: [[epoch, value], ...]}].
+  const W = 560, H = 280, L = 52, R = 16, T = 24, B = 36;
+  const all = series.flatMap((s) => s.points);
+  const svg = h("svg:svg", { class: "chart curve", viewBox: `0 0 ${W} ${H}`, role: "img", "aria-label": title });
+  svg.append(h("svg:text", { x: L, y: 14 }, title));
+  if (!all.length) {
+    svg.append(h("svg:text", { x: W / 2, y: H / 2, "text-anchor": "middle" }, "no epoch finished yet"));
+    return svg;
+  }
+  const xMax = Math.max(1, ...all.map((p) => p[0]));
+  let yMin = Math.min(...all.map((p) => p[1])), yMax = Math.max(...all.map((p) => p[1]));
+  if (yMax === yMin) { yMax += 1; yMin -= 1; }
+  const px = (v) => L + (v / xMax) * (W - L - R);
+  const py = (v) => T + (1 - (v - yMin) / (yMax - yMin)) * (H - T - B);
+  for (let i = 0; i <= 4; i++) {
+    const v = yMin + ((yMax - yMin) * i) / 4;
+    svg.append(h("svg:line", { class: "grid", x1: L, x2: W - R, y1: py(v), y2: py(v) }),
+      h("svg:text", { x: L - 6, y: py(v) + 4, "text-anchor": "end" }, v.toFixed(2)));
+  }
+  svg.append(h("svg:text", { x: (L + W - R) / 2, y: H - 6, "text-anchor": "middle" }, `epoch (of ${xMax})`),
+    h("svg:text", { x: 12, y: (T + H - B) / 2, transform: `rotate(-90 12 ${(T + H - B) / 2})`, "text-anchor": "middle" }, yLabel));
+  series.forEach((s, i) => {
+    if (!s.points.length) return;
+    svg.append(h("svg:polyline", { class: "series", "data-series": s.label, fill: "none", stroke: s.colour, "stroke-width": 2,
+      points: s.points.map(([x, y]) => `${px(x)},${py(y)}`).join(" ") }));
+    for (const [x, y] of s.points) svg.append(h("svg:circle", { cx: px(x), cy: py(y), r: 2.5, fill: s.colour }));
+    svg.append(h("svg:text", { x: W - R - 120, y: T + 14 * (i + 1), fill: s.colour }, s.label));
+  });
+  return svg;
+}
+
+async function runPage(id) {
+  const page_ = opened();
+  document.title = `${id} · cnnzoo lab`;
+  const path = `/api/runs/${id.split("/").map(encodeURIComponent).join("/")}`;
+  const body = h("div");
+  let drawnFor = null;
+  async function refresh() {
+    const run = await api(path);
+    const key = `${run.epochs_done} ${run.status}`;
+    if (key === drawnFor) return run;
+    drawnFor = key;
+    const m = run.metrics;
+    const series = (field, label, colour) => ({ label, colour, points: m.filter((r) => r[field] !== undefined).map((r) => [r.epoch, r[field]]) });
+    body.replaceChildren(
+      h("p", {}, statusText(run), ` · ${run.model} on ${run.data}, recipe ${run.recipe} · epoch ${run.epochs_done} of ${run.epochs}`,
+        run.test_top1 !== null ? ` · test top-1 ${percent(run.test_top1)} (best ${percent(run.best_top1)})` : ""),
+      run.problem ? h("p", { class: "error" }, run.problem) : null,
+      h("div", { class: "curves" },
+        lineChart("loss", [series("train_loss", "train", "#1f5fbf"), series("test_loss", "test", "#e0008a")], "cross-entropy"),
+        lineChart("top-1 accuracy", [series("train_top1", "train", "#1f5fbf"), series("test_top1", "test", "#e0008a")], "percent")),
+      run.summary ? h("p", {}, `Finished: ${run.summary.epochs} epochs, test top-1 ${percent(run.summary.test_top1)}, top-5 ${percent(run.summary.test_top5)} on ${run.summary.test_images} images, ${run.summary.train_time_s.toFixed(1)} s of training.`) : null,
+      run.files.length ? h("div", { class: "pictures" }, h("h2", {}, "Pictures"),
+        run.files.map((f) => h("figure", {}, h("img", { src: `${path}/files/${encodeURIComponent(f)}`, alt: f }), h("figcaption", {}, f)))) : null,
+      h("h2", {}, "Config"),
+      h("table", { class: "config" }, h("tbody", {}, Object.entries(run.config).map(([k, v]) =>
+        h("tr", {}, h("th", { scope: "row" }, k), h("td", {}, typeof v === "object" ? JSON.stringify(v) : String(v)))))));
+    return run;
+  }
+  let run;
+  try {
+    run = await refresh();
+  } catch (error) {
+    page_.show(h("h1", {}, "Something is wrong"), h("p", { class: "error", role: "alert" }, error.message));
+    return;
+  }
+  page_.show(h("h1", {}, id), body);
+  page_.every(run.status === "running" ? 1500 : 5000, refresh);
+}
+
+// --- the router --------------------------------------------------------------------------
+
+function navigate(url) {
+  history.pushState(null, "", url);
+  route();
+}
+
+async function route() {
+  clearInterval(timer);
+  const mine = ++generation;
+  const parts = location.pathname.split("/").filter(Boolean).map(decodeURIComponent);
+  const page = parts[0] || "zoo";
+  for (const a of document.querySelectorAll("nav a")) {
+    if (a.dataset.page === page || (page === "models" && a.dataset.page === "zoo")) a.setAttribute("aria-current", "page");
+    else a.removeAttribute("aria-current");
+  }
+  try {
+    if (page === "zoo") await zooPage();
+    else if (page === "models" && parts[1]) await modelPage(parts[1], new URLSearchParams(location.search));
+    else if (page === "runs" && parts.length > 1) await runPage(parts.slice(1).join("/"));
+    else if (page === "runs") await runsPage();
+    else throw new Error(`${location.pathname}: no such page`);
+  } catch (error) {
+    if (mine === generation) failed(error);
+  }
+  if (mine === generation) document.getElementById("main").focus({ preventScroll: true });
+}
+
+document.addEventListener("click", (e) => {
+  const a = e.target.closest("a");
+  if (!a || e.defaultPrevented || e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey) return;
+  const href = a.getAttribute("href") || (a.href && a.href.baseVal);
+  if (!href || !href.startsWith("/") || href.startsWith("/api/")) return;
+  e.preventDefault();
+  navigate(href);
+});
+window.addEventListener("popstate", route);
+route();
