@@ -1,8 +1,13 @@
-"""The lab's fixtures: a runs root with one finished run in it, made once."""
+"""The lab's fixtures: a runs root with one finished run in it, the lab serving it, and a
+headless Chromium to open it in; each made once."""
 
 from __future__ import annotations
 
+import threading
+import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -22,3 +27,42 @@ def runs_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     run = train(config, progress=False).run_dir
     assert main(["eval", str(run)]) == 0
     return root
+
+
+@pytest.fixture(scope="session")
+def lab_url(runs_root: Path) -> Iterator[str]:
+    """The lab over :func:`runs_root`, served by uvicorn in a thread as ``cnnzoo lab`` serves
+    it, on a free loopback port."""
+    import uvicorn
+
+    from cnnzoo.lab import create_app
+    from cnnzoo.lab.server import bind
+
+    sock = bind("127.0.0.1", 0)
+    server = uvicorn.Server(uvicorn.Config(create_app(runs_root), log_level="warning"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert server.started, "the lab did not start"
+    yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+    server.should_exit = True
+    thread.join(10)
+    sock.close()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """Debian's headless Chromium driven by Playwright (its own browser download is never
+    used)."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.helpers import CHROMIUM
+
+    if CHROMIUM is None:
+        pytest.skip("no Chromium")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        yield chromium
+        chromium.close()

@@ -48,7 +48,9 @@ def serve(
 
     token = None if is_loopback(host) else new_token()
     sock = bind(host, port)
-    shown = f"[{host}]" if ":" in host else host
+    # Every address of the machine: the URL names the machine, which others can reach.
+    shown = socket.gethostname() if host in ("0.0.0.0", "::", "") else host
+    shown = f"[{shown}]" if ":" in shown else shown
     url = f"http://{shown}:{sock.getsockname()[1]}/"
     if token:
         url += f"?token={token}"
@@ -59,5 +61,8 @@ def serve(
         threading.Timer(0.5, webbrowser.open, (url,)).start()
     try:
         server.run(sockets=[sock])
+    except KeyboardInterrupt:  # uvicorn stops, then passes the Ctrl-C on: the way to stop it
+        pass
     finally:
         sock.close()
+    print("cnnzoo lab: stopped", flush=True)
