@@ -3,6 +3,7 @@ headless Chromium to open it in; each made once."""
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Iterator
@@ -29,27 +30,36 @@ def runs_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
-@pytest.fixture(scope="session")
-def lab_url(runs_root: Path) -> Iterator[str]:
-    """The lab over :func:`runs_root`, served by uvicorn in a thread as ``cnnzoo lab`` serves
-    it, on a free loopback port."""
+@contextlib.contextmanager
+def serving(root: Path) -> Iterator[str]:
+    """The lab over ``root``, served by uvicorn in a thread as ``cnnzoo lab`` serves it, on a
+    free loopback port; stopped (its runs with it) on leaving."""
     import uvicorn
 
     from cnnzoo.lab import create_app
     from cnnzoo.lab.server import bind
 
     sock = bind("127.0.0.1", 0)
-    server = uvicorn.Server(uvicorn.Config(create_app(runs_root), log_level="warning"))
+    server = uvicorn.Server(uvicorn.Config(create_app(root), log_level="warning"))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 30
     while not server.started and time.monotonic() < deadline:
         time.sleep(0.05)
     assert server.started, "the lab did not start"
-    yield f"http://127.0.0.1:{sock.getsockname()[1]}"
-    server.should_exit = True
-    thread.join(10)
-    sock.close()
+    try:
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+    finally:
+        server.should_exit = True
+        thread.join(60)
+        sock.close()
+
+
+@pytest.fixture(scope="session")
+def lab_url(runs_root: Path) -> Iterator[str]:
+    """The lab over :func:`runs_root`."""
+    with serving(runs_root) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

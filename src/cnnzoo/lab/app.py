@@ -7,7 +7,10 @@ status that says what went wrong, never a traceback.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+from collections.abc import AsyncIterator
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -15,9 +18,11 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from cnnzoo.data.catalogue import DATASETS
 from cnnzoo.errors import CnnzooError
 from cnnzoo.lab import runs, zoo
 from cnnzoo.lab.guard import (
@@ -28,7 +33,9 @@ from cnnzoo.lab.guard import (
     is_loopback,
     token_matches,
 )
-from cnnzoo.models import UnknownModelError
+from cnnzoo.lab.jobs import MAX_EPOCHS, Jobs, NewRun
+from cnnzoo.models import UnknownModelError, list_models
+from cnnzoo.train.config import RECIPES
 
 __all__ = ["PAGES", "create_app"]
 
@@ -51,6 +58,14 @@ class Guard:
             await self.app(scope, receive, send)
             return
         request = Request(scope)
+        # A page of another site may send a form here (its browser names that site as the
+        # origin): what changes things answers this lab's own pages only.
+        origin = request.headers.get("origin")
+        host = request.headers.get("host", "")
+        changes = request.method not in ("GET", "HEAD")
+        if changes and origin is not None and origin.split("://", 1)[-1].lower() != host.lower():
+            await _refuse("the lab takes changes from its own pages only")(scope, receive, send)
+            return
         if self.token is None:
             if not is_loopback(host_of(request.headers.get("host", ""))):
                 await _refuse("the lab answers requests to localhost only")(scope, receive, send)
@@ -79,6 +94,25 @@ class Guard:
         await self.app(scope, receive, send_with_cookie)
 
 
+class StartRun(BaseModel):
+    """The body of ``POST /api/runs``: a new run's choices (checked again by ``NewRun``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    model: str
+    recipe: str | None = None
+    data: str = "fashion-mnist"
+    epochs: int | None = Field(default=None, ge=1, le=MAX_EPOCHS)
+    train_subset: int = Field(default=0, ge=0)
+    test_subset: int = Field(default=0, ge=0)
+
+
+class ResumeRun(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    epochs: int | None = Field(default=None, ge=1, le=MAX_EPOCHS)
+
+
 def _refuse(message: str) -> Response:
     return JSONResponse({"error": message}, status_code=403)
 
@@ -90,7 +124,17 @@ def _error(status: int, message: str) -> JSONResponse:
 def create_app(runs_root: str | Path = "runs", token: str | None = None) -> FastAPI:
     """The lab over the runs under ``runs_root``; with ``token``, every request must carry it."""
     root = Path(runs_root).expanduser()
-    app = FastAPI(title="cnnzoo lab", docs_url=None, redoc_url=None, openapi_url=None)
+    jobs = Jobs(root)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        await asyncio.to_thread(jobs.stop_all)  # each run keeps its checkpoint
+
+    app = FastAPI(
+        title="cnnzoo lab", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan
+    )
+    app.state.jobs = jobs
     app.add_middleware(Guard, token=token)
 
     @app.exception_handler(Forbidden)
@@ -136,13 +180,57 @@ def create_app(runs_root: str | Path = "runs", token: str | None = None) -> Fast
     def all_runs() -> list[dict[str, Any]]:
         return runs.find_runs(root) if root.is_dir() else []
 
+    @app.get("/api/choices")
+    def choices() -> dict[str, Any]:
+        """What a new run may be: the page's form offers these and nothing else."""
+        return {
+            "models": list_models(),
+            "recipes": [{"name": r.name, "source": r.source} for r in RECIPES.values()],
+            "data": list(DATASETS),
+            "max_epochs": MAX_EPOCHS,
+        }
+
+    @app.post("/api/runs", status_code=201)
+    def start_run(body: StartRun) -> dict[str, Any]:
+        job = jobs.start(NewRun(**body.model_dump()))
+        return {"id": job.run_id, "status": "starting"}
+
     @app.get("/api/runs/{run_id:path}/files/{name}")
     def run_picture(run_id: str, name: str) -> FileResponse:
         return FileResponse(runs.run_file(root, run_id, name))
 
+    @app.get("/api/runs/{run_id:path}/log")
+    def run_log(run_id: str) -> dict[str, Any]:
+        return {"id": run_id, "text": jobs.log(run_id)}
+
+    @app.post("/api/runs/{run_id:path}/stop")
+    def stop_run(run_id: str) -> dict[str, Any]:
+        jobs.stop(run_id)
+        return {"id": run_id, "status": "stopping"}
+
+    @app.post("/api/runs/{run_id:path}/resume")
+    def resume_run(run_id: str, body: ResumeRun) -> dict[str, Any]:
+        jobs.resume(run_id, body.epochs)
+        return {"id": run_id, "status": "starting"}
+
     @app.get("/api/runs/{run_id:path}")
     def run(run_id: str) -> dict[str, Any]:
-        return runs.run_detail(root, run_id)
+        job = jobs.get(run_id)
+        try:
+            detail = runs.run_detail(root, run_id)
+        except NotFound:
+            if job is None:
+                raise
+            # Started here, and its process has not yet written a config and metrics.
+            detail = runs.starting(run_id)
+        if job is not None:
+            running = job.running  # asked once: the answers below agree with each other
+            detail["job"] = {"running": running, "exit_code": job.process.poll()}
+            if running and detail["status"] != "starting":
+                detail["status"] = "running"  # until its process has exited
+            elif not running and detail["status"] == "starting":
+                detail["status"] = "failed"
+        return detail
 
     @app.get("/api/{rest:path}")
     def no_such_api(rest: str) -> None:

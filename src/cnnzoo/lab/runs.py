@@ -12,7 +12,7 @@ from cnnzoo.lab.guard import NotFound, under_root
 from cnnzoo.train.files import RunLock, read_json
 from cnnzoo.train.folder import RunFolder
 
-__all__ = ["PICTURES", "find_runs", "run_detail", "run_file", "run_status"]
+__all__ = ["PICTURES", "find_runs", "run_detail", "run_file", "run_status", "starting"]
 
 # The pictures a run folder may hold that a page shows (``cnnzoo eval`` and ``viz`` write them).
 PICTURES = (".png", ".svg")
@@ -110,6 +110,23 @@ def run_detail(root: Path, run_id: str) -> dict[str, Any]:
         "metrics": rows,
         "summary": summary,
         "files": pictures,
+    }
+
+
+def starting(run_id: str) -> dict[str, Any]:
+    """What :func:`run_detail` says of a run whose process has not yet written its folder."""
+    empty = dict.fromkeys(("model", "data", "recipe", "epochs", "test_top1", "best_top1"))
+    return {
+        "id": run_id,
+        **empty,
+        "epochs_done": 0,
+        "status": "starting",
+        "modified": None,
+        "problem": None,
+        "config": {},
+        "metrics": [],
+        "summary": None,
+        "files": [],
     }
 
 

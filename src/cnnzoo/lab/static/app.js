@@ -44,6 +44,21 @@ async function api(path) {
   return body;
 }
 
+async function post(path, body = {}) {
+  const response = await fetch(path, {
+    method: "POST",
+    headers: { "content-type": "application/json", accept: "application/json" },
+    body: JSON.stringify(body),
+  });
+  const answer = await response.json().catch(() => ({ error: response.statusText }));
+  if (!response.ok) throw new Error(answer.error || `${response.status} ${response.statusText}`);
+  return answer;
+}
+
+function runUrl(id) {
+  return id.split("/").map(encodeURIComponent).join("/");
+}
+
 function count(n) {
   if (n === null || n === undefined) return "–";
   for (const [unit, size] of [["G", 1e9], ["M", 1e6], ["K", 1e3]]) {
@@ -346,7 +361,7 @@ async function runsPage() {
     const found = await api("/api/runs");
     note.textContent = found.length ? `${found.length} runs, the latest first` : "No runs yet: `cnnzoo train lenet5` makes one.";
     tbody.replaceChildren(...found.map((run) => h("tr", { "data-run": run.id },
-      h("td", {}, h("a", { href: `/runs/${run.id.split("/").map(encodeURIComponent).join("/")}` }, run.id)),
+      h("td", {}, h("a", { href: `/runs/${runUrl(run.id)}` }, run.id)),
       h("td", {}, run.model ?? "?"), h("td", {}, run.data ?? "?"), h("td", {}, run.recipe ?? ""),
       h("td", {}, statusText(run)),
       h("td", { class: "num" }, `${run.epochs_done} / ${run.epochs ?? "?"}`),
@@ -354,10 +369,44 @@ async function runsPage() {
       h("td", {}, run.problem ? h("span", { class: "error" }, run.problem) : ""))));
   }
   await refresh();
-  page_.show(h("h1", {}, "Runs"), note, h("table", { class: "runs" },
+  page_.show(h("h1", {}, "Runs"), await newRunForm(), note, h("table", { class: "runs" },
     h("thead", {}, h("tr", {}, ["run", "model", "data", "recipe", "status", "epochs", "test top-1", ""].map((c) => h("th", { scope: "col" }, c)))),
     tbody));
   page_.every(3000, refresh);
+}
+
+async function newRunForm() {
+  // `cnnzoo train` underneath: the form offers what the lab accepts, and nothing else.
+  const choices = await api("/api/choices");
+  const message = h("p", { role: "status", class: "error" });
+  const field = (id, label, control) => h("label", { for: id }, label, " ", control);
+  const model = h("select", { id: "new-model", name: "model" }, choices.models.map((m) => h("option", { value: m, selected: m === "lenet5" }, m)));
+  const recipe = h("select", { id: "new-recipe", name: "recipe" }, h("option", { value: "" }, "the model's own"),
+    choices.recipes.map((r) => h("option", { value: r.name, title: r.source }, r.name)));
+  const data = h("select", { id: "new-data", name: "data" }, choices.data.map((d) => h("option", { value: d }, d)));
+  const epochs = h("input", { id: "new-epochs", name: "epochs", type: "number", min: 1, max: choices.max_epochs, placeholder: "recipe's", size: 6 });
+  const subset = h("input", { id: "new-subset", name: "train_subset", type: "number", min: 0, placeholder: "all", size: 8 });
+  const form = h("form", {
+    class: "toolbar new-run", "aria-label": "start a run",
+    onsubmit: async (e) => {
+      e.preventDefault();
+      message.textContent = "";
+      const body = { model: model.value, data: data.value };
+      if (recipe.value) body.recipe = recipe.value;
+      if (epochs.value) body.epochs = Number(epochs.value);
+      if (subset.value) body.train_subset = Number(subset.value);
+      try {
+        const started = await post("/api/runs", body);
+        navigate(`/runs/${runUrl(started.id)}`);
+      } catch (error) {
+        message.textContent = error.message;
+      }
+    },
+  },
+    field("new-model", "model", model), field("new-recipe", "recipe", recipe), field("new-data", "data", data),
+    field("new-epochs", "epochs", epochs), field("new-subset", "training images", subset),
+    h("button", { class: "action", type: "submit" }, "Train"));
+  return h("section", {}, h("h2", {}, "A new run"), form, message);
 }
 
 function lineChart(title, series, yLabel) {
@@ -395,28 +444,54 @@ function lineChart(title, series, yLabel) {
 async function runPage(id) {
   const page_ = opened();
   document.title = `${id} · cnnzoo lab`;
-  const path = `/api/runs/${id.split("/").map(encodeURIComponent).join("/")}`;
+  const path = `/api/runs/${runUrl(id)}`;
   const body = h("div");
+  const log = h("pre", { class: "log", "aria-label": "what the run prints" });
+  const message = h("p", { role: "status", class: "error" });
   let drawnFor = null;
+  async function act(what, payload) {
+    message.textContent = "";
+    try {
+      await post(`${path}/${what}`, payload);
+      drawnFor = null;
+      await refresh();
+    } catch (error) {
+      message.textContent = error.message;
+    }
+  }
   async function refresh() {
     const run = await api(path);
-    const key = `${run.epochs_done} ${run.status}`;
+    if (run.job) log.textContent = (await api(`${path}/log`)).text;
+    const key = `${run.epochs_done} ${run.status} ${run.job ? run.job.running : ""}`;
     if (key === drawnFor) return run;
     drawnFor = key;
     const m = run.metrics;
     const series = (field, label, colour) => ({ label, colour, points: m.filter((r) => r[field] !== undefined).map((r) => [r.epoch, r[field]]) });
+    const training = run.job && run.job.running;
+    const extend = h("input", { type: "number", min: 1, max: 1000, value: run.epochs ?? "", size: 5, "aria-label": "epochs in all" });
+    const controls = h("div", { class: "toolbar" },
+      training ? h("button", { class: "action", type: "button", id: "stop", onclick: () => act("stop", {}) }, "Stop (keeps the checkpoint)") : null,
+      !training && ["stopped", "finished"].includes(run.status) ? [
+        h("label", {}, "epochs in all ", extend),
+        h("button", { class: "action", type: "button", id: "resume", onclick: () => act("resume", extend.value ? { epochs: Number(extend.value) } : {}) },
+          run.status === "finished" ? "Train on" : "Resume"),
+      ] : null);
     body.replaceChildren(
-      h("p", {}, statusText(run), ` · ${run.model} on ${run.data}, recipe ${run.recipe} · epoch ${run.epochs_done} of ${run.epochs}`,
-        run.test_top1 !== null ? ` · test top-1 ${percent(run.test_top1)} (best ${percent(run.best_top1)})` : ""),
+      run.status === "starting" || run.status === "failed"
+        ? h("p", {}, statusText(run), run.status === "starting" ? " · the process is starting: loading PyTorch and the data" : " · the process ended before its first epoch; its log says why")
+        : h("p", {}, statusText(run), ` · ${run.model} on ${run.data}, recipe ${run.recipe} · epoch ${run.epochs_done} of ${run.epochs}`,
+          run.test_top1 !== null ? ` · test top-1 ${percent(run.test_top1)} (best ${percent(run.best_top1)})` : ""),
+      controls, message,
+      run.job ? h("details", { open: training }, h("summary", {}, "Progress (what the run prints)"), log) : null,
       run.problem ? h("p", { class: "error" }, run.problem) : null,
       h("div", { class: "curves" },
         lineChart("loss", [series("train_loss", "train", "#1f5fbf"), series("test_loss", "test", "#e0008a")], "cross-entropy"),
         lineChart("top-1 accuracy", [series("train_top1", "train", "#1f5fbf"), series("test_top1", "test", "#e0008a")], "percent")),
-      run.summary ? h("p", {}, `Finished: ${run.summary.epochs} epochs, test top-1 ${percent(run.summary.test_top1)}, top-5 ${percent(run.summary.test_top5)} on ${run.summary.test_images} images, ${run.summary.train_time_s.toFixed(1)} s of training.`) : null,
+      run.summary && run.status === "finished" ? h("p", {}, `Finished: ${run.summary.epochs} epochs, test top-1 ${percent(run.summary.test_top1)}, top-5 ${percent(run.summary.test_top5)} on ${run.summary.test_images} images, ${run.summary.train_time_s.toFixed(1)} s of training.`) : null,
       run.files.length ? h("div", { class: "pictures" }, h("h2", {}, "Pictures"),
         run.files.map((f) => h("figure", {}, h("img", { src: `${path}/files/${encodeURIComponent(f)}`, alt: f }), h("figcaption", {}, f)))) : null,
       h("h2", {}, "Config"),
-      h("table", { class: "config" }, h("tbody", {}, Object.entries(run.config).map(([k, v]) =>
+      h("table", { class: "config" }, h("tbody", {}, Object.entries(run.config || {}).map(([k, v]) =>
         h("tr", {}, h("th", { scope: "row" }, k), h("td", {}, typeof v === "object" ? JSON.stringify(v) : String(v)))))));
     return run;
   }
@@ -428,7 +503,7 @@ async function runPage(id) {
     return;
   }
   page_.show(h("h1", {}, id), body);
-  page_.every(run.status === "running" ? 1500 : 5000, refresh);
+  page_.every(1500, refresh);
 }
 
 // --- the router --------------------------------------------------------------------------

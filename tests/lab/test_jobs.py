@@ -1,0 +1,97 @@
+"""Runs started, stopped and resumed from the lab: ``cnnzoo train`` underneath, with checked
+options only."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from cnnzoo.lab import create_app
+from tests.helpers import needs_data
+
+LOCAL = "http://127.0.0.1:8765"
+QUICK = {"model": "lenet5", "epochs": 2, "train_subset": 256, "test_subset": 200}
+
+
+def _wait(check: Callable[[], Any], seconds: float = 120) -> Any:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if value := check():
+            return value
+        time.sleep(0.25)
+    raise AssertionError(f"not within {seconds} s")
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "message"),
+    [
+        ({"model": "lenet5; rm -rf ~"}, 400, "not a zoo model"),
+        ({"model": "lenet5", "data": "../../etc"}, 400, "data '../../etc': expected one of"),
+        ({"model": "lenet5", "recipe": "mine"}, 400, "recipe 'mine': expected one of"),
+        ({"model": "lenet5", "epochs": 0}, 422, "body.epochs: Input should be greater than"),
+        ({"model": "lenet5", "out": "/tmp"}, 422, "body.out: Extra inputs are not permitted"),
+        ({"model": "lenet5", "train_subset": -1}, 422, "body.train_subset"),
+    ],
+)
+def test_a_new_run_takes_checked_choices_only(
+    tmp_path: Path, body: dict[str, Any], status: int, message: str
+) -> None:
+    client = TestClient(create_app(tmp_path), base_url=LOCAL)
+    answer = client.post("/api/runs", json=body)
+    assert answer.status_code == status and message in answer.json()["error"]
+    assert list(tmp_path.iterdir()) == []  # nothing was started
+
+
+def test_changes_come_from_the_labs_own_pages_only(tmp_path: Path) -> None:
+    client = TestClient(create_app(tmp_path), base_url=LOCAL)
+    # another site's form: its browser names the site as the origin
+    foreign = client.post("/api/runs", json=QUICK, headers={"origin": "http://attacker.example"})
+    assert foreign.status_code == 403 and "its own pages only" in foreign.json()["error"]
+    # a form's body is not JSON: refused before anything runs (and would need a preflight)
+    plain = client.post(
+        "/api/runs", content=b'{"model": "lenet5"}', headers={"content-type": "text/plain"}
+    )
+    assert plain.status_code == 422
+    assert client.post("/api/runs/x/stop").status_code == 404
+    assert list(tmp_path.iterdir()) == []
+    choices = client.get("/api/choices").json()
+    assert "lenet5" in choices["models"] and choices["data"][0] == "fashion-mnist"
+
+
+@needs_data
+def test_a_run_started_here_trains_stops_with_its_checkpoint_and_resumes(tmp_path: Path) -> None:
+    with TestClient(create_app(tmp_path), base_url=LOCAL) as client:
+        own = {"origin": LOCAL}  # the lab's own page
+        started = client.post("/api/runs", json=QUICK, headers=own)
+        assert started.status_code == 201
+        run_id = started.json()["id"]
+        assert run_id.startswith("lenet5-fashion-mnist-")
+        done = _wait(
+            lambda: (r := client.get(f"/api/runs/{run_id}").json())["status"] == "finished" and r
+        )
+        assert done["epochs_done"] == 2 and done["job"] == {"running": False, "exit_code": 0}
+        assert "epoch 2/2" in client.get(f"/api/runs/{run_id}/log").json()["text"]
+
+        long = client.post("/api/runs", json={**QUICK, "epochs": 200}, headers=own).json()["id"]
+        assert long != run_id
+        _wait(lambda: client.get(f"/api/runs/{long}").json()["epochs_done"] >= 1)
+        assert client.post(f"/api/runs/{long}/stop", headers=own).json()["status"] == "stopping"
+        stopped = _wait(
+            lambda: (r := client.get(f"/api/runs/{long}").json())["job"]["running"] is False and r
+        )
+        assert stopped["status"] == "stopped" and stopped["job"]["exit_code"] == 130
+        log = client.get(f"/api/runs/{long}/log").json()["text"]
+        assert "checkpoint saved" in log
+        before = stopped["epochs_done"]
+        assert client.post(f"/api/runs/{long}/resume", json={}, headers=own).status_code == 200
+        _wait(lambda: client.get(f"/api/runs/{long}").json()["epochs_done"] > before)
+        again = client.post(f"/api/runs/{long}/resume", json={}, headers=own)
+        assert again.status_code == 400 and "training already" in again.json()["error"]
+    # leaving the lab stopped the run it trained, which kept its checkpoint
+    assert (tmp_path / long / "checkpoint.pt").exists()
+    assert not (tmp_path / long / "summary.json").exists()
