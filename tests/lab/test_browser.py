@@ -3,6 +3,7 @@ typing as a student would."""
 
 from __future__ import annotations
 
+import contextlib
 import io
 import shutil
 from collections.abc import Iterator
@@ -24,9 +25,11 @@ pytestmark = [needs_data, needs_chromium]
 @pytest.fixture
 def page(browser: Any, lab_url: str) -> Iterator[Any]:
     """A fresh tab on the lab over the shared runs root."""
-    yield from _tab(browser, lab_url)
+    with _tab(browser, lab_url) as tab:
+        yield tab
 
 
+@contextlib.contextmanager
 def _tab(browser: Any, url: str) -> Iterator[Any]:
     """A fresh tab; any script error on it fails the test (a refused request is the page's to
     show, and each test that makes one reads what the page says)."""
@@ -144,7 +147,7 @@ def test_a_run_started_from_the_page_finishes_and_one_stopped_resumes(
     browser: Any, tmp_path: Path
 ) -> None:
     with serving(tmp_path) as url:
-        for tab in _tab(browser, url):
+        with _tab(browser, url) as tab:
             tab.goto("/runs")
             tab.wait_for_selector("form.new-run")
             tab.select_option("#new-model", "lenet5")
