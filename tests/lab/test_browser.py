@@ -146,32 +146,31 @@ def test_a_run_named_like_markup_is_shown_as_text(page: Any, runs_root: Path) ->
 def test_a_run_started_from_the_page_finishes_and_one_stopped_resumes(
     browser: Any, tmp_path: Path
 ) -> None:
-    with serving(tmp_path) as url:
-        with _tab(browser, url) as tab:
-            tab.goto("/runs")
-            tab.wait_for_selector("form.new-run")
-            tab.select_option("#new-model", "lenet5")
-            tab.fill("#new-epochs", "2")
-            tab.fill("#new-subset", "256")
-            tab.click("form.new-run button[type=submit]")
-            tab.wait_for_url("**/runs/lenet5-fashion-mnist-*")
-            tab.wait_for_selector(".status-finished", timeout=120_000)
-            assert tab.locator("svg.curve polyline.series").count() == 4
-            assert "epoch 2/2" in tab.text_content("pre.log")
-            first = tab.url
-            tab.click("nav a[data-page=runs]")
-            tab.wait_for_selector("table.runs tbody tr")
-            assert "finished" in tab.inner_text("table.runs")
+    with serving(tmp_path) as url, _tab(browser, url) as tab:
+        tab.goto("/runs")
+        tab.wait_for_selector("form.new-run")
+        tab.select_option("#new-model", "lenet5")
+        tab.fill("#new-epochs", "2")
+        tab.fill("#new-subset", "256")
+        tab.click("form.new-run button[type=submit]")
+        tab.wait_for_url("**/runs/lenet5-fashion-mnist-*")
+        tab.wait_for_selector(".status-finished", timeout=120_000)
+        assert tab.locator("svg.curve polyline.series").count() == 4
+        assert "epoch 2/2" in tab.text_content("pre.log")
+        first = tab.url
+        tab.click("nav a[data-page=runs]")
+        tab.wait_for_selector("table.runs tbody tr")
+        assert "finished" in tab.inner_text("table.runs")
 
-            tab.fill("#new-epochs", "200")
-            tab.fill("#new-subset", "256")
-            tab.click("form.new-run button[type=submit]")
-            tab.wait_for_url(lambda url: "/runs/lenet5-fashion-mnist-" in url and url != first)
-            tab.wait_for_selector("svg.curve polyline.series", timeout=120_000)  # an epoch
-            tab.click("#stop")
-            tab.wait_for_selector(".status-stopped", timeout=120_000)
-            assert "checkpoint saved" in tab.text_content("pre.log")
-            tab.click("#resume")
-            tab.wait_for_selector(".status-running", timeout=120_000)
-            tab.wait_for_selector("#stop")
-            _not_blank(tab)
+        tab.fill("#new-epochs", "200")
+        tab.fill("#new-subset", "256")
+        tab.click("form.new-run button[type=submit]")
+        tab.wait_for_url(lambda url: "/runs/lenet5-fashion-mnist-" in url and url != first)
+        tab.wait_for_selector("svg.curve polyline.series", timeout=120_000)  # an epoch
+        tab.click("#stop")
+        tab.wait_for_selector(".status-stopped", timeout=120_000)
+        assert "checkpoint saved" in tab.text_content("pre.log")
+        tab.click("#resume")
+        tab.wait_for_selector(".status-running", timeout=120_000)
+        tab.wait_for_selector("#stop")
+        _not_blank(tab)
