@@ -174,3 +174,24 @@ def test_a_run_started_from_the_page_finishes_and_one_stopped_resumes(
         tab.wait_for_selector(".status-running", timeout=120_000)
         tab.wait_for_selector("#stop")
         _not_blank(tab)
+
+
+def test_inside_a_layer_a_test_image_then_an_upload(page: Any, tmp_path: Path) -> None:
+    page.goto("/runs/lenet")
+    page.click("text=Look inside its network")
+    page.wait_for_selector("img.maps")
+    assert "6 of 6 maps, 28×28" in page.inner_text(".inside")
+    assert page.locator(".scores li").count() == 10
+    page.select_option("#layer-choice", "features.c3")
+    page.wait_for_function("document.querySelector('.inside').innerText.includes('16 of 16 maps')")
+    photo = tmp_path / "photo.png"
+    Image.new("RGB", (120, 90), (220, 220, 220)).save(photo)
+    page.set_input_files("#upload", str(photo))
+    page.wait_for_function("document.querySelector('.inside').innerText.includes('uploaded')")
+    loaded = "img => img.complete && img.naturalWidth > 0"
+    for picture in ("img.input", "img.maps", "img.filters", "img.cam"):
+        assert page.locator(picture).evaluate(loaded), picture
+    page.set_input_files("#upload", str(Path(__file__)))  # not an image
+    page.wait_for_function("document.querySelector('[role=status]').innerText.length > 0")
+    assert "not a readable image" in page.inner_text("[role=status]")
+    _not_blank(page)

@@ -23,12 +23,13 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from cnnzoo.data.catalogue import DATASETS
-from cnnzoo.errors import CnnzooError
-from cnnzoo.lab import runs, zoo
+from cnnzoo.errors import CnnzooError, ConfigError
+from cnnzoo.lab import inside, runs, zoo
 from cnnzoo.lab.guard import (
     TOKEN_COOKIE,
     Forbidden,
     NotFound,
+    TooLarge,
     host_of,
     is_loopback,
     token_matches,
@@ -42,7 +43,7 @@ __all__ = ["PAGES", "create_app"]
 log = logging.getLogger("cnnzoo.lab")
 
 # The pages, by the first part of their path: each is the same front end.
-PAGES = ("", "zoo", "models", "runs", "experiments")
+PAGES = ("", "zoo", "models", "runs", "inside")
 
 
 class Guard:
@@ -125,6 +126,7 @@ def create_app(runs_root: str | Path = "runs", token: str | None = None) -> Fast
     """The lab over the runs under ``runs_root``; with ``token``, every request must carry it."""
     root = Path(runs_root).expanduser()
     jobs = Jobs(root)
+    uploads = inside.Uploads()
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -144,6 +146,10 @@ def create_app(runs_root: str | Path = "runs", token: str | None = None) -> Fast
     @app.exception_handler(NotFound)
     async def not_found(request: Request, error: NotFound) -> JSONResponse:
         return _error(404, str(error))
+
+    @app.exception_handler(TooLarge)
+    async def too_large(request: Request, error: TooLarge) -> JSONResponse:
+        return _error(413, str(error))
 
     @app.exception_handler(UnknownModelError)
     async def unknown_model(request: Request, error: UnknownModelError) -> JSONResponse:
@@ -194,6 +200,46 @@ def create_app(runs_root: str | Path = "runs", token: str | None = None) -> Fast
     def start_run(body: StartRun) -> dict[str, Any]:
         job = jobs.start(NewRun(**body.model_dump()))
         return {"id": job.run_id, "status": "starting"}
+
+    def subject(run: str | None, model: str | None, weights: str | None) -> inside.Subject:
+        if run and not (model or weights):
+            return inside.run_subject(root, run)
+        if model and weights and not run:
+            return inside.weights_subject(model, weights)
+        raise ConfigError("name a run (run=ID), or a model and its weights (model=NAME&weights=W)")
+
+    @app.get("/api/inside/subject")
+    def inside_subject(
+        run: str | None = None, model: str | None = None, weights: str | None = None
+    ) -> dict[str, Any]:
+        chosen = subject(run, model, weights)
+        return {
+            "title": chosen.title,
+            "classes": list(chosen.classes),
+            "layers": chosen.layers(),
+            "test_images": chosen.test_images(),
+        }
+
+    @app.get("/api/inside")
+    def look_inside(
+        image: str,
+        run: str | None = None,
+        model: str | None = None,
+        weights: str | None = None,
+        layer: str | None = None,
+        target: int | None = None,
+    ) -> dict[str, Any]:
+        return inside.look(subject(run, model, weights), image, uploads, layer, target)
+
+    @app.post("/api/images", status_code=201)
+    async def upload(request: Request) -> dict[str, Any]:
+        """An image as the request's body (the page sends the file's bytes as they are)."""
+        data = bytearray()
+        async for chunk in request.stream():
+            data += chunk
+            if len(data) > inside.MAX_UPLOAD:
+                raise TooLarge(f"the image is over {inside.MAX_UPLOAD:,} bytes: refused")
+        return await asyncio.to_thread(uploads.store, bytes(data))
 
     @app.get("/api/runs/{run_id:path}/files/{name}")
     def run_picture(run_id: str, name: str) -> FileResponse:

@@ -23,6 +23,7 @@ __all__ = [
     "TOKEN_COOKIE",
     "Forbidden",
     "NotFound",
+    "TooLarge",
     "is_loopback",
     "new_token",
     "plain_name",
@@ -40,6 +41,10 @@ class Forbidden(CnnzooError):
 
 class NotFound(CnnzooError):
     """Nothing of that name (404)."""
+
+
+class TooLarge(CnnzooError):
+    """A request body over the lab's limit (413)."""
 
 
 def is_loopback(host: str) -> bool:

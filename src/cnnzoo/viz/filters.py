@@ -6,12 +6,13 @@ import os
 import textwrap
 from pathlib import Path
 
+import torch
 from torch import nn
 
 from cnnzoo.errors import ConfigError
 from cnnzoo.viz._common import grid, save, subplots
 
-__all__ = ["first_conv", "plot_filters"]
+__all__ = ["first_conv", "kernels", "plot_filters"]
 
 
 def first_conv(model: nn.Module) -> tuple[str, nn.Conv2d]:
@@ -22,34 +23,42 @@ def first_conv(model: nn.Module) -> tuple[str, nn.Conv2d]:
     raise ConfigError(f"{type(model).__name__} has no Conv2d layer to draw")
 
 
-def plot_filters(
-    model: nn.Module, path: str | os.PathLike[str], title: str = "", max_filters: int = 96
-) -> Path:
-    """The first layer's kernels as a grid: colour for RGB input, grey otherwise (the mean over
-    input channels for other counts). Each kernel is stretched to its own min..max, so its
-    pattern shows whatever its scale; the scales are printed in the title."""
-    name, conv = first_conv(model)
+def kernels(conv: nn.Conv2d, max_filters: int = 96) -> torch.Tensor:
+    """The first ``max_filters`` kernels of ``conv`` as pictures (N, 3 or 1, k, k) in 0..1:
+    colour for RGB input, grey otherwise (the mean over input channels). Each kernel is
+    stretched to its own min..max, so its pattern shows whatever its scale."""
     weight = conv.weight.detach().float().cpu()  # (out, in, k, k)
     if conv.groups != 1 and weight.shape[1] != conv.in_channels:
         weight = weight.repeat(1, conv.in_channels // weight.shape[1], 1, 1)
     shown = weight[:max_filters]
-    rows, cols = grid(len(shown))
+    low = shown.amin(dim=(1, 2, 3), keepdim=True)
+    high = shown.amax(dim=(1, 2, 3), keepdim=True)
+    scaled = (shown - low) / (high - low).clamp_min(1e-12)
+    return scaled if scaled.shape[1] == 3 else scaled.mean(1, keepdim=True)
+
+
+def plot_filters(
+    model: nn.Module, path: str | os.PathLike[str], title: str = "", max_filters: int = 96
+) -> Path:
+    """The first layer's kernels as a grid (:func:`kernels`); the weights' range is printed
+    in the title."""
+    name, conv = first_conv(model)
+    weight = conv.weight.detach().float()
+    scaled = kernels(conv, max_filters)
+    rows, cols = grid(len(scaled))
     fig, axes = subplots(
         rows, cols, figsize=(max(cols * 0.9, 5.0) + 0.6, rows * 0.9 + 1.2), squeeze=False
     )
     for axis in axes.flat:
         axis.axis("off")
-    low = shown.amin(dim=(1, 2, 3), keepdim=True)
-    high = shown.amax(dim=(1, 2, 3), keepdim=True)
-    scaled = (shown - low) / (high - low).clamp_min(1e-12)
     for axis, kernel in zip(axes.flat, scaled, strict=False):
         if kernel.shape[0] == 3:
             axis.imshow(kernel.permute(1, 2, 0).numpy(), interpolation="nearest")
         else:
-            axis.imshow(kernel.mean(0).numpy(), cmap="gray", interpolation="nearest")
+            axis.imshow(kernel[0].numpy(), cmap="gray", interpolation="nearest")
     k = tuple(conv.kernel_size)
     what = (
-        f"{name}: {len(shown)} of {weight.shape[0]} filters, {k[0]}x{k[1]}x{weight.shape[1]} "
+        f"{name}: {len(scaled)} of {weight.shape[0]} filters, {k[0]}x{k[1]}x{conv.in_channels} "
         f"(each scaled to its own range; weights {weight.min():.3g} .. {weight.max():.3g})"
     )
     fig.suptitle("\n".join(filter(None, [title, textwrap.fill(what, 70)])), fontsize=9)

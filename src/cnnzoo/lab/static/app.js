@@ -279,7 +279,8 @@ async function modelPage(name, params) {
     h("p", { class: "totals" },
       `${t.params.toLocaleString()} parameters · ${t.macs.toLocaleString()} MACs per image · depth ${t.depth} · `,
       `receptive field ${t.receptive_field ? t.receptive_field.map((f) => f.size).join("×") : "–"}`,
-      page.weights.length ? ` · weights: ${page.weights.join(", ")}` : ""),
+      page.weights.length ? [" · weights: ", page.weights.join(", "), " · ",
+        h("a", { href: `/inside?model=${encodeURIComponent(page.name)}&weights=DEFAULT` }, "look inside with them")] : ""),
     h("div", { class: "columns" }, diagram, panel),
     h("h2", {}, "Every layer"),
     h("div", { class: "layers" }, h("table", {},
@@ -482,6 +483,7 @@ async function runPage(id) {
         : h("p", {}, statusText(run), ` · ${run.model} on ${run.data}, recipe ${run.recipe} · epoch ${run.epochs_done} of ${run.epochs}`,
           run.test_top1 !== null ? ` · test top-1 ${percent(run.test_top1)} (best ${percent(run.best_top1)})` : ""),
       controls, message,
+      ["stopped", "finished"].includes(run.status) ? h("p", {}, h("a", { href: `/inside?run=${encodeURIComponent(run.id)}` }, "Look inside its network: activation maps, filters, Grad-CAM")) : null,
       run.job ? h("details", { open: training }, h("summary", {}, "Progress (what the run prints)"), log) : null,
       run.problem ? h("p", { class: "error" }, run.problem) : null,
       h("div", { class: "curves" },
@@ -506,6 +508,87 @@ async function runPage(id) {
   page_.every(1500, refresh);
 }
 
+// --- inside a layer -----------------------------------------------------------------------
+
+async function insidePage(params) {
+  // CNN Explainer's view for any zoo model: the image, the scores, a layer's maps and filters,
+  // and where the evidence for a class lies (Grad-CAM).
+  const page_ = opened();
+  const source = new URLSearchParams();
+  for (const key of ["run", "model", "weights"]) if (params.get(key)) source.set(key, params.get(key));
+  const subject = await api(`/api/inside/subject?${source}`);
+  document.title = `Inside ${subject.title} · cnnzoo lab`;
+  const state = { image: subject.test_images ? "test:0" : null, layer: subject.layers[0], target: "" };
+  const out = h("div", { class: "inside", "aria-live": "polite" });
+  const message = h("p", { role: "status", class: "error" });
+  const index = h("input", { id: "test-index", type: "number", min: 0, max: Math.max(0, subject.test_images - 1), value: 0, size: 6 });
+  const file = h("input", { id: "upload", type: "file", accept: "image/*" });
+  const layer = h("select", { id: "layer-choice" }, subject.layers.map((l) => h("option", { value: l }, l)));
+  const target = h("select", { id: "cam-class" }, h("option", { value: "" }, "the most likely"),
+    subject.classes.map((c, i) => h("option", { value: i }, c)));
+
+  async function draw() {
+    if (!state.image) {
+      out.replaceChildren(h("p", { class: "muted" }, "Upload an image to look at."));
+      return;
+    }
+    message.textContent = "";
+    const query = new URLSearchParams(source);
+    query.set("image", state.image);
+    query.set("layer", state.layer);
+    if (state.target !== "") query.set("target", state.target);
+    let seen;
+    try {
+      seen = await api(`/api/inside?${query}`);
+    } catch (error) {
+      message.textContent = error.message;
+      return;
+    }
+    const best = seen.scores[0].probability;
+    out.replaceChildren(
+      h("figure", {}, h("img", { class: "pixels input", src: seen.input, alt: seen.caption }),
+        h("figcaption", {}, `${seen.caption}, ${seen.input_size.join("×")} as the network reads it`)),
+      h("figure", { class: "scores" }, h("ol", {}, seen.scores.map((s) => h("li", {},
+        h("span", { class: "bar", style: `width: ${Math.max(2, (120 * s.probability) / best)}px` }),
+        ` ${s.class} ${(100 * s.probability).toFixed(1)}%`))), h("figcaption", {}, "class scores (softmax)")),
+      h("figure", {}, h("img", { class: "pixels maps", src: seen.maps, alt: `activation maps of ${seen.layer}` }),
+        h("figcaption", {}, `${seen.layer}: ${seen.maps_shown} of ${seen.maps_shape[0]} maps, ${seen.maps_shape.slice(1).join("×")}, on one scale (${seen.maps_range.map((v) => v.toFixed(2)).join(" to ")})`)),
+      seen.filters ? h("figure", {}, h("img", { class: "pixels filters", src: seen.filters, alt: `filters of ${seen.layer}` }),
+        h("figcaption", {}, `its filters, ${seen.filters_shape.slice(1).join("×")} each (each stretched to its own range)`)) : null,
+      h("figure", {}, h("img", { class: "pixels cam", src: seen.cam, alt: `Grad-CAM of ${seen.cam_class.class}` }),
+        h("figcaption", {}, `Grad-CAM at ${seen.cam_layer}: where the evidence for ${seen.cam_class.class} lies`)));
+  }
+
+  const showTest = h("button", { class: "action", type: "button", id: "show-test",
+    onclick: () => { state.image = `test:${index.value || 0}`; draw(); } }, "Show");
+  file.addEventListener("change", async () => {
+    if (!file.files.length) return;
+    message.textContent = "";
+    try {
+      const picture = file.files[0];
+      const response = await fetch("/api/images", { method: "POST", body: picture,
+        headers: { "content-type": picture.type || "application/octet-stream", accept: "application/json" } });
+      const answer = await response.json();
+      if (!response.ok) throw new Error(answer.error);
+      state.image = `upload:${answer.id}`;
+      await draw();
+    } catch (error) {
+      message.textContent = error.message;
+    }
+  });
+  layer.addEventListener("change", () => { state.layer = layer.value; draw(); });
+  target.addEventListener("change", () => { state.target = target.value; draw(); });
+  page_.show(
+    h("h1", {}, "Inside ", subject.title),
+    h("div", { class: "toolbar" },
+      subject.test_images ? [h("label", { for: "test-index" }, `test image (0 to ${subject.test_images - 1})`), index, showTest] : null,
+      h("label", { for: "upload" }, subject.test_images ? "or upload one" : "upload an image"), file,
+      h("label", { for: "layer-choice" }, "layer"), layer,
+      h("label", { for: "cam-class" }, "Grad-CAM of"), target),
+    message, out);
+  await draw();
+}
+
 // --- the router --------------------------------------------------------------------------
 
 function navigate(url) {
@@ -527,6 +610,7 @@ async function route() {
     else if (page === "models" && parts[1]) await modelPage(parts[1], new URLSearchParams(location.search));
     else if (page === "runs" && parts.length > 1) await runPage(parts.slice(1).join("/"));
     else if (page === "runs") await runsPage();
+    else if (page === "inside") await insidePage(new URLSearchParams(location.search));
     else throw new Error(`${location.pathname}: no such page`);
   } catch (error) {
     if (mine === generation) failed(error);
