@@ -76,3 +76,16 @@ def browser() -> Iterator[Any]:
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
         yield chromium
         chromium.close()
+
+
+@pytest.fixture(scope="session")
+def experiment_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """``ROOT/kernel-stacking-quick``: an experiment at a tiny size, its runs inside it."""
+    if not have_fashion_mnist():
+        pytest.skip("Fashion-MNIST files not found")
+    from cnnzoo.experiments import run_experiment
+    from tests.helpers import TINY
+
+    root = tmp_path_factory.mktemp("lab-experiments")
+    run_experiment("kernel-stacking", out=root, seeds=1, overrides=TINY)
+    return root

@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from cnnzoo.experiments import EXPERIMENTS
 from cnnzoo.listing import LISTING
 from cnnzoo.models import model_info
 from tests.helpers import needs_chromium, needs_data
@@ -51,6 +52,11 @@ def _tab(browser: Any, url: str) -> Iterator[Any]:
 def _not_blank(tab: Any) -> None:
     pixels = np.asarray(Image.open(io.BytesIO(tab.screenshot(full_page=True))).convert("L"))
     assert pixels.std() > 20 and len(np.unique(pixels)) > 50
+
+
+def _width(image: Any) -> int:
+    """The natural width of a picture once it has loaded (0: it did not)."""
+    return int(image.evaluate("img => img.decode().then(() => img.naturalWidth, () => 0)"))
 
 
 def _rows(tab: Any) -> list[str]:
@@ -123,9 +129,7 @@ def test_a_run_shows_its_curves_config_and_confusion_matrix(page: Any) -> None:
     assert lines.count() == 4  # train and test, loss and accuracy
     assert lines.first.get_attribute("points").count(",") == 2  # two epochs
     assert "finished" in page.inner_text("main")
-    picture = page.locator(".pictures img")
-    picture.wait_for()
-    assert picture.evaluate("img => img.complete && img.naturalWidth > 100")
+    assert _width(page.locator(".pictures img")) > 100
     assert "train_subset" in page.inner_text("table.config")
     _not_blank(page)
 
@@ -188,10 +192,25 @@ def test_inside_a_layer_a_test_image_then_an_upload(page: Any, tmp_path: Path) -
     Image.new("RGB", (120, 90), (220, 220, 220)).save(photo)
     page.set_input_files("#upload", str(photo))
     page.wait_for_function("document.querySelector('.inside').innerText.includes('uploaded')")
-    loaded = "img => img.complete && img.naturalWidth > 0"
     for picture in ("img.input", "img.maps", "img.filters", "img.cam"):
-        assert page.locator(picture).evaluate(loaded), picture
+        assert _width(page.locator(picture)) > 0, picture
     page.set_input_files("#upload", str(Path(__file__)))  # not an image
     page.wait_for_function("document.querySelector('[role=status]').innerText.length > 0")
     assert "not a readable image" in page.inner_text("[role=status]")
     _not_blank(page)
+
+
+def test_an_experiment_page_shows_its_verdicts_plots_and_runs(
+    browser: Any, experiment_root: Path
+) -> None:
+    with serving(experiment_root) as url, _tab(browser, url) as tab:
+        tab.goto("/experiments")
+        tab.click("a[href='/experiments/kernel-stacking-quick']")
+        tab.wait_for_selector("table.claims tbody tr")
+        claims = tab.locator("table.claims tbody tr")
+        assert claims.count() == len(EXPERIMENTS["kernel-stacking"].claims)
+        assert tab.locator("table.claims td.held, table.claims td.not-held").count() >= 1
+        assert _width(tab.locator(".pictures img").first) > 100
+        _not_blank(tab)
+        tab.locator("a.run-link").first.click()
+        tab.wait_for_selector("svg.curve polyline.series")

@@ -24,7 +24,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from cnnzoo.data.catalogue import DATASETS
 from cnnzoo.errors import CnnzooError, ConfigError
-from cnnzoo.lab import inside, runs, zoo
+from cnnzoo.lab import experiments, inside, runs, zoo
 from cnnzoo.lab.guard import (
     TOKEN_COOKIE,
     Forbidden,
@@ -43,7 +43,7 @@ __all__ = ["PAGES", "create_app"]
 log = logging.getLogger("cnnzoo.lab")
 
 # The pages, by the first part of their path: each is the same front end.
-PAGES = ("", "zoo", "models", "runs", "inside")
+PAGES = ("", "zoo", "models", "runs", "inside", "experiments")
 
 
 class Guard:
@@ -277,6 +277,19 @@ def create_app(runs_root: str | Path = "runs", token: str | None = None) -> Fast
             elif not running and detail["status"] == "starting":
                 detail["status"] = "failed"
         return detail
+
+    @app.get("/api/experiments")
+    def all_experiments() -> dict[str, Any]:
+        found = experiments.find_experiments(root) if root.is_dir() else []
+        return {"found": found, "known": experiments.known_experiments()}
+
+    @app.get("/api/experiments/{experiment_id:path}/files/{name}")
+    def experiment_picture(experiment_id: str, name: str) -> FileResponse:
+        return FileResponse(experiments.experiment_file(root, experiment_id, name))
+
+    @app.get("/api/experiments/{experiment_id:path}")
+    def experiment(experiment_id: str) -> dict[str, Any]:
+        return experiments.experiment_detail(root, experiment_id)
 
     @app.get("/api/{rest:path}")
     def no_such_api(rest: str) -> None:

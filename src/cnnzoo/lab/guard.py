@@ -20,12 +20,15 @@ from cnnzoo.errors import CnnzooError
 
 __all__ = [
     "LOOPBACK_NAMES",
+    "PICTURES",
     "TOKEN_COOKIE",
     "Forbidden",
     "NotFound",
     "TooLarge",
     "is_loopback",
     "new_token",
+    "picture_in",
+    "pictures_in",
     "plain_name",
     "token_matches",
     "under_root",
@@ -104,3 +107,25 @@ def under_root(root: Path, relative: str) -> Path:
     if not resolved.is_relative_to(base):
         raise Forbidden(f"{relative}: leads outside the runs root (a link); refused")
     return resolved
+
+
+PICTURES = (".png", ".svg")  # what a page shows of a run's or an experiment's folder
+
+
+def pictures_in(folder: Path) -> list[str]:
+    """The pictures of ``folder`` itself: regular files, not links."""
+    return sorted(
+        p.name
+        for p in folder.iterdir()
+        if p.suffix in PICTURES and p.is_file() and not p.is_symlink()
+    )
+
+
+def picture_in(folder: Path, name: str) -> Path:
+    """The picture ``name`` of ``folder``: a plain name, a regular file, not a link."""
+    if Path(name).suffix not in PICTURES:
+        raise NotFound(f"{name}: the lab shows pictures ({', '.join(PICTURES)}) only")
+    path = under_root(folder, name)
+    if (folder / name).is_symlink() or not path.is_file():
+        raise NotFound(f"{name}: not a picture of {folder.name}")
+    return path

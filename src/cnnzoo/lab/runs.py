@@ -8,14 +8,12 @@ from pathlib import Path
 from typing import Any
 
 from cnnzoo.errors import RunError
-from cnnzoo.lab.guard import NotFound, under_root
+from cnnzoo.lab.guard import NotFound, picture_in, pictures_in, under_root
 from cnnzoo.train.files import RunLock, read_json
 from cnnzoo.train.folder import RunFolder
 
-__all__ = ["PICTURES", "find_runs", "run_detail", "run_file", "run_status", "starting"]
+__all__ = ["find_runs", "run_detail", "run_file", "run_status", "starting"]
 
-# The pictures a run folder may hold that a page shows (``cnnzoo eval`` and ``viz`` write them).
-PICTURES = (".png", ".svg")
 _DEPTH = 4  # experiments keep their runs a few folders down: runs/experiments/NAME/ARM-SEED
 
 
@@ -98,11 +96,7 @@ def run_detail(root: Path, run_id: str) -> dict[str, Any]:
             summary = read_json(folder.summary)
         except RunError as error:
             problem = problem or str(error)
-    pictures = sorted(
-        p.name
-        for p in folder.path.iterdir()
-        if p.suffix in PICTURES and p.is_file() and not p.is_symlink()
-    )
+    pictures = pictures_in(folder.path)
     return {
         **_overview(root, folder, config, rows),
         "problem": problem,
@@ -131,11 +125,5 @@ def starting(run_id: str) -> dict[str, Any]:
 
 
 def run_file(root: Path, run_id: str, name: str) -> Path:
-    """A picture of the run's own folder: a plain name, a regular file, not a link."""
-    folder = _folder(root.resolve(), run_id)
-    if Path(name).suffix not in PICTURES:
-        raise NotFound(f"{name}: the lab shows a run's pictures ({', '.join(PICTURES)}) only")
-    path = under_root(folder.path, name)
-    if (folder.path / name).is_symlink() or not path.is_file():
-        raise NotFound(f"{name}: not a picture of run {run_id}")
-    return path
+    """A picture of the run's own folder."""
+    return picture_in(_folder(root.resolve(), run_id).path, name)

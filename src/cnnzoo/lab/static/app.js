@@ -508,6 +508,60 @@ async function runPage(id) {
   page_.every(1500, refresh);
 }
 
+// --- experiments --------------------------------------------------------------------------
+
+async function experimentsPage() {
+  const page_ = opened();
+  document.title = "Experiments · cnnzoo lab";
+  const { found, known } = await api("/api/experiments");
+  page_.show(
+    h("h1", {}, "Experiments"),
+    h("p", { class: "muted" }, "The papers' claims, each tested by training the arms they compare."),
+    found.length
+      ? h("table", { class: "experiments" },
+        h("thead", {}, h("tr", {}, ["experiment", "claim", "setup", "claims held"].map((c) => h("th", { scope: "col" }, c)))),
+        h("tbody", {}, found.map((e) => h("tr", { "data-experiment": e.id },
+          h("td", {}, h("a", { href: `/experiments/${runUrl(e.id)}` }, e.id)),
+          e.problem ? h("td", { colspan: 3, class: "error" }, e.problem) : [
+            h("td", {}, e.title), h("td", {}, e.setup), h("td", { class: "num" }, `${e.held} of ${e.claims}`)]))))
+      : h("p", {}, "No experiment has run under this folder yet."),
+    h("h2", {}, "What can be run"),
+    h("table", { class: "known" }, h("tbody", {}, known.map((e) => h("tr", {},
+      h("td", {}, e.name), h("td", {}, e.title), h("td", { class: "muted" }, `${e.paper}, ${e.source}`),
+      h("td", {}, h("code", {}, e.command)))))));
+}
+
+async function experimentPage(id) {
+  const page_ = opened();
+  document.title = `${id} · cnnzoo lab`;
+  const path = `/api/experiments/${runUrl(id)}`;
+  const e = await api(path);
+  const verdictClass = (v) => (v.startsWith("held") ? "held" : v.startsWith("did not") ? "not-held" : "muted");
+  page_.show(
+    h("h1", {}, e.title),
+    h("p", {}, e.question),
+    h("p", { class: "muted" }, `${e.paper} — ${e.source}. ${e.setup}; recipe ${e.recipe}.`),
+    e.note ? h("p", { class: "muted" }, e.note) : null,
+    h("h2", {}, "The claims"),
+    h("table", { class: "claims" },
+      h("thead", {}, h("tr", {}, ["claim", "the paper", "measured", "verdict"].map((c) => h("th", { scope: "col" }, c)))),
+      h("tbody", {}, e.claims.map((c) => h("tr", {},
+        h("td", {}, c.text), h("td", {}, c.paper), h("td", {}, c.measured),
+        h("td", { class: verdictClass(c.verdict) }, c.verdict))))),
+    e.failed_runs.length ? h("p", { class: "warning" }, `Runs that did not learn: ${e.failed_runs.join("; ")}`) : null,
+    h("h2", {}, "The arms"),
+    h("table", { class: "arms" },
+      h("thead", {}, h("tr", {}, ["arm", "network", "params", "MACs", "runs"].map((c) => h("th", { scope: "col" }, c)))),
+      h("tbody", {}, e.arms.map((arm) => h("tr", {},
+        h("td", {}, arm.label), h("td", {}, h("code", {}, arm.model)),
+        h("td", { class: "num" }, count(arm.params)), h("td", { class: "num" }, count(arm.macs)),
+        h("td", {}, arm.runs.map((r) => r.id
+          ? h("a", { href: `/runs/${runUrl(r.id)}`, class: "run-link" }, `seed ${r.seed} `)
+          : h("span", { class: "muted" }, `seed ${r.seed} (outside this folder) `))))))),
+    e.pictures.length ? h("div", { class: "pictures" }, h("h2", {}, "Plots"),
+      e.pictures.map((f) => h("figure", {}, h("img", { src: `${path}/files/${encodeURIComponent(f)}`, alt: f }), h("figcaption", {}, f)))) : null);
+}
+
 // --- inside a layer -----------------------------------------------------------------------
 
 async function insidePage(params) {
@@ -611,6 +665,8 @@ async function route() {
     else if (page === "runs" && parts.length > 1) await runPage(parts.slice(1).join("/"));
     else if (page === "runs") await runsPage();
     else if (page === "inside") await insidePage(new URLSearchParams(location.search));
+    else if (page === "experiments" && parts.length > 1) await experimentPage(parts.slice(1).join("/"));
+    else if (page === "experiments") await experimentsPage();
     else throw new Error(`${location.pathname}: no such page`);
   } catch (error) {
     if (mine === generation) failed(error);
