@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from html import escape
 from typing import Any
 
@@ -222,7 +222,8 @@ class Analysis:
         ``training`` the training-memory estimate (a second pass, in training mode)."""
         layers = []
         for layer in self.layers:
-            row = {k: v for k, v in asdict(layer).items() if k != "rf"}
+            # Shallow: asdict's deep copy of 4,800 rows (ResNet-1202) took most of the time.
+            row = {f.name: getattr(layer, f.name) for f in fields(layer) if f.name != "rf"}
             row.update(flops=layer.flops, elementwise=layer.elementwise, explain=layer.explain)
             row["receptive_field"] = (
                 None

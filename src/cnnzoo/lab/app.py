@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import threading
 from collections.abc import AsyncIterator
 from importlib import resources
 from pathlib import Path
@@ -130,6 +131,7 @@ def create_app(runs_root: str | Path = "runs", token: str | None = None) -> Fast
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        threading.Thread(target=zoo.warm, name="cnnzoo-lab-warm", daemon=True).start()
         yield
         await asyncio.to_thread(jobs.stop_all)  # each run keeps its checkpoint
 
