@@ -1,7 +1,7 @@
 """How fast the lab answers: each model's page (diagram and anatomy) on its first visit
-against its 1 s budget, beside the anatomy trace it is built on; a layer's activation maps for one image against
-0.5 s; and how long other pages take while a run trains, beside the same requests idle.
-Run:
+against its 1 s budget, beside the anatomy trace it is built on; a layer's activation maps
+for one image against 0.5 s; and how long other pages take while a run trains, beside the
+same requests idle. Run:
 
     python benchmarks/lab_speed.py [PATTERN] [--no-training]
 """
@@ -19,7 +19,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 from _common import machine_line
-
 from cnnzoo import create_model, list_models, model_info
 from cnnzoo.anatomy import GeometryWarning, analyze
 

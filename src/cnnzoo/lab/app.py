@@ -131,8 +131,12 @@ def create_app(runs_root: str | Path = "runs", token: str | None = None) -> Fast
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        threading.Thread(target=zoo.warm, name="cnnzoo-lab-warm", daemon=True).start()
+        stop = threading.Event()
+        warming = threading.Thread(target=zoo.warm, args=(stop,), name="cnnzoo-lab-warm")
+        warming.start()
         yield
+        stop.set()  # a thread still in PyTorch when Python exits would abort it
+        await asyncio.to_thread(warming.join)
         await asyncio.to_thread(jobs.stop_all)  # each run keeps its checkpoint
 
     app = FastAPI(

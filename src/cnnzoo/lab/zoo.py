@@ -4,13 +4,14 @@ paper, its diagram, every layer with its arithmetic), each worked out once and k
 from __future__ import annotations
 
 import functools
+import threading
 import warnings
 from typing import Any
 
 from cnnzoo.anatomy.geometry import GeometryWarning, parse_size
 from cnnzoo.diagram import draw
-from cnnzoo.listing import LISTING
 from cnnzoo.factory import create_model
+from cnnzoo.listing import LISTING
 from cnnzoo.models import Reported, ZooModel, model_info
 from cnnzoo.pretrained import weights_of
 
@@ -71,9 +72,12 @@ def _network(name: str, channels: int) -> ZooModel:
     return create_model(name, in_chans=channels, device="meta")
 
 
-def warm() -> None:
-    """Build every model's network ahead of its first visit (the lab does it as it starts)."""
+def warm(stop: threading.Event | None = None) -> None:
+    """Build every model's network ahead of its first visit (the lab does it as it starts),
+    until ``stop`` is set."""
     for name, listed in LISTING.items():
+        if stop is not None and stop.is_set():
+            return
         _network(name, listed.input_size[0])
 
 
