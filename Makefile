@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 # The PyTorch release the project is tested with (constraints.txt pins it with everything else).
 TORCH := torch==2.14.1 torchvision==0.29.1
 
-.PHONY: demo test lint lock listing gallery clean
+.PHONY: demo test lint lock listing gallery lab-screenshots clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,10 @@ gallery: $(STAMP)
 	rm -f docs/zoo/*.svg
 	$(BIN)/cnnzoo draw --all --output-dir docs/zoo
 	$(BIN)/cnnzoo draw vgg19 plain34 resnet34 --side-by-side --no-stats --output docs/zoo/fig3/resnet_fig3.svg
+
+# The README's pictures of the lab: a short run and a tiny experiment, each page shot.
+lab-screenshots: $(STAMP)
+	$(BIN)/python docs/lab/screenshots.py
 
 # Resolve the dev install afresh and pin every package it pulls in.
 lock:
