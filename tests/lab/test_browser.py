@@ -156,6 +156,8 @@ def test_a_run_started_from_the_page_finishes_and_one_stopped_resumes(
         tab.select_option("#new-model", "lenet5")
         tab.fill("#new-epochs", "2")
         tab.fill("#new-subset", "256")
+        tab.fill("#new-test-subset", "200")
+        tab.fill("#new-threads", "1")
         tab.click("form.new-run button[type=submit]")
         tab.wait_for_url("**/runs/lenet5-fashion-mnist-*")
         tab.wait_for_selector(".status-finished", timeout=120_000)
@@ -166,8 +168,10 @@ def test_a_run_started_from_the_page_finishes_and_one_stopped_resumes(
         tab.wait_for_selector("table.runs tbody tr")
         assert "finished" in tab.inner_text("table.runs")
 
-        tab.fill("#new-epochs", "200")
+        tab.fill("#new-epochs", "1000")  # more than it trains before it is stopped
         tab.fill("#new-subset", "256")
+        tab.fill("#new-test-subset", "200")
+        tab.fill("#new-threads", "1")
         tab.click("form.new-run button[type=submit]")
         tab.wait_for_url(lambda url: "/runs/lenet5-fashion-mnist-" in url and url != first)
         tab.wait_for_selector("svg.curve polyline.series", timeout=120_000)  # an epoch

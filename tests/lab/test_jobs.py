@@ -15,7 +15,7 @@ from cnnzoo.lab import create_app
 from tests.helpers import needs_data
 
 LOCAL = "http://127.0.0.1:8765"
-QUICK = {"model": "lenet5", "epochs": 2, "train_subset": 256, "test_subset": 200}
+QUICK = {"model": "lenet5", "epochs": 2, "train_subset": 256, "test_subset": 200, "threads": 1}
 
 
 def _wait(check: Callable[[], Any], seconds: float = 120) -> Any:
@@ -77,7 +77,7 @@ def test_a_run_started_here_trains_stops_with_its_checkpoint_and_resumes(tmp_pat
         assert done["epochs_done"] == 2 and done["job"] == {"running": False, "exit_code": 0}
         assert "epoch 2/2" in client.get(f"/api/runs/{run_id}/log").json()["text"]
 
-        long = client.post("/api/runs", json={**QUICK, "epochs": 200}, headers=own).json()["id"]
+        long = client.post("/api/runs", json={**QUICK, "epochs": 1000}, headers=own).json()["id"]
         assert long != run_id
         _wait(lambda: client.get(f"/api/runs/{long}").json()["epochs_done"] >= 1)
         assert client.post(f"/api/runs/{long}/stop", headers=own).json()["status"] == "stopping"

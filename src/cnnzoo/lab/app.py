@@ -107,6 +107,7 @@ class StartRun(BaseModel):
     epochs: int | None = Field(default=None, ge=1, le=MAX_EPOCHS)
     train_subset: int = Field(default=0, ge=0)
     test_subset: int = Field(default=0, ge=0)
+    threads: int = Field(default=0, ge=0, le=1024)
 
 
 class ResumeRun(BaseModel):

@@ -42,6 +42,7 @@ class NewRun:
     epochs: int | None = None
     train_subset: int = 0
     test_subset: int = 0
+    threads: int = 0  # CPU threads (0: PyTorch's default)
 
     def __post_init__(self) -> None:
         if self.model not in list_models():
@@ -52,7 +53,7 @@ class NewRun:
             raise ConfigError(f"data {self.data!r}: expected one of {', '.join(DATASETS)}")
         if self.epochs is not None and not 1 <= self.epochs <= MAX_EPOCHS:
             raise ConfigError(f"epochs {self.epochs}: expected 1 to {MAX_EPOCHS}")
-        for key in ("train_subset", "test_subset"):
+        for key in ("train_subset", "test_subset", "threads"):
             if getattr(self, key) < 0:
                 raise ConfigError(f"{key} {getattr(self, key)}: expected 0 (all) or more")
 
@@ -63,6 +64,7 @@ class NewRun:
         words += ["--epochs", str(self.epochs)] if self.epochs else []
         words += ["--train-subset", str(self.train_subset)] if self.train_subset else []
         words += ["--test-subset", str(self.test_subset)] if self.test_subset else []
+        words += ["--threads", str(self.threads)] if self.threads else []
         return words
 
 

@@ -387,6 +387,8 @@ async function newRunForm() {
   const data = h("select", { id: "new-data", name: "data" }, choices.data.map((d) => h("option", { value: d }, d)));
   const epochs = h("input", { id: "new-epochs", name: "epochs", type: "number", min: 1, max: choices.max_epochs, placeholder: "recipe's", size: 6 });
   const subset = h("input", { id: "new-subset", name: "train_subset", type: "number", min: 0, placeholder: "all", size: 8 });
+  const tests = h("input", { id: "new-test-subset", name: "test_subset", type: "number", min: 0, placeholder: "all", size: 8 });
+  const threads = h("input", { id: "new-threads", name: "threads", type: "number", min: 0, placeholder: "all", size: 4 });
   const form = h("form", {
     class: "toolbar new-run", "aria-label": "start a run",
     onsubmit: async (e) => {
@@ -396,6 +398,8 @@ async function newRunForm() {
       if (recipe.value) body.recipe = recipe.value;
       if (epochs.value) body.epochs = Number(epochs.value);
       if (subset.value) body.train_subset = Number(subset.value);
+      if (tests.value) body.test_subset = Number(tests.value);
+      if (threads.value) body.threads = Number(threads.value);
       try {
         const started = await post("/api/runs", body);
         navigate(`/runs/${runUrl(started.id)}`);
@@ -406,6 +410,7 @@ async function newRunForm() {
   },
     field("new-model", "model", model), field("new-recipe", "recipe", recipe), field("new-data", "data", data),
     field("new-epochs", "epochs", epochs), field("new-subset", "training images", subset),
+    field("new-test-subset", "test images", tests), field("new-threads", "CPU threads", threads),
     h("button", { class: "action", type: "submit" }, "Train"));
   return h("section", {}, h("h2", {}, "A new run"), form, message);
 }
