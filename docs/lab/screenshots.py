@@ -56,7 +56,7 @@ def shoot() -> None:
         page.wait_for_selector("img.maps")
         page.fill("#test-index", "12")
         page.click("#show-test")
-        page.wait_for_function("document.querySelector('.inside').innerText.includes('image 12')")
+        page.locator(".inside", has_text="test image 12").wait_for()
         page.screenshot(path=HERE / "inside.png")
         page.goto("/experiments/experiments/kernel-stacking-quick")
         page.wait_for_selector("table.claims")

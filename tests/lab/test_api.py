@@ -101,7 +101,7 @@ def test_runs_are_listed_with_their_curves_and_pictures(runs_root: Path) -> None
     assert run["metrics"] == written
     assert run["test_top1"] == written[-1]["test_top1"] == run["summary"]["test_top1"]
     assert run["config"]["train_subset"] == 128 and run["files"] == ["confusion.png"]
-    picture = client.get("/api/runs/lenet/files/confusion.png")
+    picture = client.get("/api/file", params={"run": "lenet", "name": "confusion.png"})
     assert picture.status_code == 200 and picture.content.startswith(b"\x89PNG")
 
 
@@ -123,10 +123,10 @@ def test_nothing_outside_the_runs_root_is_read(runs_root: Path, tmp_path: Path) 
     try:
         for path, status in [
             ("/api/runs/..%2F..%2Fetc", 403),
-            ("/api/runs/lenet/files/..%2Fconfig.json", 403),
+            ("/api/file?run=lenet&name=..%2Fsecret.png", 403),
             ("/api/runs/%2Fetc%2Fpasswd", 403),
-            ("/api/runs/lenet/files/config.json", 404),
-            ("/api/runs/lenet/files/leak.png", 403),  # a link out of the run
+            ("/api/file?run=lenet&name=config.json", 404),
+            ("/api/file?run=lenet&name=leak.png", 403),  # a link out of the run
             ("/api/runs/nothing-here", 404),
         ]:
             answer = client.get(path)
@@ -198,3 +198,81 @@ def test_a_run_a_live_process_writes_is_running(runs_root: Path, tmp_path: Path)
     assert client.get("/api/runs/live").json()["status"] == "stopped"
     lock.write_text("")  # released
     assert client.get("/api/runs/live").json()["status"] == "stopped"
+
+
+@needs_data
+def test_a_runs_own_files_are_read_only_when_they_are_its_own(
+    runs_root: Path, tmp_path: Path
+) -> None:
+    """A run folder inside the root whose files are links (to a secret, to a device that
+    never ends) or a pipe: listed with what is wrong, nothing read through them."""
+    import shutil
+
+    secret = tmp_path / "secret.json"
+    secret.write_text('{"api_key": "TOPSECRET"}')
+    root = tmp_path / "runs"
+    for name in ("linked", "endless", "piped"):
+        shutil.copytree(runs_root / "lenet", root / name)
+    for name in ("config.json", "summary.json"):
+        (root / "linked" / name).unlink()
+        (root / "linked" / name).symlink_to(secret)
+    (root / "endless" / "metrics.jsonl").unlink()
+    (root / "endless" / "metrics.jsonl").symlink_to("/dev/zero")
+    (root / "piped" / ".lock").unlink(missing_ok=True)
+    os.mkfifo(root / "piped" / ".lock")  # a lock nobody writes to: never blocks the listing
+    client = _client(root)
+    listed = {run["id"]: run for run in client.get("/api/runs").json()}
+    assert "not a regular file" in listed["linked"]["problem"]
+    assert "not a regular file" in listed["endless"]["problem"]
+    assert listed["piped"]["status"] == "finished"
+    detail = client.get("/api/runs/linked")
+    assert detail.status_code == 200 and "TOPSECRET" not in detail.text
+    assert client.get("/api/runs/endless").json()["metrics"] == []
+
+
+def test_every_answer_carries_headers_that_keep_other_sites_out(tmp_path: Path) -> None:
+    client = _client(tmp_path)
+    page = client.get("/zoo")
+    assert page.headers["x-frame-options"] == "DENY"
+    assert page.headers["x-content-type-options"] == "nosniff"
+    assert page.headers["referrer-policy"] == "no-referrer"  # a token never leaves in a Referer
+    policy = page.headers["content-security-policy"]
+    assert "frame-ancestors 'none'" in policy and "script-src 'self'" in policy
+    # another site's page may link to the lab, but not call its API (an <img> of a heavy GET)
+    assert client.get("/zoo", headers={"sec-fetch-site": "cross-site"}).status_code == 200
+    for site in ("cross-site", "same-site"):
+        called = client.get("/api/models", headers={"sec-fetch-site": site})
+        assert called.status_code == 403 and "own pages only" in called.json()["error"]
+    assert client.get("/api/models", headers={"sec-fetch-site": "same-origin"}).status_code == 200
+    refused = client.get("/api/runs", headers={"host": "attacker.example"})
+    assert refused.status_code == 403 and refused.headers["x-frame-options"] == "DENY"
+
+
+@needs_data
+def test_a_runs_svg_is_served_in_a_sandbox(runs_root: Path, tmp_path: Path) -> None:
+    import shutil
+
+    root = tmp_path / "runs"
+    shutil.copytree(runs_root / "lenet", root / "r")
+    (root / "r" / "evil.svg").write_text(
+        "<svg xmlns='http://www.w3.org/2000/svg'><script>alert(1)</script></svg>"
+    )
+    answer = _client(root).get("/api/file", params={"run": "r", "name": "evil.svg"})
+    assert answer.status_code == 200
+    assert answer.headers["content-security-policy"].startswith("sandbox; default-src 'none'")
+
+
+@needs_data
+def test_a_run_may_be_named_like_an_action_and_empty_names_are_not_found(
+    runs_root: Path, tmp_path: Path
+) -> None:
+    import shutil
+
+    root = tmp_path / "runs"
+    for name in ("grp/log", "grp/files", "grp/stop"):
+        shutil.copytree(runs_root / "lenet", root / name)
+    client = _client(root)
+    for name in ("grp/log", "grp/files", "grp/stop"):
+        assert client.get(f"/api/runs/{name}").json()["id"] == name
+    for path in ("/api/runs/a//b", "/api/experiments/"):
+        assert client.get(path).status_code == 404, path

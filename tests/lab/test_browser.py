@@ -191,16 +191,15 @@ def test_inside_a_layer_a_test_image_then_an_upload(page: Any, tmp_path: Path) -
     assert "6 of 6 maps, 28×28" in page.inner_text(".inside")
     assert page.locator(".scores li").count() == 10
     page.select_option("#layer-choice", "features.c3")
-    page.wait_for_function("document.querySelector('.inside').innerText.includes('16 of 16 maps')")
+    page.locator(".inside", has_text="16 of 16 maps").wait_for()
     photo = tmp_path / "photo.png"
     Image.new("RGB", (120, 90), (220, 220, 220)).save(photo)
     page.set_input_files("#upload", str(photo))
-    page.wait_for_function("document.querySelector('.inside').innerText.includes('uploaded')")
+    page.locator(".inside", has_text="the uploaded image").wait_for()
     for picture in ("img.input", "img.maps", "img.filters", "img.cam"):
         assert _width(page.locator(picture)) > 0, picture
     page.set_input_files("#upload", str(Path(__file__)))  # not an image
-    page.wait_for_function("document.querySelector('[role=status]').innerText.length > 0")
-    assert "not a readable image" in page.inner_text("[role=status]")
+    page.locator("[role=status]", has_text="not a readable image").wait_for()
     _not_blank(page)
 
 

@@ -28,14 +28,15 @@ def test_an_experiment_shows_its_claims_plots_and_runs(experiment_root: Path) ->
     assert [c["verdict"] for c in detail["claims"]] == [c["verdict"] for c in written["claims"]]
     assert found["held"] == sum(c["verdict"].startswith("held") for c in written["claims"])
     assert "measures.png" in detail["pictures"]
-    picture = client.get("/api/experiments/kernel-stacking-quick/files/measures.png")
+    asked = {"experiment": "kernel-stacking-quick"}
+    picture = client.get("/api/experiment-file", params={**asked, "name": "measures.png"})
     assert picture.status_code == 200 and picture.content.startswith(b"\x89PNG")
     # each trained arm's run is a run of this root, which the runs page opens
     ids = [run["id"] for arm in detail["arms"] for run in arm["runs"]]
     assert ids and all(ids)
     for run_id in ids:
         assert client.get(f"/api/runs/{run_id}").json()["status"] == "finished"
-    refused = client.get("/api/experiments/kernel-stacking-quick/files/summary.json")
+    refused = client.get("/api/experiment-file", params={**asked, "name": "summary.json"})
     assert refused.status_code == 404
 
 

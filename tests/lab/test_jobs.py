@@ -57,7 +57,7 @@ def test_changes_come_from_the_labs_own_pages_only(tmp_path: Path) -> None:
         "/api/runs", content=b'{"model": "lenet5"}', headers={"content-type": "text/plain"}
     )
     assert plain.status_code == 422
-    assert client.post("/api/runs/x/stop").status_code == 404
+    assert client.post("/api/stop", params={"run": "x"}).status_code == 404
     assert list(tmp_path.iterdir()) == []
     choices = client.get("/api/choices").json()
     assert "lenet5" in choices["models"] and choices["data"][0] == "fashion-mnist"
@@ -75,23 +75,44 @@ def test_a_run_started_here_trains_stops_with_its_checkpoint_and_resumes(tmp_pat
             lambda: (r := client.get(f"/api/runs/{run_id}").json())["status"] == "finished" and r
         )
         assert done["epochs_done"] == 2 and done["job"] == {"running": False, "exit_code": 0}
-        assert "epoch 2/2" in client.get(f"/api/runs/{run_id}/log").json()["text"]
+        assert "epoch 2/2" in client.get("/api/log", params={"run": run_id}).json()["text"]
 
         long = client.post("/api/runs", json={**QUICK, "epochs": 1000}, headers=own).json()["id"]
         assert long != run_id
         _wait(lambda: client.get(f"/api/runs/{long}").json()["epochs_done"] >= 1)
-        assert client.post(f"/api/runs/{long}/stop", headers=own).json()["status"] == "stopping"
+        assert (
+            client.post("/api/stop", params={"run": long}, headers=own).json()["status"]
+            == "stopping"
+        )
         stopped = _wait(
             lambda: (r := client.get(f"/api/runs/{long}").json())["job"]["running"] is False and r
         )
         assert stopped["status"] == "stopped" and stopped["job"]["exit_code"] == 130
-        log = client.get(f"/api/runs/{long}/log").json()["text"]
+        log = client.get("/api/log", params={"run": long}).json()["text"]
         assert "checkpoint saved" in log
         before = stopped["epochs_done"]
-        assert client.post(f"/api/runs/{long}/resume", json={}, headers=own).status_code == 200
+        assert (
+            client.post("/api/resume", params={"run": long}, json={}, headers=own).status_code
+            == 200
+        )
         _wait(lambda: client.get(f"/api/runs/{long}").json()["epochs_done"] > before)
-        again = client.post(f"/api/runs/{long}/resume", json={}, headers=own)
+        again = client.post("/api/resume", params={"run": long}, json={}, headers=own)
         assert again.status_code == 400 and "training already" in again.json()["error"]
     # leaving the lab stopped the run it trained, which kept its checkpoint
     assert (tmp_path / long / "checkpoint.pt").exists()
     assert not (tmp_path / long / "summary.json").exists()
+
+
+def test_the_log_folder_is_never_a_way_out_of_the_root(tmp_path: Path) -> None:
+    root = tmp_path / "runs"
+    root.mkdir()
+    (tmp_path / "elsewhere").mkdir()
+    (root / ".lab").symlink_to(tmp_path / "elsewhere")
+    client = TestClient(create_app(root), base_url=LOCAL)
+    answer = client.post("/api/runs", json=QUICK)
+    assert answer.status_code == 403 and "is a link" in answer.json()["error"]
+    (root / ".lab").unlink()
+    (root / ".lab").write_text("a file, not a folder")
+    answer = client.post("/api/runs", json=QUICK)
+    assert answer.status_code == 403 and "not a folder" in answer.json()["error"]
+    assert list((tmp_path / "elsewhere").iterdir()) == []

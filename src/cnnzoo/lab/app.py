@@ -47,53 +47,81 @@ log = logging.getLogger("cnnzoo.lab")
 PAGES = ("", "zoo", "models", "runs", "inside", "experiments")
 
 
+# Every answer: no sniffing a picture into a script, no framing (a page of another site
+# cannot trick a click), scripts and styles from the lab only, no token in a Referer.
+_HEADERS = [
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"no-referrer"),
+    (
+        b"content-security-policy",
+        b"default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+        b"script-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+    ),
+]
+# A picture of a run folder (an SVG may hold a script) opened on its own: in a sandbox.
+_PICTURE_HEADERS = [
+    (b"content-security-policy", b"sandbox; default-src 'none'; style-src 'unsafe-inline'")
+]
+
+
 class Guard:
     """Refuses what may not reach the lab, before any route runs: without a token, requests
     that do not name the loopback as their host (DNS rebinding); with one, requests that do
-    not carry it. A token given in the query is kept in a cookie for the page's own calls."""
+    not carry it. Changes, and every call of the API, come from the lab's own pages only (the
+    browser names the page's origin and site). A token given in the query is kept in a cookie
+    for the page's own calls."""
 
     def __init__(self, app: ASGIApp, token: str | None) -> None:
         self.app, self.token = app, token
 
+    def refusal(self, request: Request) -> str | None:
+        host = request.headers.get("host", "")
+        origin = request.headers.get("origin")
+        changes = request.method not in ("GET", "HEAD")
+        if changes and origin is not None and origin.split("://", 1)[-1].lower() != host.lower():
+            return "the lab takes changes from its own pages only"
+        site = request.headers.get("sec-fetch-site")
+        if request.url.path.startswith("/api/") and site not in (None, "same-origin", "none"):
+            return "the lab's API answers the lab's own pages only"
+        if self.token is None:
+            if not is_loopback(host_of(host)):
+                return "the lab answers requests to localhost only"
+            return None
+        given = (
+            request.query_params.get("token")
+            or request.cookies.get(TOKEN_COOKIE)
+            or request.headers.get("authorization", "").partition(" ")[2].strip()
+            or None
+        )
+        if not token_matches(given, self.token):
+            return "the lab needs its access token: open the URL it printed"
+        return None
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] not in ("http", "websocket"):
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         request = Request(scope)
-        # A page of another site may send a form here (its browser names that site as the
-        # origin): what changes things answers this lab's own pages only.
-        origin = request.headers.get("origin")
-        host = request.headers.get("host", "")
-        changes = request.method not in ("GET", "HEAD")
-        if changes and origin is not None and origin.split("://", 1)[-1].lower() != host.lower():
-            await _refuse("the lab takes changes from its own pages only")(scope, receive, send)
-            return
-        if self.token is None:
-            if not is_loopback(host_of(request.headers.get("host", ""))):
-                await _refuse("the lab answers requests to localhost only")(scope, receive, send)
-                return
-        else:
-            given = (
-                request.query_params.get("token")
-                or request.cookies.get(TOKEN_COOKIE)
-                or request.headers.get("authorization", "").removeprefix("token ").strip()
-                or None
-            )
-            if not token_matches(given, self.token):
-                message = "the lab needs its access token: open the URL it printed"
-                await _refuse(message)(scope, receive, send)
-                return
-        if self.token is None or "token" not in request.query_params:
-            await self.app(scope, receive, send)
-            return
+        extra = list(_HEADERS)
+        if "/file" in request.url.path:
+            extra = [h for h in extra if h[0] != b"content-security-policy"] + _PICTURE_HEADERS
+        if self.token is not None and "token" in request.query_params:
+            cookie = f"{TOKEN_COOKIE}={self.token}; Path=/; HttpOnly; SameSite=Strict"
+            extra.append((b"set-cookie", cookie.encode()))
 
-        async def send_with_cookie(message: Message) -> None:
+        async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                cookie = f"{TOKEN_COOKIE}={self.token}; Path=/; HttpOnly; SameSite=Strict"
-                message["headers"] = [*message.get("headers", []), (b"set-cookie", cookie.encode())]
+                message["headers"] = [*message.get("headers", []), *extra]
             await send(message)
 
-        await self.app(scope, receive, send_with_cookie)
+        refused = self.refusal(request)
+        if refused is not None:
+            if self.token is not None:
+                extra = [h for h in extra if h[0] != b"set-cookie"]  # no cookie for a wrong one
+            await _refuse(refused)(scope, receive, send_with_headers)
+            return
+        await self.app(scope, receive, send_with_headers)
 
 
 class StartRun(BaseModel):
@@ -248,23 +276,24 @@ def create_app(runs_root: str | Path = "runs", token: str | None = None) -> Fast
                 raise TooLarge(f"the image is over {inside.MAX_UPLOAD:,} bytes: refused")
         return await asyncio.to_thread(uploads.store, bytes(data))
 
-    @app.get("/api/runs/{run_id:path}/files/{name}")
-    def run_picture(run_id: str, name: str) -> FileResponse:
-        return FileResponse(runs.run_file(root, run_id, name))
+    # What is done to a run names it in the query: a run folder may be called "log" too.
+    @app.get("/api/file")
+    def run_picture(run: str, name: str) -> FileResponse:
+        return FileResponse(runs.run_file(root, run, name))
 
-    @app.get("/api/runs/{run_id:path}/log")
-    def run_log(run_id: str) -> dict[str, Any]:
-        return {"id": run_id, "text": jobs.log(run_id)}
+    @app.get("/api/log")
+    def run_log(run: str) -> dict[str, Any]:
+        return {"id": run, "text": jobs.log(run)}
 
-    @app.post("/api/runs/{run_id:path}/stop")
-    def stop_run(run_id: str) -> dict[str, Any]:
-        jobs.stop(run_id)
-        return {"id": run_id, "status": "stopping"}
+    @app.post("/api/stop")
+    def stop_run(run: str) -> dict[str, Any]:
+        jobs.stop(run)
+        return {"id": run, "status": "stopping"}
 
-    @app.post("/api/runs/{run_id:path}/resume")
-    def resume_run(run_id: str, body: ResumeRun) -> dict[str, Any]:
-        jobs.resume(run_id, body.epochs)
-        return {"id": run_id, "status": "starting"}
+    @app.post("/api/resume")
+    def resume_run(run: str, body: ResumeRun) -> dict[str, Any]:
+        jobs.resume(run, body.epochs)
+        return {"id": run, "status": "starting"}
 
     @app.get("/api/runs/{run_id:path}")
     def run(run_id: str) -> dict[str, Any]:
@@ -290,9 +319,9 @@ def create_app(runs_root: str | Path = "runs", token: str | None = None) -> Fast
         found = experiments.find_experiments(root) if root.is_dir() else []
         return {"found": found, "known": experiments.known_experiments()}
 
-    @app.get("/api/experiments/{experiment_id:path}/files/{name}")
-    def experiment_picture(experiment_id: str, name: str) -> FileResponse:
-        return FileResponse(experiments.experiment_file(root, experiment_id, name))
+    @app.get("/api/experiment-file")
+    def experiment_picture(experiment: str, name: str) -> FileResponse:
+        return FileResponse(experiments.experiment_file(root, experiment, name))
 
     @app.get("/api/experiments/{experiment_id:path}")
     def experiment(experiment_id: str) -> dict[str, Any]:

@@ -9,10 +9,10 @@ import os
 from pathlib import Path
 from typing import Any
 
-from cnnzoo.errors import RunError
+from cnnzoo.errors import CnnzooError
 from cnnzoo.experiments import EXPERIMENTS
 from cnnzoo.experiments.summary import SUMMARY, ExperimentSummary
-from cnnzoo.lab.guard import NotFound, picture_in, pictures_in, under_root
+from cnnzoo.lab.guard import NotFound, own_file, picture_in, pictures_in, under_root
 from cnnzoo.train.files import read_json
 
 __all__ = ["experiment_detail", "experiment_file", "find_experiments", "known_experiments"]
@@ -21,19 +21,18 @@ _DEPTH = 3
 
 
 def _summary(root: Path, folder: Path) -> ExperimentSummary:
-    return ExperimentSummary.from_dict(
-        read_json(folder / SUMMARY), folder.relative_to(root).as_posix()
-    )
+    path = own_file(root, folder / SUMMARY)
+    return ExperimentSummary.from_dict(read_json(path), folder.relative_to(root).as_posix())
 
 
-def _is_experiment(folder: Path) -> bool:
-    """A ``summary.json`` that names an experiment (a run's names none)."""
+def _is_experiment(root: Path, folder: Path) -> bool:
+    """A ``summary.json`` of its own that names an experiment (a run's names none)."""
     path = folder / SUMMARY
     if not path.is_file() or path.is_symlink():
         return False
     try:
-        return "experiment" in read_json(path)
-    except RunError:
+        return "experiment" in read_json(own_file(root, path))
+    except CnnzooError:
         return True  # damaged: listed, with what is wrong
 
 
@@ -45,13 +44,13 @@ def find_experiments(root: Path) -> list[dict[str, Any]]:
         depth = len(Path(top).relative_to(root).parts)
         dirs[:] = sorted(d for d in dirs if not d.startswith(".") and depth < _DEPTH)
         folder = Path(top)
-        if folder == root or not _is_experiment(folder):
+        if folder == root or not _is_experiment(root, folder):
             continue
         dirs[:] = []  # its runs are runs, not experiments
         entry: dict[str, Any] = {"id": folder.relative_to(root).as_posix(), "problem": None}
         try:
             summary = _summary(root, folder)
-        except RunError as error:
+        except CnnzooError as error:
             found.append({**entry, "problem": str(error)})
             continue
         held = sum(claim.held for claim in summary.claims)
@@ -69,7 +68,7 @@ def find_experiments(root: Path) -> list[dict[str, Any]]:
 
 def _folder(root: Path, experiment_id: str) -> Path:
     folder = under_root(root.resolve(), experiment_id)
-    if not folder.is_dir() or not _is_experiment(folder):
+    if not folder.is_dir() or not _is_experiment(root.resolve(), folder):
         raise NotFound(f"{experiment_id}: not an experiment folder (no summary.json of one)")
     return folder
 
@@ -83,7 +82,7 @@ def experiment_detail(root: Path, experiment_id: str) -> dict[str, Any]:
     detail = summary.to_dict()
     for arm in detail["arms"]:
         for run in arm["runs"]:
-            place = Path(run["run_dir"]).resolve()
+            place = (root / run["run_dir"]).resolve()  # a relative one: of the root
             run["id"] = place.relative_to(root).as_posix() if place.is_relative_to(root) else None
             run.pop("history")  # the run's own page has its curves
     return {"id": experiment_id, **detail, "pictures": pictures_in(folder), "setup": summary.setup}

@@ -14,6 +14,7 @@ import hmac
 import ipaddress
 import os
 import secrets
+import stat
 from pathlib import Path
 
 from cnnzoo.errors import CnnzooError
@@ -27,6 +28,7 @@ __all__ = [
     "TooLarge",
     "is_loopback",
     "new_token",
+    "own_file",
     "picture_in",
     "pictures_in",
     "plain_name",
@@ -79,9 +81,10 @@ def host_of(header: str) -> str:
 def plain_name(part: str) -> str:
     """One component of a path a request names: not empty, not ``.`` or ``..``, no
     separators, no control characters; refused otherwise."""
+    if not part:
+        raise NotFound("an empty name: give a run or an experiment under the runs root")
     if (
-        not part
-        or part in (".", "..")
+        part in (".", "..")
         or "/" in part
         or "\\" in part
         or any(ord(c) < 32 or ord(c) == 127 for c in part)
@@ -128,4 +131,24 @@ def picture_in(folder: Path, name: str) -> Path:
     path = under_root(folder, name)
     if (folder / name).is_symlink() or not path.is_file():
         raise NotFound(f"{name}: not a picture of {folder.name}")
+    return path
+
+
+MAX_FILE = 64 * 2**20  # bytes of a run's own file the lab reads (metrics of long runs fit)
+
+
+def own_file(root: Path, path: Path, limit: int = MAX_FILE) -> Path:
+    """``path`` when it is a regular file of its own inside ``root``: not a link (which could
+    lead anywhere), not a device or a pipe (``/dev/zero`` never ends), at most ``limit``
+    bytes. A missing file is a 404; anything else is refused (403)."""
+    try:
+        status = os.lstat(path)
+    except (FileNotFoundError, NotADirectoryError):
+        raise NotFound(f"{path.name}: no such file") from None
+    if stat.S_ISLNK(status.st_mode) or not stat.S_ISREG(status.st_mode):
+        raise Forbidden(f"{path.name}: not a regular file (a link, a device or a pipe); refused")
+    if not path.resolve().is_relative_to(root.resolve()):
+        raise Forbidden(f"{path.name}: outside the runs root; refused")
+    if status.st_size > limit:
+        raise Forbidden(f"{path.name}: {status.st_size:,} bytes, more than the lab reads")
     return path

@@ -9,7 +9,7 @@ import functools
 import secrets
 import tempfile
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +21,7 @@ from cnnzoo.data.folders import open_image
 from cnnzoo.data.inputs import for_display
 from cnnzoo.data.sources import load_arrays
 from cnnzoo.errors import CnnzooError, ConfigError
-from cnnzoo.lab.guard import NotFound, TooLarge, under_root
+from cnnzoo.lab.guard import NotFound, TooLarge, own_file, under_root
 from cnnzoo.train.folder import RunFolder
 from cnnzoo.train.inference import Published, Trained, load_published, load_trained
 from cnnzoo.viz.activations import activation_maps, find_module
@@ -43,6 +43,8 @@ class Subject:
 
     title: str
     source: Trained | Published
+    # Hooks and Grad-CAM change the model while they look: one look at a time.
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     @property
     def model(self) -> nn.Module:
@@ -60,7 +62,7 @@ class Subject:
         """How many test images its data set has (0 for published weights: upload one)."""
         if isinstance(self.source, Published):
             return 0
-        return len(_test_set(self.source.config.data, self.source.config.data_dir))
+        return len(_test_set(self.source.config.data))
 
     def image(self, choice: str, uploads: Uploads) -> tuple[torch.Tensor, np.ndarray, str]:
         """The input (1, C, H, W) for ``test:N`` or ``upload:ID``, the picture it shows, and a
@@ -72,7 +74,7 @@ class Subject:
             caption = "the uploaded image"
         elif kind == "test" and isinstance(self.source, Trained):
             config = self.source.config
-            test = _test_set(config.data, config.data_dir)
+            test = _test_set(config.data)
             index = _index(value, len(test))
             x = self.source.spec.transform()(test.images[index][None])
             caption = f"{config.data} test image {index} ({test.classes[int(test.labels[index])]})"
@@ -96,22 +98,24 @@ def _index(text: str, count: int) -> int:
 
 
 @functools.lru_cache(maxsize=4)
-def _test_set(data: str, data_dir: str) -> Any:
-    return load_arrays(data, "test", data_dir or None)
+def _test_set(data: str) -> Any:
+    """The data set's test split from the usual places: never the folder a checkpoint names
+    (someone else's checkpoint would point the lab at any folder of this machine)."""
+    return load_arrays(data, "test")
 
 
 @functools.lru_cache(maxsize=4)
-def _trained(checkpoint: Path, modified: float) -> Trained:
-    return load_trained(checkpoint)
+def _run_subject(checkpoint: Path, modified: float, run_id: str) -> Subject:
+    trained = load_trained(checkpoint)
+    return Subject(f"{trained.config.model} after {trained.epoch} epochs ({run_id})", trained)
 
 
 def run_subject(root: Path, run_id: str) -> Subject:
     """The final weights of a run under ``root`` (read again when its checkpoint changes)."""
-    under_root(root, run_id)
-    # The checkpoint itself resolved inside the root: a link out of it is never read.
-    checkpoint = under_root(root, f"{run_id}/{RunFolder.CHECKPOINT}")
-    trained = _trained(checkpoint, checkpoint.stat().st_mtime)
-    return Subject(f"{trained.config.model} after {trained.epoch} epochs ({run_id})", trained)
+    folder = under_root(root, run_id)
+    # The checkpoint a regular file of the run's own: a link out of the root is never read.
+    checkpoint = own_file(root, folder / RunFolder.CHECKPOINT, limit=2**40)
+    return _run_subject(checkpoint, checkpoint.stat().st_mtime, run_id)
 
 
 @functools.lru_cache(maxsize=4)
@@ -166,6 +170,13 @@ def look(
 ) -> dict[str, Any]:
     """What the page shows for one image: the scores, ``layer``'s maps (and its filters, for a
     convolution) and Grad-CAM of class ``target`` (default: the most likely one)."""
+    with subject.lock:
+        return _look(subject, choice, uploads, layer, target)
+
+
+def _look(
+    subject: Subject, choice: str, uploads: Uploads, layer: str | None, target: int | None
+) -> dict[str, Any]:
     model = subject.model
     x, picture, caption = subject.image(choice, uploads)
     layer = layer or subject.layers()[0]

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import os
 import signal
+import stat
 import subprocess
 import sys
 import threading
 import time
+import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -91,17 +93,33 @@ class Jobs:
         self._lock = threading.Lock()
 
     def _logs(self) -> Path:
+        """``ROOT/.lab``: a folder of the root's own, made if missing, never a link."""
         folder = self.root / LOGS
-        if folder.is_symlink():
-            raise Forbidden(f"{folder} is a link: the lab writes its logs into the runs root only")
-        folder.mkdir(parents=True, exist_ok=True)
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except FileExistsError:
+            raise Forbidden(
+                f"{LOGS} in the runs root is not a folder: the lab keeps its logs there"
+            ) from None
+        if folder.is_symlink() or not folder.resolve().is_relative_to(self.root.resolve()):
+            raise Forbidden(
+                f"{LOGS} in the runs root is a link: the lab writes inside the root only"
+            )
         return folder
 
+    def _log_path(self, run_id: str) -> Path:
+        return self._logs() / f"{urllib.parse.quote(run_id, safe='')}.log"  # one name a run
+
     def _launch(self, run_id: str, words: list[str]) -> Job:
-        log = self._logs() / f"{run_id.replace('/', '--')}.log"
+        log = self._log_path(run_id)
         # Appended to (a resumed run's log goes on), never through a link someone left there.
         flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | getattr(os, "O_NOFOLLOW", 0)
-        fd = os.open(log, flags, 0o644)
+        try:
+            fd = os.open(log, flags, 0o644)
+        except OSError as error:
+            raise Forbidden(
+                f"{LOGS}/{log.name}: cannot be written ({error.strerror}); refused"
+            ) from None
         try:
             process = subprocess.Popen(
                 [sys.executable, "-m", "cnnzoo", "train", *words],
@@ -162,14 +180,22 @@ class Jobs:
         job = self._jobs.get(run_id)
         if job is None:
             raise NotFound(f"{run_id}: no log (the lab shows the logs of runs it started)")
-        with job.log.open("rb") as f:
+        try:  # through no link: the file, or the folder, may have been swapped since
+            self._logs()
+            fd = os.open(job.log, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0))
+        except OSError as error:
+            raise Forbidden(f"the log of {run_id} cannot be read ({error.strerror})") from None
+        with os.fdopen(fd, "rb") as f:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                raise Forbidden(f"the log of {run_id} is not a regular file; refused")
             size = f.seek(0, os.SEEK_END)
             f.seek(max(0, size - _LOG_TAIL))
             return f.read().decode("utf-8", errors="replace")
 
     def stop_all(self, wait: float = 30.0) -> None:
         """Stop every run still training and wait for their checkpoints (the lab shuts down)."""
-        running = [job for job in self._jobs.values() if job.running]
+        with self._lock:
+            running = [job for job in self._jobs.values() if job.running]
         for job in running:
             job.process.send_signal(signal.SIGINT)
         deadline = time.monotonic() + wait

@@ -7,8 +7,8 @@ import os
 from pathlib import Path
 from typing import Any
 
-from cnnzoo.errors import RunError
-from cnnzoo.lab.guard import NotFound, picture_in, pictures_in, under_root
+from cnnzoo.errors import CnnzooError
+from cnnzoo.lab.guard import NotFound, own_file, picture_in, pictures_in, under_root
 from cnnzoo.train.files import RunLock, read_json
 from cnnzoo.train.folder import RunFolder
 
@@ -27,20 +27,21 @@ def run_status(folder: RunFolder) -> str:
     return "stopped" if folder.has_checkpoint() else "new"
 
 
-def _read(folder: RunFolder) -> tuple[dict[str, Any], list[dict[str, Any]], str | None]:
-    """The config, the metrics rows, and what is wrong where a file is damaged (the run is
-    still listed: one bad folder never hides the others)."""
+def _read(root: Path, folder: RunFolder) -> tuple[dict[str, Any], list[dict[str, Any]], str | None]:
+    """The config, the metrics rows, and what is wrong where a file is damaged or not one of
+    the run's own (the run is still listed: one bad folder never hides the others)."""
     problem = None
     try:
+        own_file(root, folder.config)
         config = folder.read_config()
-    except (RunError, OSError) as error:
+    except (CnnzooError, OSError) as error:
         config, problem = {}, str(error)
     rows: list[dict[str, Any]] = []
-    if folder.metrics.exists() and folder.metrics.stat().st_size > 0:
-        try:
+    try:
+        if own_file(root, folder.metrics).stat().st_size > 0:
             rows = folder.read_metrics()
-        except RunError as error:
-            problem = problem or str(error)
+    except (CnnzooError, OSError) as error:
+        problem = problem or str(error)
     return config, rows, problem
 
 
@@ -72,7 +73,7 @@ def find_runs(root: Path) -> list[dict[str, Any]]:
         dirs[:] = sorted(d for d in dirs if not d.startswith(".") and depth < _DEPTH)
         folder = RunFolder(Path(top))
         if top != str(root) and folder.is_run():
-            config, rows, problem = _read(folder)
+            config, rows, problem = _read(root, folder)
             found.append({**_overview(root, folder, config, rows), "problem": problem})
             dirs[:] = []  # a run's own folders (tensorboard) hold no runs
     return sorted(found, key=lambda run: -(run["modified"] or 0))
@@ -89,12 +90,12 @@ def run_detail(root: Path, run_id: str) -> dict[str, Any]:
     """A run's config, every metrics row, its summary and the pictures in its folder."""
     root = root.resolve()
     folder = _folder(root, run_id)
-    config, rows, problem = _read(folder)
+    config, rows, problem = _read(root, folder)
     summary: dict[str, Any] | None = None
-    if folder.summary.exists():
+    if folder.summary.exists() or folder.summary.is_symlink():
         try:
-            summary = read_json(folder.summary)
-        except RunError as error:
+            summary = read_json(own_file(root, folder.summary))
+        except (CnnzooError, OSError) as error:
             problem = problem or str(error)
     pictures = pictures_in(folder.path)
     return {

@@ -65,7 +65,7 @@ def model_page(name: str, input_size: str | None = None) -> dict[str, Any]:
     return _page(info.name, size)
 
 
-@functools.cache
+@functools.lru_cache(maxsize=128)
 def _network(name: str, channels: int) -> ZooModel:
     """The model built on the meta device (no memory), once: ResNet-1202 takes 0.3 s to build,
     a third of a page's budget. Tracing never changes it."""

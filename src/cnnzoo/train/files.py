@@ -223,7 +223,13 @@ class RunLock:
         and a lock left by a killed run names a process that is gone. Reads only: a probe of
         the lock itself could make a run starting at that moment find the folder in use."""
         try:
-            words = self.path.read_text(encoding="utf-8", errors="replace").split()
+            # A few bytes, not through a link, never blocking: the lock is cnnzoo's to write,
+            # but anyone may have left something else of that name.
+            fd = os.open(self.path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0))
+            try:
+                words = os.read(fd, 256).decode("utf-8", errors="replace").split()
+            finally:
+                os.close(fd)
             pid, host = int(words[0]), words[1]
         except (OSError, ValueError, IndexError):  # no lock, or an empty one: nobody writes
             return None

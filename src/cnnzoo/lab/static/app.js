@@ -458,7 +458,7 @@ async function runPage(id) {
   async function act(what, payload) {
     message.textContent = "";
     try {
-      await post(`${path}/${what}`, payload);
+      await post(`/api/${what}?run=${encodeURIComponent(id)}`, payload);
       drawnFor = null;
       await refresh();
     } catch (error) {
@@ -467,7 +467,7 @@ async function runPage(id) {
   }
   async function refresh() {
     const run = await api(path);
-    if (run.job) log.textContent = (await api(`${path}/log`)).text;
+    if (run.job) log.textContent = (await api(`/api/log?run=${encodeURIComponent(id)}`)).text;
     const key = `${run.epochs_done} ${run.status} ${run.job ? run.job.running : ""}`;
     if (key === drawnFor) return run;
     drawnFor = key;
@@ -496,7 +496,7 @@ async function runPage(id) {
         lineChart("top-1 accuracy", [series("train_top1", "train", "#1f5fbf"), series("test_top1", "test", "#e0008a")], "percent")),
       run.summary && run.status === "finished" ? h("p", {}, `Finished: ${run.summary.epochs} epochs, test top-1 ${percent(run.summary.test_top1)}, top-5 ${percent(run.summary.test_top5)} on ${run.summary.test_images} images, ${run.summary.train_time_s.toFixed(1)} s of training.`) : null,
       run.files.length ? h("div", { class: "pictures" }, h("h2", {}, "Pictures"),
-        run.files.map((f) => h("figure", {}, h("img", { src: `${path}/files/${encodeURIComponent(f)}`, alt: f }), h("figcaption", {}, f)))) : null,
+        run.files.map((f) => h("figure", {}, h("img", { src: `/api/file?run=${encodeURIComponent(id)}&name=${encodeURIComponent(f)}`, alt: f }), h("figcaption", {}, f)))) : null,
       h("h2", {}, "Config"),
       h("table", { class: "config" }, h("tbody", {}, Object.entries(run.config || {}).map(([k, v]) =>
         h("tr", {}, h("th", { scope: "row" }, k), h("td", {}, typeof v === "object" ? JSON.stringify(v) : String(v)))))));
@@ -564,7 +564,7 @@ async function experimentPage(id) {
           ? h("a", { href: `/runs/${runUrl(r.id)}`, class: "run-link" }, `seed ${r.seed} `)
           : h("span", { class: "muted" }, `seed ${r.seed} (outside this folder) `))))))),
     e.pictures.length ? h("div", { class: "pictures" }, h("h2", {}, "Plots"),
-      e.pictures.map((f) => h("figure", {}, h("img", { src: `${path}/files/${encodeURIComponent(f)}`, alt: f }), h("figcaption", {}, f)))) : null);
+      e.pictures.map((f) => h("figure", {}, h("img", { src: `/api/experiment-file?experiment=${encodeURIComponent(id)}&name=${encodeURIComponent(f)}`, alt: f }), h("figcaption", {}, f)))) : null);
 }
 
 // --- inside a layer -----------------------------------------------------------------------
@@ -658,7 +658,13 @@ function navigate(url) {
 async function route() {
   clearInterval(timer);
   const mine = ++generation;
-  const parts = location.pathname.split("/").filter(Boolean).map(decodeURIComponent);
+  let parts;
+  try {
+    parts = location.pathname.split("/").filter(Boolean).map(decodeURIComponent);
+  } catch (error) {
+    failed(new Error(`${location.pathname}: not a page address (${error.message})`));
+    return;
+  }
   const page = parts[0] || "zoo";
   for (const a of document.querySelectorAll("nav a")) {
     if (a.dataset.page === page || (page === "models" && a.dataset.page === "zoo")) a.setAttribute("aria-current", "page");
