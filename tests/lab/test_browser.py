@@ -98,6 +98,10 @@ def test_a_model_shows_a_blocks_arithmetic_when_clicked(page: Any) -> None:
     assert "3·3·64·128 = 73,728" in detail
     assert "83×83" in detail  # its receptive field, also drawn over the input
     assert page.locator("#layer svg.field rect").count() == 2
+    # drawn over a demo photo at the network's input size
+    assert "demo-image?name=chelsea&height=224&width=224" in (
+        page.get_attribute("#layer svg.field image", "href") or ""
+    )
     # the keyboard reaches the same: a block is a button
     page.focus("g.part[data-name='conv1']")
     page.keyboard.press("Enter")

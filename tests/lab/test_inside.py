@@ -91,7 +91,7 @@ def test_a_runs_test_image_seen_inside_a_layer(runs_root: Path) -> None:
         ({"image": "upload:../../etc/passwd"}, 404, "no such image"),
         ({"image": "test:0", "layer": "features.1"}, 400, "did you mean features.c1"),
         ({"image": "test:0", "target": 10}, 400, "class 10: expected 0 to 9"),
-        ({"image": "file:/etc/passwd"}, 400, "expected upload:ID or test:N"),
+        ({"image": "file:/etc/passwd"}, 400, "expected demo:NAME, upload:ID or test:N"),
     ],
 )
 def test_bad_choices_inside_are_refused_in_one_line(
@@ -144,3 +144,48 @@ def test_published_weights_seen_inside_on_an_upload(hub: Path, tmp_path: Path) -
         refused.status_code == 400
         and "published weights have no test set" in refused.json()["error"]
     )
+
+
+def test_a_demo_photo_through_published_weights_scores_as_torchvision(
+    hub: Path,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    """scikit-image's Chelsea through the weights' transforms: the top class and its
+    probability are torchvision's own model's on the same photo."""
+    import torchvision
+    from skimage import data
+
+    from cnnzoo.pretrained import weights_of
+
+    _place("resnet18")
+    client = TestClient(create_app(tmp_path), base_url=LOCAL)
+    demos = client.get("/api/inside/subject", params={"model": "resnet18", "weights": "DEFAULT"})
+    assert demos.json()["demos"][0]["name"] == "chelsea"
+    source = {"model": "resnet18", "weights": "DEFAULT", "image": "demo:chelsea"}
+    seen = client.get("/api/inside", params=source).json()
+    assert seen["caption"] == "the demo photo: Chelsea the cat (a tabby)"
+    published = weights_of("resnet18")[0]
+    theirs = torchvision.models.resnet18(weights=published.name).eval()
+    with torch.no_grad():
+        x = published.transforms()(Image.fromarray(data.chelsea()))[None]
+        probs = theirs(x).softmax(1)[0]
+    assert seen["scores"][0]["index"] == int(probs.argmax())
+    assert seen["scores"][0]["probability"] == pytest.approx(probs.max().item(), rel=1e-4)
+    unknown = client.get("/api/inside", params={**source, "image": "demo:dog"})
+    assert (
+        unknown.status_code == 400 and "expected one of chelsea, coffee" in unknown.json()["error"]
+    )
+
+
+def test_a_demo_photo_at_a_networks_input_size(tmp_path: Path) -> None:
+    client = TestClient(create_app(tmp_path), base_url=LOCAL)
+    answer = client.get("/api/demo-image", params={"name": "coffee", "height": 227, "width": 300})
+    picture = Image.open(io.BytesIO(answer.content))
+    assert answer.headers["content-type"] == "image/png"
+    assert picture.size == (300, 227) and picture.mode == "RGB"
+    grey = client.get(
+        "/api/demo-image", params={"name": "coffee", "height": 32, "width": 32, "channels": 1}
+    )
+    assert Image.open(io.BytesIO(grey.content)).mode == "L"
+    assert client.get("/api/demo-image", params={"name": "coffee", "height": 0}).status_code == 422
+    assert client.get("/api/demo-image", params={"name": "../x"}).status_code == 400

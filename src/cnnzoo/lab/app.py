@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import io
 import logging
 import threading
 from collections.abc import AsyncIterator
@@ -16,7 +17,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
@@ -24,6 +25,7 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from cnnzoo.data.catalogue import DATASETS
+from cnnzoo.data.demo import DEMO_IMAGES, demo_picture
 from cnnzoo.errors import CnnzooError, ConfigError
 from cnnzoo.lab import experiments, inside, runs, zoo
 from cnnzoo.lab.guard import (
@@ -253,7 +255,21 @@ def create_app(runs_root: str | Path = "runs", token: str | None = None) -> Fast
             "classes": list(chosen.classes),
             "layers": chosen.layers(),
             "test_images": chosen.test_images(),
+            "demos": [{"name": k, "description": v} for k, v in DEMO_IMAGES.items()],
         }
+
+    @app.get("/api/demo-image")
+    def demo(
+        name: str,
+        height: int = Query(224, ge=1, le=4096),
+        width: int = Query(224, ge=1, le=4096),
+        channels: int = Query(3, ge=1, le=3),
+    ) -> Response:
+        """A demo photo at a network's input size, for the pages to draw over."""
+        picture = demo_picture(name, height, width, 1 if channels == 1 else 3)
+        out = io.BytesIO()
+        picture.save(out, format="PNG")
+        return Response(out.getvalue(), media_type="image/png")
 
     @app.get("/api/inside")
     def look_inside(

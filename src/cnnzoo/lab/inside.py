@@ -17,6 +17,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from cnnzoo.data.demo import DEMO_IMAGES, demo_image
 from cnnzoo.data.folders import open_image
 from cnnzoo.data.inputs import for_display
 from cnnzoo.data.sources import load_arrays
@@ -72,6 +73,9 @@ class Subject:
             path = uploads.path(value)
             x = self.source.read([str(path)])
             caption = "the uploaded image"
+        elif kind == "demo":
+            x = self.source.read([str(uploads.demo(value))])
+            caption = f"the demo photo: {DEMO_IMAGES[value]}"
         elif kind == "test" and isinstance(self.source, Trained):
             config = self.source.config
             test = _test_set(config.data)
@@ -80,7 +84,7 @@ class Subject:
             caption = f"{config.data} test image {index} ({test.classes[int(test.labels[index])]})"
         else:
             raise ConfigError(
-                f"image {choice!r}: expected upload:ID"
+                f"image {choice!r}: expected demo:NAME, upload:ID"
                 + (" (published weights have no test set here)" if kind == "test" else "")
                 + ("" if isinstance(self.source, Published) else " or test:N")
             )
@@ -151,6 +155,13 @@ class Uploads:
             while len(self._kept) > MAX_KEPT:
                 (Path(self._folder.name) / self._kept.pop(0)).unlink(missing_ok=True)
         return {"id": key, "width": width, "height": height}
+
+    def demo(self, name: str) -> Path:
+        """A demo photo as a file the readers take, written once."""
+        path = Path(self._folder.name) / f"demo-{name}.png"
+        if not path.exists():
+            demo_image(name).save(path)  # an unknown name: the error lists the known ones
+        return path
 
     def path(self, key: str) -> Path:
         if not (len(key) == 16 and all(c in "0123456789abcdef" for c in key)):

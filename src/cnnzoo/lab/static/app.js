@@ -338,13 +338,15 @@ function fieldPicture(field, outputShape, inputSize) {
   const W = width * scale + 2 * pad, H = height * scale + 2 * pad;
   const svg = h("svg:svg", { class: "chart field", viewBox: `0 0 ${W} ${H}`, width: W, height: H, role: "img",
     "aria-label": "the receptive field of the centre unit over the input" });
+  const photo = `/api/demo-image?name=chelsea&height=${height}&width=${width}&channels=${inputSize[0] === 1 ? 1 : 3}`;
   svg.append(
     h("svg:rect", { x: pad, y: pad, width: width * scale, height: height * scale, fill: "#eef2f7", stroke: "#5b6472" }),
+    h("svg:image", { href: photo, x: pad, y: pad, width: width * scale, height: height * scale, preserveAspectRatio: "none" }),
     h("svg:rect", { x: pad + start[1] * scale, y: pad + start[0] * scale, width: field.size[1] * scale,
       height: field.size[0] * scale, fill: "#e0008a", "fill-opacity": 0.25, stroke: "#e0008a", "stroke-dasharray": "4 2" }));
   const rowsSeen = `${Math.max(0, start[0])}..${Math.min(height, start[0] + field.size[0]) - 1}`;
   return h("figure", {}, svg, h("figcaption", { class: "muted" },
-    `The unit (${centre.join(", ")}) of the ${units.join("×")} map sees ${field.size.join("×")} input pixels, rows ${rowsSeen}; a field beyond the ${height}×${width} input reaches into the padding.`));
+    `The unit (${centre.join(", ")}) of the ${units.join("×")} map sees ${field.size.join("×")} input pixels of a ${height}×${width} input (here a demo photo), rows ${rowsSeen}; a field beyond the input reaches into the padding.`));
 }
 
 // --- runs --------------------------------------------------------------------------------
@@ -577,7 +579,10 @@ async function insidePage(params) {
   for (const key of ["run", "model", "weights"]) if (params.get(key)) source.set(key, params.get(key));
   const subject = await api(`/api/inside/subject?${source}`);
   document.title = `Inside ${subject.title} · cnnzoo lab`;
-  const state = { image: subject.test_images ? "test:0" : null, layer: subject.layers[0], target: "" };
+  const state = { image: subject.test_images ? "test:0" : `demo:${subject.demos[0].name}`, layer: subject.layers[0], target: "" };
+  const demo = h("select", { id: "demo-choice" }, h("option", { value: "" }, "a demo photo…"),
+    subject.demos.map((d) => h("option", { value: d.name }, d.description)));
+  demo.addEventListener("change", () => { if (demo.value) { state.image = `demo:${demo.value}`; draw(); } });
   const out = h("div", { class: "inside", "aria-live": "polite" });
   const message = h("p", { role: "status", class: "error" });
   const index = h("input", { id: "test-index", type: "number", min: 0, max: Math.max(0, subject.test_images - 1), value: 0, size: 6 });
@@ -587,10 +592,6 @@ async function insidePage(params) {
     subject.classes.map((c, i) => h("option", { value: i }, c)));
 
   async function draw() {
-    if (!state.image) {
-      out.replaceChildren(h("p", { class: "muted" }, "Upload an image to look at."));
-      return;
-    }
     message.textContent = "";
     const query = new URLSearchParams(source);
     query.set("image", state.image);
@@ -641,7 +642,8 @@ async function insidePage(params) {
     h("h1", {}, "Inside ", subject.title),
     h("div", { class: "toolbar" },
       subject.test_images ? [h("label", { for: "test-index" }, `test image (0 to ${subject.test_images - 1})`), index, showTest] : null,
-      h("label", { for: "upload" }, subject.test_images ? "or upload one" : "upload an image"), file,
+      h("label", { for: "demo-choice" }, "or"), demo,
+      h("label", { for: "upload" }, "or upload one"), file,
       h("label", { for: "layer-choice" }, "layer"), layer,
       h("label", { for: "cam-class" }, "Grad-CAM of"), target),
     message, out);
