@@ -167,6 +167,10 @@ def test_a_run_started_from_the_page_finishes_and_one_stopped_resumes(
         tab.wait_for_selector(".status-finished", timeout=120_000)
         assert tab.locator("svg.curve polyline.series").count() == 4
         assert "epoch 2/2" in tab.text_content("pre.log")
+        tab.click("#evaluate")
+        tab.locator(".evaluation", has_text="200 test images").wait_for(timeout=120_000)
+        assert tab.locator(".per-class tbody tr").count() == 10
+        assert _width(tab.locator(".pictures img")) > 100  # its confusion matrix
         first = tab.url
         tab.click("nav a[data-page=runs]")
         tab.wait_for_selector("table.runs tbody tr")

@@ -74,7 +74,8 @@ def test_a_run_started_here_trains_stops_with_its_checkpoint_and_resumes(tmp_pat
         done = _wait(
             lambda: (r := client.get(f"/api/runs/{run_id}").json())["status"] == "finished" and r
         )
-        assert done["epochs_done"] == 2 and done["job"] == {"running": False, "exit_code": 0}
+        assert done["epochs_done"] == 2
+        assert done["job"] == {"running": False, "exit_code": 0, "kind": "train"}
         assert "epoch 2/2" in client.get("/api/log", params={"run": run_id}).json()["text"]
 
         long = client.post("/api/runs", json={**QUICK, "epochs": 1000}, headers=own).json()["id"]
@@ -116,3 +117,34 @@ def test_the_log_folder_is_never_a_way_out_of_the_root(tmp_path: Path) -> None:
     answer = client.post("/api/runs", json=QUICK)
     assert answer.status_code == 403 and "not a folder" in answer.json()["error"]
     assert list((tmp_path / "elsewhere").iterdir()) == []
+
+
+@needs_data
+def test_a_run_evaluated_from_the_lab_shows_its_figures_per_class(
+    runs_root: Path, tmp_path: Path
+) -> None:
+    import json
+    import shutil
+
+    root = tmp_path / "runs"
+    shutil.copytree(runs_root / "lenet", root / "r")
+    (root / "r" / "confusion.png").unlink()
+    with TestClient(create_app(root), base_url=LOCAL) as client:
+        assert client.post("/api/evaluate", params={"run": "r"}).json()["status"] == "evaluating"
+        again = client.post("/api/evaluate", params={"run": "r"})
+        assert again.status_code == 400 and "being evaluated already" in again.json()["error"]
+        assert client.post("/api/stop", params={"run": "r"}).status_code == 404  # not training
+        done = _wait(
+            lambda: (r := client.get("/api/runs/r").json())["job"]["running"] is False and r
+        )
+    assert done["job"] == {"running": False, "exit_code": 0, "kind": "eval"}
+    summary = json.loads((root / "r" / "summary.json").read_text())
+    assert done["evaluation"]["count"] == 64  # the run's own test images
+    assert done["evaluation"]["top1"] == pytest.approx(summary["test_top1"])
+    assert len(done["evaluation"]["per_class"]) == 10 and "confusion.png" in done["files"]
+    assert (
+        TestClient(create_app(root), base_url=LOCAL)
+        .post("/api/evaluate", params={"run": "nothing"})
+        .status_code
+        == 404
+    )

@@ -306,6 +306,11 @@ def create_app(runs_root: str | Path = "runs", token: str | None = None) -> Fast
         jobs.stop(run)
         return {"id": run, "status": "stopping"}
 
+    @app.post("/api/evaluate")
+    def evaluate_run(run: str) -> dict[str, Any]:
+        jobs.evaluate(run)
+        return {"id": run, "status": "evaluating"}
+
     @app.post("/api/resume")
     def resume_run(run: str, body: ResumeRun) -> dict[str, Any]:
         jobs.resume(run, body.epochs)
@@ -323,8 +328,10 @@ def create_app(runs_root: str | Path = "runs", token: str | None = None) -> Fast
             detail = runs.starting(run_id)
         if job is not None:
             running = job.running  # asked once: the answers below agree with each other
-            detail["job"] = {"running": running, "exit_code": job.process.poll()}
-            if running and detail["status"] != "starting":
+            detail["job"] = {"running": running, "exit_code": job.process.poll(), "kind": job.kind}
+            if running and job.kind == "eval":
+                detail["status"] = "evaluating"
+            elif running and detail["status"] != "starting":
                 detail["status"] = "running"  # until its process has exited
             elif not running and detail["status"] == "starting":
                 detail["status"] = "failed"

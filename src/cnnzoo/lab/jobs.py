@@ -27,10 +27,11 @@ from cnnzoo.models import list_models
 from cnnzoo.train.config import RECIPES
 from cnnzoo.train.folder import RunFolder
 
-__all__ = ["MAX_EPOCHS", "Job", "Jobs", "NewRun"]
+__all__ = ["EVALUATION", "MAX_EPOCHS", "Job", "Jobs", "NewRun"]
 
 MAX_EPOCHS = 1000
 LOGS = ".lab"
+EVALUATION = "eval.json"  # what an evaluation from the lab writes into the run's folder
 _LOG_TAIL = 16_384  # bytes of a log a page gets: the last epochs and the last word
 
 
@@ -75,6 +76,7 @@ class Job:
     """One ``cnnzoo train`` process this lab started."""
 
     run_id: str
+    kind: str  # "train" or "eval": what the process does to the run
     process: subprocess.Popen[bytes]
     log: Path
     started: float
@@ -110,7 +112,7 @@ class Jobs:
     def _log_path(self, run_id: str) -> Path:
         return self._logs() / f"{urllib.parse.quote(run_id, safe='')}.log"  # one name a run
 
-    def _launch(self, run_id: str, words: list[str]) -> Job:
+    def _launch(self, run_id: str, words: list[str], kind: str = "train") -> Job:
         log = self._log_path(run_id)
         # Appended to (a resumed run's log goes on), never through a link someone left there.
         flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | getattr(os, "O_NOFOLLOW", 0)
@@ -122,7 +124,7 @@ class Jobs:
             ) from None
         try:
             process = subprocess.Popen(
-                [sys.executable, "-m", "cnnzoo", "train", *words],
+                [sys.executable, "-m", "cnnzoo", kind, *words],
                 stdout=fd,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
@@ -131,7 +133,7 @@ class Jobs:
             )
         finally:
             os.close(fd)
-        job = Job(run_id, process, log, time.time())
+        job = Job(run_id, kind, process, log, time.time())
         self._jobs[run_id] = job
         return job
 
@@ -155,16 +157,33 @@ class Jobs:
         if not folder.has_checkpoint():
             raise NotFound(f"{run_id}: no checkpoint to resume from")
         with self._lock:
-            if run_id in self._jobs and self._jobs[run_id].running:
-                raise ConfigError(f"{run_id} is training already")
+            self._idle(run_id)
             words = ["--resume", str(folder.path)]
             words += ["--epochs", str(epochs)] if epochs else []
             return self._launch(run_id, words)
 
+    def evaluate(self, run_id: str) -> Job:
+        """``cnnzoo eval`` of the run: its figures into ``eval.json`` and its confusion
+        matrix into ``confusion.png``, both in the run's folder."""
+        folder = RunFolder(under_root(self.root, run_id))
+        if not folder.has_checkpoint():
+            raise NotFound(f"{run_id}: no checkpoint to evaluate")
+        with self._lock:
+            self._idle(run_id)
+            words = [str(folder.path), "--json", str(folder.path / EVALUATION)]
+            return self._launch(run_id, words, kind="eval")
+
+    def _idle(self, run_id: str) -> None:
+        """Refuses a second process for a run one of this lab's processes is busy with."""
+        job = self._jobs.get(run_id)
+        if job is not None and job.running:
+            doing = "training" if job.kind == "train" else "being evaluated"
+            raise ConfigError(f"{run_id} is {doing} already")
+
     def stop(self, run_id: str) -> Job:
         """Ctrl-C for the run: it finishes its step, saves a checkpoint and exits."""
         job = self._jobs.get(run_id)
-        if job is None or not job.running:
+        if job is None or not job.running or job.kind != "train":
             raise NotFound(
                 f"{run_id}: no run of this lab trains it (runs started elsewhere stop where "
                 "they were started)"

@@ -9,6 +9,7 @@ from typing import Any
 
 from cnnzoo.errors import CnnzooError
 from cnnzoo.lab.guard import NotFound, own_file, picture_in, pictures_in, under_root
+from cnnzoo.lab.jobs import EVALUATION
 from cnnzoo.train.files import RunLock, read_json
 from cnnzoo.train.folder import RunFolder
 
@@ -98,12 +99,19 @@ def run_detail(root: Path, run_id: str) -> dict[str, Any]:
         except (CnnzooError, OSError) as error:
             problem = problem or str(error)
     pictures = pictures_in(folder.path)
+    evaluation: dict[str, Any] | None = None
+    if (folder.path / EVALUATION).exists():
+        try:
+            evaluation = read_json(own_file(root, folder.path / EVALUATION))
+        except (CnnzooError, OSError) as error:
+            problem = problem or str(error)
     return {
         **_overview(root, folder, config, rows),
         "problem": problem,
         "config": config,
         "metrics": rows,
         "summary": summary,
+        "evaluation": evaluation,
         "files": pictures,
     }
 
@@ -121,6 +129,7 @@ def starting(run_id: str) -> dict[str, Any]:
         "config": {},
         "metrics": [],
         "summary": None,
+        "evaluation": None,
         "files": [],
     }
 

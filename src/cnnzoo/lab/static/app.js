@@ -470,20 +470,24 @@ async function runPage(id) {
   async function refresh() {
     const run = await api(path);
     if (run.job) log.textContent = (await api(`/api/log?run=${encodeURIComponent(id)}`)).text;
-    const key = `${run.epochs_done} ${run.status} ${run.job ? run.job.running : ""}`;
+    const key = `${run.epochs_done} ${run.status} ${run.job ? run.job.running : ""} ${run.evaluation ? run.evaluation.top1 : ""}`;
     if (key === drawnFor) return run;
     drawnFor = key;
     const m = run.metrics;
     const series = (field, label, colour) => ({ label, colour, points: m.filter((r) => r[field] !== undefined).map((r) => [r.epoch, r[field]]) });
-    const training = run.job && run.job.running;
+    const busy = run.job && run.job.running;
+    const training = busy && run.job.kind === "train";
     const extend = h("input", { type: "number", min: 1, max: 1000, value: run.epochs ?? "", size: 5, "aria-label": "epochs in all" });
     const controls = h("div", { class: "toolbar" },
       training ? h("button", { class: "action", type: "button", id: "stop", onclick: () => act("stop", {}) }, "Stop (keeps the checkpoint)") : null,
-      !training && ["stopped", "finished"].includes(run.status) ? [
+      !busy && ["stopped", "finished"].includes(run.status) ? [
         h("label", {}, "epochs in all ", extend),
         h("button", { class: "action", type: "button", id: "resume", onclick: () => act("resume", extend.value ? { epochs: Number(extend.value) } : {}) },
           run.status === "finished" ? "Train on" : "Resume"),
+        h("button", { class: "action", type: "button", id: "evaluate", onclick: () => act("evaluate", {}) },
+          "Evaluate (per class, confusion matrix)"),
       ] : null);
+    const evaluation = run.evaluation;
     body.replaceChildren(
       run.status === "starting" || run.status === "failed"
         ? h("p", {}, statusText(run), run.status === "starting" ? " · the process is starting: loading PyTorch and the data" : " · the process ended before its first epoch; its log says why")
@@ -497,6 +501,11 @@ async function runPage(id) {
         lineChart("loss", [series("train_loss", "train", "#1f5fbf"), series("test_loss", "test", "#e0008a")], "cross-entropy"),
         lineChart("top-1 accuracy", [series("train_top1", "train", "#1f5fbf"), series("test_top1", "test", "#e0008a")], "percent")),
       run.summary && run.status === "finished" ? h("p", {}, `Finished: ${run.summary.epochs} epochs, test top-1 ${percent(run.summary.test_top1)}, top-5 ${percent(run.summary.test_top5)} on ${run.summary.test_images} images, ${run.summary.train_time_s.toFixed(1)} s of training.`) : null,
+      evaluation ? h("section", { class: "evaluation" }, h("h2", {}, "Evaluation"),
+        h("p", {}, `${evaluation.count} test images: top-1 ${percent(evaluation.top1)}, top-5 ${percent(evaluation.top5)}, loss ${Number(evaluation.loss).toFixed(4)}`),
+        h("table", { class: "per-class" }, h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "class"), h("th", { scope: "col", class: "num" }, "accuracy"))),
+          h("tbody", {}, Object.entries(evaluation.per_class || {}).map(([name, value]) =>
+            h("tr", {}, h("td", {}, name), h("td", { class: "num" }, percent(value))))))) : null,
       run.files.length ? h("div", { class: "pictures" }, h("h2", {}, "Pictures"),
         run.files.map((f) => h("figure", {}, h("img", { src: `/api/file?run=${encodeURIComponent(id)}&name=${encodeURIComponent(f)}`, alt: f }), h("figcaption", {}, f)))) : null,
       h("h2", {}, "Config"),
