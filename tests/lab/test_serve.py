@@ -52,7 +52,8 @@ def test_off_the_loopback_the_printed_url_carries_the_token_and_ctrl_c_stops(
     assert out.strip() == "cnnzoo lab: stopped" and "Traceback" not in err
 
 
-def test_a_port_in_use_is_one_clear_error(capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_port_in_use_is_one_clear_error(capfd: pytest.CaptureFixture[str]) -> None:
+    """Through ``cnnzoo lab``, which runs the lab as a process of its own."""
     taken = socket.socket()
     taken.bind(("127.0.0.1", 0))
     taken.listen(1)
@@ -61,7 +62,11 @@ def test_a_port_in_use_is_one_clear_error(capsys: pytest.CaptureFixture[str]) ->
         assert main(["lab", "--port", str(port)]) == 2
     finally:
         taken.close()
-    err = capsys.readouterr().err
+    err = capfd.readouterr().err
     assert f"cannot listen on 127.0.0.1:{port}" in err and "give another --port" in err
     assert main(["lab", "--host", "no-such-host.invalid"]) == 2
-    assert "--host no-such-host.invalid: not an address of this machine" in capsys.readouterr().err
+    assert "--host no-such-host.invalid: not an address of this machine" in capfd.readouterr().err
+    assert main(["lab", "--port", "-5"]) == 2
+    assert "'-5': a port is 0 (any free one) to 65535" in capfd.readouterr().err
+    assert main(["lab", "--help"]) == 0
+    assert capfd.readouterr().out.startswith("usage: cnnzoo lab [-h] [--runs RUNS]")

@@ -7,7 +7,15 @@ from collections.abc import Callable, Sequence
 from cnnzoo.anatomy.geometry import MAX_SIDE, parse_size
 from cnnzoo.errors import ConfigError
 
-__all__ = ["COMMANDS", "MAX_BATCH", "MAX_SIDE", "UsageError", "params_text", "parse_size"]
+__all__ = [
+    "APPLICATIONS",
+    "COMMANDS",
+    "MAX_BATCH",
+    "MAX_SIDE",
+    "UsageError",
+    "params_text",
+    "parse_size",
+]
 
 # Every command in the order `cnnzoo --help` lists them: the module of ``cnnzoo.cli`` that
 # implements it (its ``PARSERS`` fill the options), and its one line of help. Only the command
@@ -31,6 +39,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "lab": ("lab", "the zoo, runs and experiments in the browser (a local web app)"),
 }
 
+# Commands that run an application beside the command line, which reads its own options.
+APPLICATIONS = frozenset({"lab"})
 MAX_BATCH = 1 << 20  # images: beyond this a batch size is a typo
 
 

@@ -14,7 +14,7 @@ from rich.table import Table
 
 from cnnzoo import __version__
 from cnnzoo.anatomy.report import human
-from cnnzoo.cli._args import COMMANDS, UsageError, params_text, parse_size
+from cnnzoo.cli._args import APPLICATIONS, COMMANDS, UsageError, params_text, parse_size
 from cnnzoo.errors import CnnzooError, NonFiniteLossError, TrainingInterrupted, os_error_text
 from cnnzoo.listing import LISTING, matching
 
@@ -100,6 +100,8 @@ def run(argv: Sequence[str] | None = None) -> int:
     """Run one command line; what the user got wrong is one line on stderr and exit 2."""
     argv = sys.argv[1:] if argv is None else list(argv)
     chosen = next((word for word in argv if not word.startswith("-")), "")
+    if chosen in APPLICATIONS and argv[0] == chosen:  # its options, --help too, are its own
+        return int(_module(COMMANDS[chosen][0]).launch(argv[1:]))
     args = build_parser(chosen).parse_args(argv)
     # Tables keep their columns when piped or captured: no terminal, no width limit.
     console = _Console() if sys.stdout.isatty() else _Console(width=200)
