@@ -292,7 +292,7 @@ def test_viz_draws_a_models_published_weights(
     )
     for picture in ("filters-resnet18.png", "activations-conv1-resnet18.png", "cam-resnet18.png"):
         with Image.open(tmp_path / picture) as image:
-            shades = torch.from_numpy(np.asarray(image.convert("L"))).unique().numel()
+            shades = torch.from_numpy(np.array(image.convert("L"))).unique().numel()
             assert image.size[0] > 300 and shades > 10, picture
     assert main(["viz", "cam", "resnet18", "--weights", "DEFAULT"]) == 2  # no picture given
 

@@ -192,13 +192,20 @@ function costChart(models) {
   svg.append(
     h("svg:text", { x: (L + W - R) / 2, y: H - 6, "text-anchor": "middle" }, "MACs per image (log scale); the area of a point: parameters"),
     h("svg:text", { x: 14, y: (T + H - B) / 2, transform: `rotate(-90 14 ${(T + H - B) / 2})`, "text-anchor": "middle" }, "top-5 error (paper)"));
+  // A label where it overlaps none placed before it (the earliest models first); every point
+  // keeps its name in its tooltip.
+  const placed = [];
+  const free = (box) => placed.every((b) => box.x1 < b.x0 || box.x0 > b.x1 || box.y1 < b.y0 || box.y0 > b.y1);
   models.forEach((m, i) => {
     const r = 3 + 14 * Math.sqrt(m.params / maxParams);
-    const link = h("svg:a", { href: `/models/${encodeURIComponent(m.name)}` },
+    const x = px(xs[i]) + r + 2, y = py(ys[i]) + 4;
+    const box = { x0: x, x1: x + 6.2 * m.name.length, y0: y - 10, y1: y + 2 };
+    const label = free(box) ? h("svg:text", { x, y }, m.name) : null;
+    if (label) placed.push(box);
+    svg.append(h("svg:a", { href: `/models/${encodeURIComponent(m.name)}` },
       h("svg:circle", { cx: px(xs[i]), cy: py(ys[i]), r, fill: "#1f5fbf", "fill-opacity": 0.35, stroke: "#1f5fbf" },
         h("svg:title", {}, `${m.name}: ${m.top5_error}% top-5 error, ${count(m.macs)} MACs, ${count(m.params)} parameters`)),
-      h("svg:text", { x: px(xs[i]) + r + 2, y: py(ys[i]) + 4 }, m.name));
-    svg.append(link);
+      label));
   });
   return svg;
 }
