@@ -457,3 +457,38 @@ def test_a_warm_up_that_fills_the_run_is_warned_of(
     assert "WARNING: the warm-up takes 1 of 1 epochs" in out and "--warmup-epochs 0.1" in out
     assert main([*args, "--name", "short", "--warmup-epochs", "0.1"]) == 0
     assert "WARNING" not in capsys.readouterr().out
+
+
+def test_a_piped_run_says_what_it_starts_and_shows_it_is_alive_within_an_epoch(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """Off a terminal: the first line at once, then a step line at least every ``every_s``
+    (30 s in runs; 0 here, so every step), then the epoch line."""
+    from cnnzoo.train.metrics import Progress
+
+    bar = Progress(2, 3, every_s=0.0)
+    bar.message("training x")
+    bar.start_epoch(0)
+    for _ in range(3):
+        bar.step(1.5, 0.1)
+    lines = capsys.readouterr().out.splitlines()
+    assert lines == ["training x"] + [
+        f"epoch 1/2  step {i}/3  loss 1.5000  lr 0.1" for i in (1, 2, 3)
+    ]
+    quiet = Progress(2, 3)  # 30 s: no step line in a short epoch
+    quiet.start_epoch(0)
+    quiet.step(1.5, 0.1)
+    assert capsys.readouterr().out == ""
+
+
+@needs_data
+def test_a_run_prints_what_it_trains_before_its_first_epoch(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    config = small_config(tmp_path, "said", epochs=1, train_subset=128, test_subset=64)
+    train(config, progress=True)
+    first = capsys.readouterr().out.splitlines()[0]
+    assert first == (
+        "training lenet5_modern on fashion-mnist (10 classes, 32x32 inputs): 1 epoch of 2 "
+        f"steps (batch 64), 1 CPU thread, into {tmp_path / 'said'}"
+    )

@@ -359,6 +359,23 @@ class _Run:
         return weights_metadata(self.config, self.data.classes, self.data.spec)
 
 
+def _starting(config: TrainConfig, run: _Run, steps: int, resumed: bool) -> str:
+    """The line a run prints at once: what trains on what, how long, where."""
+    threads = torch.get_num_threads()
+    where = (
+        f"{threads} CPU thread{'s' * (threads != 1)}" if run.device.type == "cpu" else run.device
+    )
+    data = run.data
+    what = (
+        f"{config.model} on {config.data} ({len(data.classes)} classes, "
+        f"{'x'.join(map(str, data.spec.size))} inputs)"
+    )
+    epochs = f"{config.epochs} epoch{'s' * (config.epochs != 1)} of {steps} steps"
+    if resumed:
+        return f"resuming {what} at epoch {run.epoch + 1}, step {run.step} of {epochs}, {where}"
+    return f"training {what}: {epochs} (batch {config.batch_size}), {where}, into {run.run_dir}"
+
+
 def _best_epoch(history: list[dict[str, Any]]) -> int | None:
     """The first epoch of the best test top-1 (the one ``best.pt`` holds)."""
     if not history:
@@ -401,7 +418,9 @@ def train(
         if dist.main:
             folder.write(folder.CONFIG, json.dumps(config.to_dict(), indent=2) + "\n")
         log = MetricsLog(folder, run.history) if dist.main else None
-        bar = Progress(config.epochs, len(run.data.train), enabled=progress and dist.main)
+        steps = len(run.data.train)
+        bar = Progress(config.epochs, steps, enabled=progress and dist.main)
+        bar.message(_starting(config, run, steps, resumed_from is not None))
         for note in run.notes:
             bar.message(note)
         try:

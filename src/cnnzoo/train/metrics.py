@@ -7,6 +7,7 @@ import csv
 import io
 import json
 import sys
+import time
 from typing import Any
 
 import torch
@@ -68,12 +69,23 @@ class MetricsLog:
 
 
 class Progress:
-    """A rich progress bar on a terminal; plain epoch lines when output is a file or a pipe."""
+    """A rich progress bar on a terminal; plain lines when output is a file or a pipe: one an
+    epoch, and within an epoch one at least every ``every_s`` seconds, so a long run piped to
+    a log always shows it is alive."""
 
-    def __init__(self, total_epochs: int, steps_per_epoch: int, enabled: bool = True) -> None:
+    def __init__(
+        self,
+        total_epochs: int,
+        steps_per_epoch: int,
+        enabled: bool = True,
+        every_s: float = 30.0,
+    ) -> None:
         self.enabled = enabled
         self.steps = steps_per_epoch
         self.total_epochs = total_epochs
+        self.every_s = every_s
+        self.epoch, self.done = 0, 0
+        self.last_line = time.monotonic()
         self.bar: Any = None
         if enabled and sys.stdout.isatty():
             from rich.progress import (
@@ -97,6 +109,7 @@ class Progress:
             self.task = self.bar.add_task("", total=steps_per_epoch, status="")
 
     def start_epoch(self, epoch: int, done: int = 0) -> None:
+        self.epoch, self.done = epoch, done
         if self.bar is not None:
             self.bar.reset(
                 self.task,
@@ -107,8 +120,14 @@ class Progress:
             )
 
     def step(self, loss: float, lr: float) -> None:
+        self.done += 1
         if self.bar is not None:
             self.bar.update(self.task, advance=1, status=f"loss {loss:.4f}  lr {lr:.4g}")
+        elif self.enabled and time.monotonic() - self.last_line >= self.every_s:
+            self.message(
+                f"epoch {self.epoch + 1}/{self.total_epochs}  step {self.done}/{self.steps}  "
+                f"loss {loss:.4f}  lr {lr:.4g}"
+            )
 
     def end_epoch(self, row: dict[str, Any]) -> None:
         if not self.enabled:
@@ -119,14 +138,12 @@ class Progress:
             f"(top-5 {row['test_top5']:.2f}%)  lr {row['lr']:.4g}  "
             f"{row['images_per_s']:.0f} img/s  {row['epoch_time_s']:.1f} s"
         )
-        if self.bar is not None:
-            self.bar.console.print(line)
-        else:
-            print(line, flush=True)
+        self.message(line)
 
     def message(self, text: str) -> None:
         if not self.enabled:
             return
+        self.last_line = time.monotonic()
         if self.bar is not None:
             self.bar.console.print(text)
         else:
