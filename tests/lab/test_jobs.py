@@ -18,7 +18,9 @@ LOCAL = "http://127.0.0.1:8765"
 QUICK = {"model": "lenet5", "epochs": 2, "train_subset": 256, "test_subset": 200, "threads": 1}
 
 
-def _wait(check: Callable[[], Any], seconds: float = 120) -> Any:
+def _wait(check: Callable[[], Any], seconds: float = 300) -> Any:
+    """``check()``'s first true value: each wait covers a ``cnnzoo train`` process starting
+    (importing PyTorch), which takes minutes where other work shares a small machine's cores."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if value := check():

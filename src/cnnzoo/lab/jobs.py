@@ -45,7 +45,7 @@ class NewRun:
     epochs: int | None = None
     train_subset: int = 0
     test_subset: int = 0
-    threads: int = 0  # CPU threads (0: PyTorch's default)
+    threads: int = 0  # CPU threads (0: the free cores, as `cnnzoo train` counts them)
 
     def __post_init__(self) -> None:
         if self.model not in list_models():

@@ -117,7 +117,11 @@ class TrainConfig:
     compile: bool = _doc("torch.compile the model", False)
     workers: int = _doc("DataLoader workers for image folders", 4)
     device: str = _doc("cpu, cuda, cuda:N or auto", "auto")
-    threads: int = _doc("CPU threads per process (0: PyTorch's default)", 0)
+    threads: int = _doc(
+        "CPU threads per process (0: the cores other programs leave free, counted every 2 s; "
+        "PyTorch's default under --deterministic or torchrun)",
+        0,
+    )
     # Bookkeeping
     seed: int = _doc("seed of initialisation, shuffling, augmentation and dropout", 0)
     deterministic: bool = _doc("deterministic algorithms only (bit-exact resume on CPU)", False)

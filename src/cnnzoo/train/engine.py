@@ -63,6 +63,7 @@ from cnnzoo.train.setup import (
     start_of,
 )
 from cnnzoo.train.step import Stepper
+from cnnzoo.train.threads import ThreadGovernor
 from cnnzoo.train.weights import export_safetensors
 
 __all__ = [
@@ -114,6 +115,12 @@ class _Run:
         self.folder = RunFolder(run_dir)
         self.info = model_info(config.model)
         set_up_process(config.threads, config.deterministic, config.seed, self.device)
+        # Threads follow the free cores unless the user chose a count, or the sums' order
+        # must stay fixed (a deterministic run), or processes share the cores on purpose.
+        adapt = not config.threads and not config.deterministic and dist.world_size == 1
+        self.governor = (
+            ThreadGovernor(torch.get_num_threads()) if adapt and self.device.type == "cpu" else None
+        )
 
         if config.amp == "fp16" and self.device.type != "cuda":
             raise ConfigError("fp16 mixed precision needs a GPU; on the CPU use --amp bf16")
@@ -276,6 +283,11 @@ class _Run:
                         f"step {self.step} (lr {lr:.4g}); {self.kept()}. {_REMEDY}"
                     )
                 progress.step(loss, lr)
+                if self.governor is not None and (threads := self.governor.tick()):
+                    progress.message(
+                        f"now {threads} CPU thread{'s' * (threads != 1)}: other programs kept "
+                        f"{self.governor.seen:.1f} of the {self.governor.cores} cores busy"
+                    )
                 every = self.config.checkpoint_every
                 if flags[0] or (every and self.global_step % every == 0):
                     self.running["time"] += time.perf_counter() - started
@@ -363,7 +375,10 @@ def _starting(config: TrainConfig, run: _Run, steps: int, resumed: bool) -> str:
     """The line a run prints at once: what trains on what, how long, where."""
     threads = torch.get_num_threads()
     where = (
-        f"{threads} CPU thread{'s' * (threads != 1)}" if run.device.type == "cpu" else run.device
+        f"{threads} CPU thread{'s' * (threads != 1)}"
+        + (" (fewer while other programs use the cores)" if run.governor is not None else "")
+        if run.device.type == "cpu"
+        else run.device
     )
     data = run.data
     what = (
