@@ -14,16 +14,16 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev]'
 	touch $(STAMP)
 
-# The main job: LeNet-5 trained on Fashion-MNIST (the embedded default) with its paper's recipe.
+# The main job: the speed route on Fashion-MNIST (the embedded default), 93% in about 2 minutes.
 demo: $(STAMP)
-	$(BIN)/cnnzoo train lenet5
+	$(BIN)/cnnzoo train speedrun
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q -n 2
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks scripts/gpu-check
+	$(BIN)/ruff format --check src tests benchmarks scripts/gpu-check
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 

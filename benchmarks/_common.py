@@ -39,7 +39,10 @@ def engine_step(
     every call: what the engine does per batch less its loader, schedule, metrics and checks."""
     torch.manual_seed(config.seed)
     model = create_model(config.model, num_classes=num_classes, in_chans=fit.channels)
-    stepper = Stepper(model.to(device).train(), config, torch.device(device))
+    model = model.to(device).train()
+    if config.channels_last:  # as the engine lays the model out
+        model = model.to(memory_format=torch.channels_last)
+    stepper = Stepper(model, config, torch.device(device))
 
     def step(images: torch.Tensor, labels: torch.Tensor) -> None:
         stepper(images, labels)  # images (B, C, H, W) float, labels (B,)

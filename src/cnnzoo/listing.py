@@ -175,4 +175,5 @@ LISTING: dict[str, Listed] = {
     "densenet_bc100_k12": Listed(
         "DenseNet-CIFAR", 2017, (3, 32, 32), "0.8M", 0, 769162, 0, (), 287929692, 100, 230
     ),
+    "speedrun": Listed("Speedrun", 2024, (1, 28, 28), "", 6, 294586, 0, (), 4022912, 8, 62),
 }

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -18,15 +19,24 @@ LOCAL = "http://127.0.0.1:8765"
 QUICK = {"model": "lenet5", "epochs": 2, "train_subset": 256, "test_subset": 200, "threads": 1}
 
 
-def _wait(check: Callable[[], Any], seconds: float = 300) -> Any:
+def _wait(check: Callable[[], Any], seconds: float = 300, explain: Callable[[], str] = str) -> Any:
     """``check()``'s first true value: each wait covers a ``cnnzoo train`` process starting
-    (importing PyTorch), which takes minutes where other work shares a small machine's cores."""
+    (importing PyTorch), which takes minutes where other work shares a small machine's cores.
+    A wait that runs out says what ``explain()`` finds (the run and its log)."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if value := check():
             return value
         time.sleep(0.25)
-    raise AssertionError(f"not within {seconds} s")
+    raise AssertionError(f"not within {seconds} s: {explain()}")
+
+
+def _state(client: TestClient, run_id: str) -> str:
+    """What the lab says of a run and the end of its log, for a wait that ran out."""
+    run = client.get(f"/api/runs/{run_id}").json()
+    shown = {key: run.get(key) for key in ("status", "epochs_done", "job", "problem")}
+    log = client.get("/api/log", params={"run": run_id}).json().get("text", "")
+    return f"{shown}; log ends:\n{log[-3000:]}"
 
 
 @pytest.mark.parametrize(
@@ -74,7 +84,8 @@ def test_a_run_started_here_trains_stops_with_its_checkpoint_and_resumes(tmp_pat
         run_id = started.json()["id"]
         assert run_id.startswith("lenet5-fashion-mnist-")
         done = _wait(
-            lambda: (r := client.get(f"/api/runs/{run_id}").json())["status"] == "finished" and r
+            lambda: (r := client.get(f"/api/runs/{run_id}").json())["status"] == "finished" and r,
+            explain=lambda: _state(client, run_id),
         )
         assert done["epochs_done"] == 2
         assert done["job"] == {"running": False, "exit_code": 0, "kind": "train"}
@@ -82,13 +93,15 @@ def test_a_run_started_here_trains_stops_with_its_checkpoint_and_resumes(tmp_pat
 
         long = client.post("/api/runs", json={**QUICK, "epochs": 1000}, headers=own).json()["id"]
         assert long != run_id
-        _wait(lambda: client.get(f"/api/runs/{long}").json()["epochs_done"] >= 1)
+        show = partial(_state, client, long)
+        _wait(lambda: client.get(f"/api/runs/{long}").json()["epochs_done"] >= 1, explain=show)
         assert (
             client.post("/api/stop", params={"run": long}, headers=own).json()["status"]
             == "stopping"
         )
         stopped = _wait(
-            lambda: (r := client.get(f"/api/runs/{long}").json())["job"]["running"] is False and r
+            lambda: (r := client.get(f"/api/runs/{long}").json())["job"]["running"] is False and r,
+            explain=show,
         )
         assert stopped["status"] == "stopped" and stopped["job"]["exit_code"] == 130
         log = client.get("/api/log", params={"run": long}).json()["text"]
@@ -98,7 +111,7 @@ def test_a_run_started_here_trains_stops_with_its_checkpoint_and_resumes(tmp_pat
             client.post("/api/resume", params={"run": long}, json={}, headers=own).status_code
             == 200
         )
-        _wait(lambda: client.get(f"/api/runs/{long}").json()["epochs_done"] > before)
+        _wait(lambda: client.get(f"/api/runs/{long}").json()["epochs_done"] > before, explain=show)
         again = client.post("/api/resume", params={"run": long}, json={}, headers=own)
         assert again.status_code == 400 and "training already" in again.json()["error"]
     # leaving the lab stopped the run it trained, which kept its checkpoint

@@ -19,6 +19,7 @@ from cnnzoo import create_model
 from cnnzoo.cli import main
 from cnnzoo.data.catalogue import DATASETS
 from cnnzoo.data.inputs import InputSpec
+from cnnzoo.errors import ConfigError
 from cnnzoo.train import (
     CheckpointError,
     NonFiniteLossError,
@@ -492,3 +493,22 @@ def test_a_run_prints_what_it_trains_before_its_first_epoch(
         "training lenet5_modern on fashion-mnist (10 classes, 32x32 inputs): 1 epoch of 2 "
         f"steps (batch 64), 1 CPU thread, into {tmp_path / 'said'}"
     )
+
+
+@needs_data
+def test_each_epoch_is_tested_with_the_runs_views_as_eval_tests_it(tmp_path: Path) -> None:
+    """``--test-views flip``: the softmax of each test image and its mirror averaged, after
+    each epoch and by ``cnnzoo eval`` of the run (its own views unless told otherwise)."""
+    result = train(small_config(tmp_path, "flip", epochs=1, test_views="flip"), progress=False)
+    for protocol, name in ((None, "own"), ("center", "center")):
+        words = ["--protocol", protocol] if protocol else []
+        assert main(["eval", str(result.run_dir), *words, "--json", str(tmp_path / name)]) == 0
+    own, center = (json.loads((tmp_path / name).read_text()) for name in ("own", "center"))
+    row = result.history[-1]
+    assert own["protocol"] == "flip" and own["count"] == 255
+    assert own["top1"] == pytest.approx(row["test_top1"]) and own["loss"] == pytest.approx(
+        row["test_loss"]
+    )
+    assert center["protocol"] == "center" and center["loss"] != pytest.approx(own["loss"])
+    with pytest.raises(ConfigError, match="crops the test images padded by --crop-padding"):
+        small_config(tmp_path, "x", test_views="10crop", crop_padding=0)

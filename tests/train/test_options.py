@@ -103,6 +103,11 @@ def test_options_given_override_the_recipe_and_only_those(configs: list[TrainCon
         (["--val-fraction", "1.5"], "val_fraction 1.5: the share held out"),
         (["--milestones", "0.9,0.1"], "milestones (0.9, 0.1): expected in increasing order"),
         (["--device", "tpu"], "device 'tpu': expected cpu, cuda, cuda:N, mps or auto"),
+        (
+            ["--test-views", "10crop", "--crop-padding", "0"],
+            "test_views 10crop crops the test images padded by",
+        ),
+        (["--test-views", "5crop"], "test_views '5crop': expected one of center, flip, 10crop"),
         (["--model-args", "num_classes=3"], "model_args num_classes: set by the run itself"),
         (["--model-args", "device=meta"], "model_args device: set by the run itself"),
         (

@@ -35,7 +35,7 @@ from cnnzoo.train import RECIPES, TrainConfig, resolve_config, train
 from cnnzoo.train.checkpoint import find_checkpoint
 from cnnzoo.train.config import MOVABLE_FIELDS
 from cnnzoo.train.distributed import pick_device
-from cnnzoo.train.evaluate import PROTOCOLS, TestViews, evaluate
+from cnnzoo.train.evaluate import PROTOCOLS, Protocol, TestViews, evaluate
 from cnnzoo.train.files import write_file
 from cnnzoo.train.folder import RunFolder, saved_config
 from cnnzoo.train.inference import (
@@ -227,12 +227,13 @@ def _eval_run(args: argparse.Namespace, console: Console, device: torch.device) 
         loader = InMemoryLoader(
             loader.images, loader.labels, spec.transform(), args.batch_size, False, device=device
         )
-    views = TestViews(args.protocol, pad=trained.config.crop_padding)
+    protocol = args.protocol or trained.config.test_views  # as the run tested itself
+    views = TestViews(protocol, pad=trained.config.crop_padding)
     result = evaluate(trained.model, loader, len(trained.classes), views=views)
     # A line of its own: a table title would be wrapped to the narrow table's width.
     print(
         f"{args.run_path}: {result.count} test images, top-1 {result.top1:.2f}%, "
-        f"top-5 {result.top5:.2f}% ({_PROTOCOL_NAMES[args.protocol]})"
+        f"top-5 {result.top5:.2f}% ({_PROTOCOL_NAMES[protocol]})"
     )
     table = Table(title="accuracy per class", title_justify="left")
     table.add_column("class")
@@ -257,7 +258,7 @@ def _eval_run(args: argparse.Namespace, console: Console, device: torch.device) 
             args.json,
             json.dumps(
                 {
-                    "protocol": args.protocol,
+                    "protocol": protocol,
                     "top1": result.top1,
                     "top5": result.top5,
                     "loss": result.loss,
@@ -385,12 +386,13 @@ def _eval_published(args: argparse.Namespace, console: Console, device: torch.de
         )
     published = load_published(args.run_path, args.weights)
     published.model.to(device)
+    protocol: Protocol = args.protocol or "center"
     result, folders, labels = evaluate_folder(
-        published, args.data, args.batch_size, args.test_subset or 0, args.protocol
+        published, args.data, args.batch_size, args.test_subset or 0, protocol
     )
     print(
         f"{args.run_path} {published.weights.title} on {args.data}: {result.count} images, "
-        f"top-1 {result.top1:.2f}%, top-5 {result.top5:.2f}% ({_PROTOCOL_NAMES[args.protocol]}; "
+        f"top-1 {result.top1:.2f}%, top-5 {result.top5:.2f}% ({_PROTOCOL_NAMES[protocol]}; "
         f"torchvision reports {published.weights.acc1}% and {published.weights.acc5}% on "
         "ImageNet's validation set with one centre crop)"
     )
@@ -408,7 +410,7 @@ def _eval_published(args: argparse.Namespace, console: Console, device: torch.de
     console.print(table)
     if args.json:
         per_class = {f: result.per_class[i] for f, i in zip(folders, labels, strict=True)}
-        figures: dict[str, object] = {"protocol": args.protocol}
+        figures: dict[str, object] = {"protocol": protocol}
         figures |= {"top1": result.top1, "top5": result.top5}
         figures |= {"loss": result.loss, "count": result.count, "per_class": per_class}
         write_file(args.json, json.dumps(figures, indent=2) + "\n")
@@ -435,10 +437,9 @@ def eval_options(p: argparse.ArgumentParser, picture: str = "--confusion") -> No
     p.add_argument(
         "--protocol",
         choices=PROTOCOLS,
-        default="center",
-        help="test-time views, their softmax averaged: the centre crop (default), with its "
-        "mirror (flip), or AlexNet's ten crops (10crop; a run's crops come from its "
-        "--crop-padding)",
+        help="test-time views, their softmax averaged: the centre crop, with its mirror "
+        "(flip), or AlexNet's ten crops (10crop; a run's crops come from its --crop-padding); "
+        "default: a run's own --test-views, the centre crop for published weights",
     )
     _add_device_options(p)
     p.set_defaults(run=cmd_eval)

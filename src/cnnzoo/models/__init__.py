@@ -10,6 +10,7 @@ from cnnzoo.models import (
     nin,
     preact_resnet,
     resnet,
+    speedrun,
     vgg,
     zfnet,
 )
@@ -52,6 +53,7 @@ __all__ = [
     "nin",
     "preact_resnet",
     "resnet",
+    "speedrun",
     "vgg",
     "zfnet",
 ]

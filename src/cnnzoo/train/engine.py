@@ -40,7 +40,7 @@ from cnnzoo.train.checkpoint import (
 )
 from cnnzoo.train.config import TrainConfig
 from cnnzoo.train.distributed import Distributed, setup_distributed
-from cnnzoo.train.evaluate import EvalResult, evaluate
+from cnnzoo.train.evaluate import EvalResult, TestViews, evaluate
 from cnnzoo.train.files import RunLock, remove_leftovers
 from cnnzoo.train.folder import RunFolder
 from cnnzoo.train.inference import weights_metadata
@@ -358,6 +358,7 @@ class _Run:
         return self.ema.module if self.ema is not None else self.model
 
     def evaluate(self) -> EvalResult:
+        views = TestViews(self.config.test_views, pad=self.config.crop_padding)
         with self.stepper.autocast():
             return evaluate(
                 self.eval_model(),
@@ -365,6 +366,7 @@ class _Run:
                 len(self.data.classes),
                 self.dist,
                 channels_last=self.config.channels_last,
+                views=views,
             )
 
     def metadata(self) -> dict[str, Any]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal, get_args
+from typing import TYPE_CHECKING, get_args
 
 import torch
 import torch.nn.functional as F
@@ -14,6 +14,7 @@ from torch import nn
 
 from cnnzoo.data.loader import InMemoryLoader, StreamLoader
 from cnnzoo.errors import ConfigError
+from cnnzoo.train.config import Protocol
 from cnnzoo.train.metrics import topk_correct
 
 if TYPE_CHECKING:
@@ -21,7 +22,6 @@ if TYPE_CHECKING:
 
 __all__ = ["PROTOCOLS", "EvalResult", "Protocol", "TestViews", "evaluate", "ten_crops"]
 
-Protocol = Literal["center", "flip", "10crop"]
 PROTOCOLS: tuple[Protocol, ...] = get_args(Protocol)
 
 

@@ -14,7 +14,7 @@ import torch
 
 from cnnzoo.train.folder import RunFolder
 
-__all__ = ["MetricsLog", "Progress", "topk_correct"]
+__all__ = ["MetricsLog", "Progress", "first_reaching", "topk_correct"]
 
 
 def topk_correct(logits: torch.Tensor, labels: torch.Tensor, k: int) -> torch.Tensor:
@@ -22,6 +22,12 @@ def topk_correct(logits: torch.Tensor, labels: torch.Tensor, k: int) -> torch.Te
     k = min(k, logits.shape[1])
     top = logits.topk(k, dim=1).indices  # (B, k)
     return (top == labels[:, None]).any(1).sum()
+
+
+def first_reaching(history: list[dict[str, Any]], top1: float) -> dict[str, Any] | None:
+    """The first epoch's row whose test top-1 reached ``top1`` percent: its ``time_s`` is the
+    training time to that accuracy (the speed route's measure), or None when none did."""
+    return next((row for row in history if row["test_top1"] >= top1), None)
 
 
 class MetricsLog:
