@@ -45,9 +45,10 @@ def test_the_zoo_holds_every_family_of_the_brief() -> None:
         "PreAct-ResNet",
         "DenseNet",
         "DenseNet-CIFAR",
+        "Speedrun",
     }
     assert expected <= families
-    assert len(ALL) == 49
+    assert len(ALL) == 50
 
 
 def _square(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
@@ -87,7 +88,7 @@ def test_parameter_count_matches_the_paper(name: str) -> None:
 
 
 def test_the_listing_is_what_the_registry_and_the_builders_make() -> None:
-    """`cnnzoo list` reads cnnzoo/listing.py instead of importing PyTorch and building 49
+    """`cnnzoo list` reads cnnzoo/listing.py instead of importing PyTorch and building 50
     networks (10 s, then 3 s, now a fraction of a second)."""
     from cnnzoo.listing import LISTING
     from tests.helpers import listing_now
