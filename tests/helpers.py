@@ -51,7 +51,8 @@ SMALL: dict[str, Any] = dict(
     deterministic=True,
     threads=1,
 )
-TIMING = {"images_per_s", "epoch_time_s", "time_s"}  # the only fields two runs may differ in
+# The only fields two runs may differ in: how fast, and on how many threads, they trained.
+TIMING = {"images_per_s", "epoch_time_s", "time_s", "threads"}
 
 
 def small_config(out: Path, name: str, model: str = "lenet5_modern", **changes: Any) -> TrainConfig:

@@ -290,8 +290,12 @@ def test_viz_draws_a_models_published_weights(
         )
         == 0
     )
-    for picture in ("filters-resnet18.png", "activations-conv1-resnet18.png", "cam-resnet18.png"):
-        with Image.open(tmp_path / picture) as image:
+    pictures = [tmp_path / "filters-resnet18.png"]
+    pictures += [tmp_path / f"activations-conv1-{photo.stem}-resnet18.png"]
+    pictures += list(tmp_path.glob(f"cam-*-tench-{photo.stem}-resnet18.png"))
+    assert len(pictures) == 3
+    for picture in pictures:
+        with Image.open(picture) as image:
             shades = torch.from_numpy(np.array(image.convert("L"))).unique().numel()
             assert image.size[0] > 300 and shades > 10, picture
     assert main(["viz", "cam", "resnet18", "--weights", "DEFAULT"]) == 2  # no picture given

@@ -33,14 +33,18 @@ def test_each_experiment_writes_runs_summary_plots_and_report(name: str, tmp_pat
         for key in experiment.metrics:
             assert key in arm["stats"], key
     assert len(summary["claims"]) == len(experiment.claims)
-    assert {c["verdict"].split(",")[0] for c in summary["claims"]} <= {
+    assert {c["verdict"].split(" (")[0].split(":")[0] for c in summary["claims"]} <= {
         "held",
         "did not hold",
-        "not measured: neither arm reached the target",
+        "not shown",
+        "not measured",
     }
     report = (folder / "report.md").read_text()
     for claim in experiment.claims:
         assert claim.text in report and claim.paper in report
+    if any(arm.train for arm in experiment.quick.arms):  # the threads the runs trained on
+        assert summary["machine"]["threads"] == TINY["threads"] == 1
+        assert "up to 1 CPU thread a run" in report
     assert_picture(folder / "measures.png")
     if any(arm.train for arm in experiment.quick.arms):
         assert_picture(folder / "curves.png", min_width=1000)

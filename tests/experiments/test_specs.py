@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import random
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,7 @@ import pytest
 import cnnzoo
 from cnnzoo.experiments import EXPERIMENTS, METRICS, Claim
 from cnnzoo.experiments.runner import get_experiment, judge, measure_history
+from cnnzoo.experiments.significance import welch
 from cnnzoo.experiments.summary import ArmSummary, Stats
 from cnnzoo.train import resolve_config
 
@@ -111,28 +113,52 @@ def _arms(**values: list[float | None]) -> dict[str, ArmSummary]:
 @pytest.mark.parametrize(
     ("better", "worse", "verdict"),
     [
-        ([10.0, 10.2], [12.0, 12.2], "held"),
-        ([10.0, 12.0], [11.0, 13.0], "held, within the spread of the seeds"),
-        ([12.0, 12.2], [10.0, 10.2], "did not hold"),
-        ([11.0, 13.0], [10.0, 12.0], "did not hold, within the spread of the seeds"),
-        ([10.0], [10.5], "held"),  # one seed: no spread to compare with
+        # t = 14.1 on 2 degrees of freedom: p = 0.0025 (scipy's ttest_ind, equal_var=False)
+        ([10.0, 10.2], [12.0, 12.2], "held (Welch's t-test, one-sided p = 0.002 at level 0.05"),
+        # the old rule's "held": a difference of a standard deviation, p = 0.276
+        ([10.0, 12.0], [11.0, 13.0], "not shown: within the seeds' noise (Welch's t-test, "),
+        ([12.0, 12.2], [10.0, 10.2], "did not hold: the other way (Welch's t-test, one-sided"),
+        ([11.0, 13.0], [10.0, 12.0], "not shown: within the seeds' noise"),
+        # three seeds each, a small difference: p = 0.037
+        ([10.0, 10.3, 10.1], [10.4, 10.6, 10.3], "held (Welch's t-test, one-sided p = 0.037"),
+        ([10.0, 10.0], [10.0, 10.0], "not shown: within the seeds' noise"),  # no spread, no gap
+        ([10.0], [10.5], "held (one seed: no test of the noise)"),
     ],
 )
-def test_verdicts_weigh_the_difference_against_the_spread(
+def test_verdicts_come_from_welchs_test_and_name_it(
     better: list[float], worse: list[float], verdict: str
 ) -> None:
     claim = Claim("a beats b", "test_error", "a", "b", "1 point")
     result = judge(claim, _arms(a=better, b=worse))
-    assert result.verdict == verdict
+    assert result.verdict.startswith(verdict)
     assert result.seeds == min(len(better), len(worse))
+    if result.seeds >= 2:
+        assert result.verdict.endswith(f", {len(better)} seeds each)")
+
+
+def test_welchs_test_is_scipys() -> None:
+    scipy = pytest.importorskip("scipy.stats")
+    rng = random.Random(0)
+    for _ in range(200):
+        a = [rng.gauss(0, rng.uniform(0.1, 3)) for _ in range(rng.randint(2, 6))]
+        b = [rng.gauss(rng.uniform(-3, 3), rng.uniform(0.1, 3)) for _ in range(rng.randint(2, 6))]
+        ours = welch(a, b)
+        theirs = scipy.ttest_ind(b, a, equal_var=False, alternative="greater")
+        assert ours.t == pytest.approx(theirs.statistic, rel=1e-9)
+        assert ours.p == pytest.approx(theirs.pvalue, abs=1e-12)
+    with pytest.raises(ValueError, match="at least two values on each side"):
+        welch([1.0], [2.0, 3.0])
 
 
 def test_ratios_and_targets_never_reached() -> None:
     claim = Claim("a is faster", "epochs_to_target", "a", "b", "6x", ratio=True)
     result = judge(claim, _arms(a=[2.0, 2.0], b=[6.0, 6.0]))
-    assert result.measured == "6.00 / 2.00 = 3.00x" and result.verdict == "held"
+    assert result.measured == "6.00 / 2.00 = 3.00x"
+    welch_text = "Welch's t-test, one-sided p < 0.001 at level 0.05, 2 seeds each"
+    assert result.verdict == f"held ({welch_text})"
     result = judge(claim, _arms(a=[2.0], b=[None]))
-    assert result.verdict == "held" and "not reached" in result.measured
+    assert result.verdict == "held (b did not reach the target in every seed)"
+    assert "not reached" in result.measured
     result = judge(claim, _arms(a=[None], b=[None]))
     assert result.verdict.startswith("not measured")
     stats = Stats.of([3.0, None])
@@ -142,6 +168,8 @@ def test_ratios_and_targets_never_reached() -> None:
 def test_metrics_that_belong_to_the_network_are_not_per_seed() -> None:
     assert not METRICS["params"].per_seed and not METRICS["macs"].per_seed
     assert METRICS["test_error"].lower_is_better
+    titles = [m.title for m in METRICS.values()]  # each plot panel says which figure it is
+    assert len(set(titles)) == len(titles) and all(len(t) <= 30 for t in titles)
 
 
 def test_a_summary_reads_back_as_it_was_written_infinities_included(tmp_path: Path) -> None:

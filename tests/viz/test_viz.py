@@ -4,11 +4,13 @@ against its definition computed by hand."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from PIL import Image
 
 import cnnzoo
@@ -33,16 +35,20 @@ def test_viz_commands_draw_from_a_trained_run(
     assert f"confusion matrix: {run / 'matrix.png'}" in written
     assert_picture(run / "matrix.png", min_width=380)
     layer = first_conv(cnnzoo.create_model(model))[0].replace(".", "-")
+    (cam,) = run.glob("cam-*-test5.png")  # the layer, the class and the image in its name
     for name in (
         "filters.png",
-        f"activations-{layer}.png",
-        "cam.png",
+        f"activations-{layer}-test5.png",
+        cam.name,
         "curves.png",
         "confusion.png",
     ):
         assert str(run / name) in written or name == "confusion.png"
         assert_picture(run / name, min_width=380)
-    with Image.open(run / "cam.png") as cam:
+    # another image, or another class, is another picture: none overwrites the other
+    assert main(["viz", "cam", str(run), "--index", "6", "--class", "Bag"]) == 0
+    assert len(list(run.glob("cam-*-test5.png"))) == 1 and list(run.glob("cam-*-Bag-test6.png"))
+    with Image.open(cam) as cam:
         assert cam.width > 1000  # input, map and overlay side by side
 
 
@@ -147,3 +153,59 @@ def test_pictures_leave_matplotlib_as_they_found_it(tmp_path: Path) -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["svg", "[]"]
     assert (tmp_path / "f.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_a_step_schedule_draws_its_rate_as_steps(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each epoch at the rate it ended with, from its start to its end: a decay is a drop at
+    the epoch boundary, not a ramp across the epoch before it; a one-cycle rate stays a line."""
+    from cnnzoo.viz import curves
+
+    drawn = []
+    save = curves.save
+    monkeypatch.setattr(curves, "save", lambda fig, path: drawn.append(fig) or save(fig, path))
+    rows = [
+        {"epoch": epoch, "train_top1": 50, "test_top1": 60, "train_loss": 1, "test_loss": 1}
+        | {"lr": lr}
+        for epoch, lr in enumerate([0.1, 0.1, 0.01, 0.01], 1)
+    ]
+    schedules = {"step": "multistep", "ramp": "onecycle"}
+    curves.plot_curves({"step": [rows], "ramp": [rows]}, tmp_path / "c.png", schedules=schedules)
+    step, ramp = drawn[0].axes[2].get_lines()
+    assert step.get_drawstyle() == "steps-pre" and list(step.get_xdata()) == [0, 1, 2, 3, 4]
+    assert list(step.get_ydata()) == [0.1, 0.1, 0.1, 0.01, 0.01]
+    assert ramp.get_drawstyle() == "default" and list(ramp.get_xdata()) == [1, 2, 3, 4]
+    assert_picture(tmp_path / "c.png")
+
+
+def test_titles_fit_their_figures_and_clear_the_pictures(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A narrow figure wraps its title inside both edges, above every panel (LeNet-5's six
+    filters once drew their title over the first row; a long activations title ran off)."""
+    from cnnzoo.viz import _common, activations, filters
+
+    drawn = []
+    save = _common.save
+
+    def keep(fig: Any, path: Path) -> Path:
+        drawn.append(fig)
+        return save(fig, path)
+
+    monkeypatch.setattr(filters, "save", keep)
+    monkeypatch.setattr(activations, "save", keep)
+    plot_filters(cnnzoo.create_model("lenet5"), tmp_path / "f.png", "lenet5, freshly initialised")
+    long = "lenet5 on fashion-mnist, test image 5 (Ankle boot): features.c1, " * 3
+    activations.plot_activations(
+        torch.rand(6, 28, 28), np.random.rand(32, 32), tmp_path / "a.png", long
+    )
+    for fig in drawn:
+        canvas = FigureCanvasAgg(fig)
+        canvas.draw()  # lays the figure out as saving did
+        renderer = canvas.get_renderer()
+        box = fig._suptitle.get_window_extent(renderer)
+        assert box.x0 >= 0 and box.x1 <= fig.bbox.width, "the title runs past an edge"
+        for axis in fig.get_axes():
+            if axis.images:  # a picture panel
+                assert axis.get_window_extent(renderer).y1 <= box.y0 + 1, "title over a panel"

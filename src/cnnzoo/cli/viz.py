@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from cnnzoo.experiments import EXPERIMENTS, run_experiment
 from cnnzoo.experiments.html import write_html_report
 from cnnzoo.factory import create_model
 from cnnzoo.train.checkpoint import find_checkpoint
+from cnnzoo.train.folder import saved_config
 from cnnzoo.train.inference import Published, Trained, load_published, load_trained
 from cnnzoo.viz.filters import first_conv
 
@@ -103,6 +105,17 @@ def _input(
     return x, for_display(spec, x), name
 
 
+def _slug(text: str) -> str:
+    """``text`` as part of a file name: letters, digits, '_' and '-' (features.c1:
+    features-c1; T-shirt/top: T-shirt-top)."""
+    return re.sub(r"[^A-Za-z0-9_-]+", "-", text).strip("-") or "x"
+
+
+def _seen(args: argparse.Namespace) -> str:
+    """What was looked at, for a picture's default name: two images of one run get two files."""
+    return _slug(Path(args.image).stem) if args.image else f"test{args.index}"
+
+
 def _output(args: argparse.Namespace, run: str, default: str) -> Path:
     if args.output:
         return Path(args.output)
@@ -125,8 +138,10 @@ def cmd_viz(args: argparse.Namespace, console: Console) -> int:
         return 0
     if args.what == "curves":
         runs = {Path(r).name: [viz.load_history(r)] for r in args.runs}
+        schedules = {Path(r).name: saved_config(r).schedule for r in args.runs}
         out = Path(args.output or (Path(args.runs[0]) / "curves.png"))
-        print(f"wrote {viz.plot_curves(runs, out, 'Training curves: ' + ', '.join(runs))}")
+        title = "Training curves: " + ", ".join(runs)
+        print(f"wrote {viz.plot_curves(runs, out, title, schedules=schedules)}")
         return 0
     trained: Trained | Published = (
         load_published(args.run_path, args.weights) if args.weights else load_trained(args.run_path)
@@ -149,9 +164,9 @@ def cmd_viz(args: argparse.Namespace, console: Console) -> int:
                 f"activation maps of {layer} ({fmap.shape[1]}x{fmap.shape[2]}) for {name}; "
                 f"{said}"
             )
-            out = _output(args, args.run_path, f"activations-{layer.replace('.', '-')}.png")
+            out = _output(args, args.run_path, f"activations-{_slug(layer)}-{_seen(args)}.png")
             if args.output and len(layers) > 1:
-                out = out.with_name(f"{out.stem}-{layer.replace('.', '-')}{out.suffix}")
+                out = out.with_name(f"{out.stem}-{_slug(layer)}{out.suffix}")
             print(f"wrote {viz.plot_activations(fmap, picture, out, title, args.max_maps)}")
         return 0
     # cam
@@ -169,7 +184,8 @@ def cmd_viz(args: argparse.Namespace, console: Console) -> int:
         f"{model_name}: Grad-CAM of '{trained.classes[target]}' "
         f"({100 * probs[target]:.1f}%) at {layer}, for {name}; {said}"
     )
-    out = _output(args, args.run_path, "cam.png")
+    picked = _slug(trained.classes[target])
+    out = _output(args, args.run_path, f"cam-{_slug(layer)}-{picked}-{_seen(args)}.png")
     print(f"wrote {viz.plot_cam(picture, heat, out, title)}")
     return 0
 
@@ -232,7 +248,10 @@ def _viz_options(p: argparse.ArgumentParser) -> None:
     _add_image_options(q)
     q.add_argument("--layer", action="append", help="layer name (repeatable; default: first conv)")
     q.add_argument("--max-maps", type=int, default=32, help="maps to draw per layer")
-    q.add_argument("--output", help="PNG file (default: RUN/activations-LAYER.png)")
+    q.add_argument(
+        "--output",
+        help="PNG file (default: RUN/activations-LAYER-IMAGE.png, IMAGE testN or the file's name)",
+    )
     _add_weights_option(q)
     q.set_defaults(run=cmd_viz)
     q = kinds.add_parser("cam", help="Grad-CAM class activation map for one image")
@@ -240,7 +259,7 @@ def _viz_options(p: argparse.ArgumentParser) -> None:
     _add_image_options(q)
     q.add_argument("--class", dest="target_class", help="class to explain (default: predicted)")
     q.add_argument("--layer", action="append", help="layer (default: last map larger than 1x1)")
-    q.add_argument("--output", help="PNG file (default: RUN/cam.png)")
+    q.add_argument("--output", help="PNG file (default: RUN/cam-LAYER-CLASS-IMAGE.png)")
     _add_weights_option(q)
     q.set_defaults(run=cmd_viz)
     q = kinds.add_parser("curves", help="loss, accuracy and learning rate of runs on one plot")

@@ -35,6 +35,7 @@ figure img { max-width: 100%; border: 1px solid #eee; }
 figcaption { color: #555; font-size: .9rem; }
 .held { color: #1a7f37; font-weight: bold; }
 .not { color: #b42318; font-weight: bold; }
+.open { color: #6e6e6e; font-weight: bold; }
 .meta { color: #666; font-size: .85rem; }
 """
 
@@ -92,7 +93,7 @@ def _experiment(folder: Path, summary: ExperimentSummary) -> str:
         parts.append(f"<p><b>Departs from the paper.</b> {e(summary.note)}.</p>")
     claims = []
     for claim in summary.claims:
-        css = "held" if claim.held else "not"
+        css = "held" if claim.held else "not" if claim.verdict.startswith("did not") else "open"
         claims.append(
             [
                 claim.text,
@@ -117,8 +118,8 @@ def _experiment(folder: Path, summary: ExperimentSummary) -> str:
     return "\n".join(parts)
 
 
-def _run(folder: Path, scratch: Path) -> tuple[str, History]:
-    """A run's section of the page, and its per-epoch rows."""
+def _run(folder: Path, scratch: Path) -> tuple[str, History, str]:
+    """A run's section of the page, its per-epoch rows and its learning-rate schedule."""
     e = html.escape
     run = RunFolder(folder)
     config = run.read_config()
@@ -134,6 +135,7 @@ def _run(folder: Path, scratch: Path) -> tuple[str, History]:
         {folder.name: [history]},
         scratch / f"{folder.name}-curves.png",
         f"{config['model']} on {config['data']}: training curves",
+        schedules={folder.name: config.get("schedule", "")},
     )
     parts.append(_image(curves, "training curves: error, loss and learning rate per epoch"))
     columns = (
@@ -177,7 +179,7 @@ def _run(folder: Path, scratch: Path) -> tuple[str, History]:
         + _table(["field", "value"], rows)
         + "</details>"
     )
-    return "\n".join(parts), history
+    return "\n".join(parts), history, config.get("schedule", "")
 
 
 def write_html_report(
@@ -188,7 +190,7 @@ def write_html_report(
     folders = [Path(p) for p in paths]
     if not folders:
         raise ConfigError("name at least one run or experiment folder")
-    sections, runs = [], {}
+    sections, runs, schedules = [], {}, {}
     with tempfile.TemporaryDirectory() as tmp:
         scratch = Path(tmp)
         for folder in folders:
@@ -197,7 +199,7 @@ def write_html_report(
                     sections.append(_experiment(folder, ExperimentSummary.read(folder)))
                     continue
                 if RunFolder(folder).is_run():
-                    section, history = _run(folder, scratch)
+                    section, history, schedules[folder.name] = _run(folder, scratch)
                     sections.append(section)
                     runs[folder.name] = [history]
                     continue
@@ -211,7 +213,9 @@ def write_html_report(
                 "experiment folder (summary.json of `cnnzoo experiment`)"
             )
         if len(runs) > 1:
-            both = plot_curves(runs, scratch / "all-curves.png", "All runs: training curves")
+            both = plot_curves(
+                runs, scratch / "all-curves.png", "All runs: training curves", schedules=schedules
+            )
             sections.insert(0, "<h2>All runs</h2>" + _image(both, "the runs' curves together"))
         names = ", ".join(f.name for f in folders)
         page = (

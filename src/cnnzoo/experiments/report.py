@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from cnnzoo.experiments.significance import LEVEL
 from cnnzoo.experiments.spec import FAILED_RUNS, METRICS
 from cnnzoo.experiments.summary import ExperimentSummary
+from cnnzoo.train.config import resolve_config
 from cnnzoo.train.files import write_file
 from cnnzoo.viz.charts import plot_measures
 from cnnzoo.viz.curves import plot_curves
@@ -21,14 +23,22 @@ def write_report(summary: ExperimentSummary, folder: Path, curves: bool = True) 
     title = f"{summary.title} — {summary.setup}"
     images = []
     if curves and trained:
+        schedules = {
+            arm.label: resolve_config(
+                arm.model, summary.recipe, **{**summary.config, **arm.config}
+            ).schedule
+            for arm in arms
+            if arm.runs
+        }
         plot_curves(
             trained,
             folder / "curves.png",
             title,
             target_error=summary.target_error,
+            schedules=schedules,
         )
         images.append(("Training curves", "curves.png"))
-    metrics = [(key, METRICS[key].label) for key in summary.metrics]
+    metrics = [(key, METRICS[key].label, METRICS[key].title) for key in summary.metrics]
     measured = [(arm.label, arm.stats) for arm in arms]
     plot_measures(measured, metrics, folder / "measures.png", title)
     images.append(("Measured figures", "measures.png"))
@@ -71,10 +81,10 @@ def write_report(summary: ExperimentSummary, folder: Path, curves: bool = True) 
         lines.append("| " + " | ".join([arm.label, f"`{arm.call}`", *cells]) + " |")
     lines += [
         "",
-        "Verdicts: *held* when the difference points the paper's way and is larger "
-        "than the seeds' standard deviation, *did not hold* when it points the other way "
-        "by more than that, and *within the spread of the seeds* beside either when the "
-        "difference is smaller than that. "
+        f"Verdicts, by Welch's one-sided t-test over the seeds at level {LEVEL}: *held* when "
+        "the difference is significant the paper's way, *did not hold* when it is "
+        "significant the other way, *not shown* when it is neither (the seeds' noise could "
+        "make it); each names its p-value. One seed allows no test, and says so. "
         "Parameters and multiply-accumulates are exact (counted on the meta device).",
         "",
     ]
@@ -86,7 +96,8 @@ def write_report(summary: ExperimentSummary, folder: Path, curves: bool = True) 
         "",
         f"{sum(len(arm.runs) for arm in arms)} training runs,"
         f" {summary.training_time_s / 60:.1f} min of training on {machine.cuda or 'CPU'} "
-        f"({machine.cpus} CPUs, {machine.threads} threads, torch {machine.torch}); "
+        f"({machine.cpus} CPUs, up to {machine.threads} CPU thread{'s' * (machine.threads != 1)} "
+        f"a run, torch {machine.torch}); "
         "each run folder holds its config.json, metrics.jsonl/csv, checkpoint and weights:",
         "",
     ]

@@ -11,7 +11,7 @@ import math
 import os
 import platform
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,6 +22,7 @@ from cnnzoo.anatomy.analysis import analyze
 from cnnzoo.data.catalogue import DATASETS
 from cnnzoo.data.inputs import choose_fit
 from cnnzoo.errors import ConfigError
+from cnnzoo.experiments.significance import LEVEL, welch
 from cnnzoo.experiments.spec import LEARNED_MARGIN, METRICS, Arm, Claim, Experiment, Scale
 from cnnzoo.experiments.specs import EXPERIMENTS
 from cnnzoo.experiments.summary import (
@@ -90,25 +91,37 @@ def _epochs_to(history: list[dict[str, Any]], target: float) -> float | None:
 
 
 def judge(claim: Claim, arms: dict[str, ArmSummary]) -> ClaimVerdict:
-    """Did ``claim.better`` beat ``claim.worse``? 'held' when the difference exceeds the
-    seeds' spread (the larger standard deviation), 'did not hold' when it points the other way
-    by more than the spread, and '..., within the spread of the seeds' when it is smaller."""
+    """Did ``claim.better`` beat ``claim.worse``? Over seeds, by Welch's one-sided t-test at
+    :data:`LEVEL`: 'held' when the difference is significant the claim's way, 'did not hold'
+    when it is significant the other way, 'not shown' when it is neither (the seeds' noise
+    could make it); each verdict names the test and its p-value. A network's own figures
+    (parameters, MACs) are exact: their difference decides. One seed allows no test, and
+    says so."""
     metric = METRICS[claim.metric]
     better, worse = arms[claim.better].stats[claim.metric], arms[claim.worse].stats[claim.metric]
     sign = 1 if metric.lower_is_better else -1
     margin = sign * (worse.mean - better.mean)
-    spread = max(better.std, worse.std)
     seeds = min(better.n, worse.n) if metric.per_seed else 0
     if math.isinf(better.mean) and math.isinf(worse.mean):
         verdict, margin = "not measured: neither arm reached the target", 0.0
-    elif margin > spread or (math.isinf(margin) and margin > 0):
-        verdict = "held"
-    elif margin > 0:
-        verdict = "held, within the spread of the seeds"
-    elif margin >= -spread and spread > 0:
-        verdict = "did not hold, within the spread of the seeds"
+    elif math.isinf(margin):
+        late = claim.worse if margin > 0 else claim.better
+        way = "held" if margin > 0 else "did not hold"
+        verdict = f"{way} ({late} did not reach the target in every seed)"
+    elif not metric.per_seed:
+        verdict = ("held" if margin > 0 else "did not hold") + " (exact figures)"
+    elif seeds < 2:
+        verdict = ("held" if margin > 0 else "did not hold") + " (one seed: no test of the noise)"
     else:
-        verdict = "did not hold"
+        values = [[sign * float(v) for v in arm.values if v is not None] for arm in (better, worse)]
+        test = welch(*values)
+        how = test.text(better.n, worse.n)
+        if test.p < LEVEL:
+            verdict = f"held ({how})"
+        elif 1 - test.p < LEVEL:
+            verdict = f"did not hold: the other way ({how})"
+        else:
+            verdict = f"not shown: within the seeds' noise ({how})"
     if claim.ratio:
         ratio = worse.mean / better.mean if better.mean else math.inf
         measured = f"{worse.figure()} / {better.figure()} = " + (
@@ -136,6 +149,13 @@ def _analysis(arm: Arm, scale: Scale, config: TrainConfig | None) -> tuple[int, 
     model = create_model(arm.model, in_chans=size[0], device="meta", **kwargs, **arm.model_args)
     totals = analyze(model, tuple(size)).totals
     return totals.params, totals.macs
+
+
+def _threads_used(arms: Iterable[ArmSummary]) -> int:
+    """The most CPU threads any epoch of the runs trained on (a run records them per epoch;
+    one read back from an older version does not: this process's count stands in)."""
+    seen = [row.get("threads") for arm in arms for run in arm.runs for row in run.history]
+    return max((n for n in seen if isinstance(n, int)), default=torch.get_num_threads())
 
 
 def _train_once(config: TrainConfig, run_dir: Path, progress: bool) -> list[dict[str, Any]]:
@@ -269,7 +289,7 @@ def run_experiment(
             torch=torch.__version__,
             python=platform.python_version(),
             cpus=os.cpu_count(),
-            threads=torch.get_num_threads(),
+            threads=_threads_used(arms.values()),
             cuda=torch.cuda.get_device_name() if torch.cuda.is_available() else None,
         ),
     )

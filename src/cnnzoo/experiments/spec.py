@@ -39,6 +39,7 @@ class Metric:
 
     key: str
     label: str  # as the report's table and plots print it, with its unit
+    title: str  # a plot panel's title: short, and no two metrics' alike
     lower_is_better: bool = True
     per_seed: bool = True  # False: a property of the network (parameters), the same each seed
 
@@ -46,14 +47,18 @@ class Metric:
 METRICS: dict[str, Metric] = {
     m.key: m
     for m in [
-        Metric("test_error", "test error (%)"),
-        Metric("train_error", "training error (%, running, as trained)"),
-        Metric("fitted_error", "training error (%, final weights, no augmentation)"),
-        Metric("gap", "test - training error (points)"),
-        Metric("epochs_to_target", "epochs to the target training error"),
-        Metric("params", "parameters", per_seed=False),
-        Metric("macs", "multiply-accumulates per image", per_seed=False),
-        Metric("train_time_s", "training time (s)"),
+        Metric("test_error", "test error (%)", "Test error"),
+        Metric("train_error", "training error (%, running, as trained)", "Training error, running"),
+        Metric(
+            "fitted_error",
+            "training error (%, final weights, no augmentation)",
+            "Training error, final weights",
+        ),
+        Metric("gap", "test - training error (points)", "Test - training error"),
+        Metric("epochs_to_target", "epochs to the target training error", "Epochs to target"),
+        Metric("params", "parameters", "Parameters", per_seed=False),
+        Metric("macs", "multiply-accumulates per image", "MACs per image", per_seed=False),
+        Metric("train_time_s", "training time (s)", "Training time"),
     ]
 }
 

@@ -206,7 +206,7 @@ class ClaimVerdict:
     worse: str
     paper: str  # the paper's figure for the same comparison
     measured: str
-    verdict: str  # "held", "did not hold", each perhaps "..., within the spread of the seeds"
+    verdict: str  # "held", "did not hold" or "not shown", with the test that decided it
     seeds: int  # 0: exact (a figure of the network, the same for every seed)
 
     @property

@@ -328,6 +328,7 @@ class _Run:
             "images_per_s": count[2].item() / max(seconds, 1e-9),
             "epoch_time_s": seconds,
             "time_s": (self.history[-1]["time_s"] if self.history else 0.0) + seconds,
+            "threads": torch.get_num_threads(),  # as the epoch ended (fewer on a busy machine)
         }
         # The first epoch is the best so far even at 0% (best_top1 starts at 0).
         self.improved = not self.history or test.top1 > self.best_top1

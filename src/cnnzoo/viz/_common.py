@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 import math
 import os
+import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,10 @@ from matplotlib.figure import Figure
 
 from cnnzoo.train.files import write_file
 
-__all__ = ["grid", "save", "subplots"]
+__all__ = ["figure_title", "grid", "save", "subplots"]
+
+# A character of the default sans-serif is at most about 0.6 of the font size wide, on average
+_CHAR_EM = 0.62
 
 
 def grid(count: int) -> tuple[int, int]:
@@ -35,6 +39,14 @@ def subplots(
     """pyplot's ``subplots`` without pyplot (see the module's note)."""
     fig = Figure(figsize=figsize, layout="constrained" if constrained_layout else None)
     return fig, fig.subplots(nrows, ncols, **kwargs)
+
+
+def figure_title(fig: Figure, text: str, fontsize: float = 10) -> None:
+    """``text`` as the figure's title, each line wrapped to the figure's width: a long run
+    name or layer path would otherwise run past both edges of a narrow figure."""
+    chars = max(24, int(fig.get_figwidth() * 72 / (_CHAR_EM * fontsize)))
+    lines = [textwrap.fill(line, chars) for line in text.split("\n")]
+    fig.suptitle("\n".join(lines), fontsize=fontsize)
 
 
 def save(fig: Figure, path: str | os.PathLike[str], dpi: int = 110) -> Path:

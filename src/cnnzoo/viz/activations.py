@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import difflib
 import os
-import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +13,7 @@ from matplotlib.figure import Figure
 from torch import nn
 
 from cnnzoo.errors import ConfigError
-from cnnzoo.viz._common import grid, save
+from cnnzoo.viz._common import figure_title, grid, save
 
 __all__ = ["activation_maps", "find_module", "plot_activations"]
 
@@ -81,5 +80,5 @@ def plot_activations(
         axis.set_title(str(i), fontsize=6)
     if image_handle is not None:
         right.colorbar(image_handle, ax=axes, shrink=0.8, label="activation")
-    fig.suptitle(textwrap.fill(title, 110), fontsize=10)
+    figure_title(fig, title)
     return save(fig, path)

@@ -4,7 +4,6 @@ computed by Captum's ``LayerGradCam``: where in the image the evidence for a cla
 from __future__ import annotations
 
 import os
-import textwrap
 from pathlib import Path
 
 import numpy as np
@@ -12,7 +11,7 @@ import torch
 from torch import nn
 
 from cnnzoo.errors import ConfigError
-from cnnzoo.viz._common import save, subplots
+from cnnzoo.viz._common import figure_title, save, subplots
 from cnnzoo.viz.activations import activation_maps, find_module
 
 __all__ = ["cam_layer", "grad_cam", "plot_cam"]
@@ -65,5 +64,5 @@ def plot_cam(
     axes[2].set_title("overlay")
     for axis in axes:
         axis.axis("off")
-    fig.suptitle(textwrap.fill(title, 110), fontsize=10)
+    figure_title(fig, title)
     return save(fig, path)

@@ -10,7 +10,7 @@ from typing import Protocol
 from cnnzoo.anatomy.compare import Comparison
 from cnnzoo.anatomy.report import human
 from cnnzoo.errors import ConfigError
-from cnnzoo.viz._common import save, subplots
+from cnnzoo.viz._common import figure_title, save, subplots
 
 __all__ = ["plot_comparison", "plot_measures"]
 
@@ -63,23 +63,23 @@ class Spread(Protocol):
 
 def plot_measures(
     arms: Sequence[tuple[str, Mapping[str, Spread]]],
-    metrics: list[tuple[str, str]],
+    metrics: list[tuple[str, str, str]],
     path: str | Path,
     title: str,
 ) -> Path:
     """One panel per measured figure: a bar per arm at the mean over seeds, each seed a dot,
     the standard deviation as an error bar, so the spread is seen beside the difference.
 
-    ``arms`` are (label, figures by key) pairs; ``metrics`` are (key, axis label) pairs. A
-    value of None, or an infinite mean, is a target not reached.
+    ``arms`` are (label, figures by key) pairs; ``metrics`` are (key, axis label, panel title)
+    triples. A value of None, or an infinite mean, is a target not reached.
     """
-    shown = [(k, text) for k, text in metrics if any(k in figures for _, figures in arms)]
+    shown = [m for m in metrics if any(m[0] in figures for _, figures in arms)]
     if not shown:
         raise ConfigError("nothing to plot: no arm has any of the metrics")
     fig, axes = subplots(
         1, len(shown), figsize=(4.2 * len(shown), 4.4), constrained_layout=True, squeeze=False
     )
-    for axis, (key, text) in zip(axes[0], shown, strict=True):
+    for axis, (key, text, panel) in zip(axes[0], shown, strict=True):
         rows = [(label, figures[key]) for label, figures in arms if key in figures]
         for i, (_, stats) in enumerate(rows):
             values = [v for v in stats.values if v is not None]
@@ -95,6 +95,6 @@ def plot_measures(
         if key in ("params", "macs"):
             axis.set_yscale("log")
         axis.grid(axis="y", alpha=0.3)
-        axis.set_title(text.split(" (")[0].capitalize())
-    fig.suptitle(title)
+        axis.set_title(panel)
+    figure_title(fig, title, fontsize=12)
     return save(fig, path)

@@ -12,9 +12,13 @@ from matplotlib.ticker import MaxNLocator
 
 from cnnzoo.errors import ConfigError
 from cnnzoo.train.folder import History, load_history
-from cnnzoo.viz._common import save, subplots
+from cnnzoo.viz._common import figure_title, save, subplots
 
-__all__ = ["load_history", "plot_curves"]
+__all__ = ["STEPPED", "load_history", "plot_curves"]
+
+# Schedules whose rate holds for whole epochs: their rate is drawn as steps, not as ramps
+# between the rates at the epochs' ends.
+STEPPED = frozenset({"constant", "step", "multistep", "plateau"})
 
 
 def _band(histories: Sequence[History], key: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -31,10 +35,13 @@ def plot_curves(
     title: str = "Training curves",
     target_error: float | None = None,
     panels: Sequence[str] = ("error", "loss", "lr"),
+    schedules: Mapping[str, str] | None = None,
 ) -> Path:
     """One colour per entry of ``runs`` (a label and the histories of its seeds): the mean
     over seeds as a line and the range as a band; training dashed, test solid, as in the
-    ResNet paper's figures. ``target_error`` draws AlexNet Fig. 1's horizontal line."""
+    ResNet paper's figures. ``target_error`` draws AlexNet Fig. 1's horizontal line.
+    ``schedules`` gives an entry's learning-rate schedule: a step-wise one (:data:`STEPPED`)
+    draws its rate as steps, each epoch at the rate it ended with."""
     if not runs or any(not histories for histories in runs.values()):
         raise ConfigError("plot_curves needs at least one run with at least one epoch")
     unknown = set(panels) - {"error", "loss", "lr"}
@@ -52,7 +59,11 @@ def plot_curves(
         for axis, panel in zip(axes[0], panels, strict=True):
             if panel == "lr":
                 epochs, mean, _ = _band(histories, "lr")
-                axis.plot(epochs, mean, color=colour, label=label, marker=marker)
+                if (schedules or {}).get(label) in STEPPED:  # epoch k at its rate, from k-1 to k
+                    epochs, mean = np.append(epochs[0] - 1, epochs), np.append(mean[0], mean)
+                    axis.step(epochs, mean, where="pre", color=colour, label=label)
+                else:
+                    axis.plot(epochs, mean, color=colour, label=label, marker=marker)
                 continue
             # training dashed with hollow markers, test solid with filled ones: the two stay
             # apart in the legend too, where a short dashed line looks solid
@@ -92,5 +103,5 @@ def plot_curves(
             axis.set_ylim(bottom=0)  # a constant rate reads as constant, not as noise
             axis.set_title("Learning rate")
         axis.legend(fontsize=7)
-    fig.suptitle(title)
+    figure_title(fig, title, fontsize=12)
     return save(fig, path)

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import os
-import textwrap
 from pathlib import Path
 
 import torch
 from torch import nn
 
 from cnnzoo.errors import ConfigError
-from cnnzoo.viz._common import grid, save, subplots
+from cnnzoo.viz._common import figure_title, grid, save, subplots
 
 __all__ = ["first_conv", "kernels", "plot_filters"]
 
@@ -47,7 +46,11 @@ def plot_filters(
     scaled = kernels(conv, max_filters)
     rows, cols = grid(len(scaled))
     fig, axes = subplots(
-        rows, cols, figsize=(max(cols * 0.9, 5.0) + 0.6, rows * 0.9 + 1.2), squeeze=False
+        rows,
+        cols,
+        figsize=(max(cols * 0.9, 5.0) + 0.6, rows * 0.9 + 1.2),
+        constrained_layout=True,  # the title gets its own room above the tiles
+        squeeze=False,
     )
     for axis in axes.flat:
         axis.axis("off")
@@ -61,5 +64,5 @@ def plot_filters(
         f"{name}: {len(scaled)} of {weight.shape[0]} filters, {k[0]}x{k[1]}x{conv.in_channels} "
         f"(each scaled to its own range; weights {weight.min():.3g} .. {weight.max():.3g})"
     )
-    fig.suptitle("\n".join(filter(None, [title, textwrap.fill(what, 70)])), fontsize=9)
+    figure_title(fig, "\n".join(filter(None, [title, what])), fontsize=9)
     return save(fig, path)
