@@ -1,5 +1,6 @@
 """What the benchmarks share: the line that says which machine the figures hold for, the
-engine's training step without its loop, and the clock for images per second."""
+input the engine feeds from Fashion-MNIST, the engine's training step without its loop, and
+the clock for images per second."""
 
 from __future__ import annotations
 
@@ -9,11 +10,13 @@ from collections.abc import Callable, Iterator
 
 import torch
 
-from cnnzoo import create_model
-from cnnzoo.data.inputs import Fit
+from cnnzoo import create_model, model_info
+from cnnzoo.data import DATASETS
+from cnnzoo.data.inputs import Fit, choose_fit
 from cnnzoo.train import TrainConfig
 from cnnzoo.train.step import Stepper
 
+FASHION = DATASETS["fashion-mnist"]
 WARMUP = 3  # batches before the clock starts: worker start-up, first-use allocations
 Batch = tuple[torch.Tensor, torch.Tensor]  # (B, C, H, W) float inputs, (B,) int64 labels
 Step = Callable[[torch.Tensor, torch.Tensor], None]
@@ -29,6 +32,12 @@ def machine_line() -> str:
         pass
     gpu = f", {torch.cuda.get_device_name()}" if torch.cuda.is_available() else ""
     return f"torch {torch.__version__}, {torch.get_num_threads()} CPU threads, {cpu}{gpu}"
+
+
+def fashion_fit(config: TrainConfig) -> Fit:
+    """The input the engine gives config's model from Fashion-MNIST's images."""
+    info = model_info(config.model)
+    return choose_fit(info, FASHION.image_shape, config.channels, config.fit, config.image_size)
 
 
 def engine_step(

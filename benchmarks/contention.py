@@ -22,50 +22,51 @@ import subprocess
 import sys
 import time
 
+import torch
+
+from _common import FASHION, WARMUP, engine_step, fashion_fit
+from cnnzoo.train import resolve_config
+from cnnzoo.train.threads import ThreadGovernor
+
 SETTINGS = {  # name: the thread count the step starts with, and whether it follows the cores
     "all cores, fixed": ("all", False),
     "1 thread": ("1", False),
     "engine default": ("all", True),
 }
 
-CHILD = """
-import json, sys, time, torch
-from _common import engine_step
-from cnnzoo.data.inputs import choose_fit
-from cnnzoo import model_info
-from cnnzoo.train import resolve_config
-from cnnzoo.train.threads import ThreadGovernor
-model, threads, adapt = sys.argv[1], sys.argv[2], sys.argv[3] == "1"
-seconds, batch = float(sys.argv[4]), int(sys.argv[5])
-if threads != "all":
-    torch.set_num_threads(int(threads))
-torch.set_flush_denormal(True)
-config = resolve_config(model, "fast", batch_size=batch)
-fit = choose_fit(model_info(model), (1, 28, 28), config.channels, config.fit, config.image_size)
-step = engine_step(config, fit, 10)
-images = torch.randn(batch, fit.channels, *fit.size)
-labels = torch.randint(10, (batch,))
-for _ in range(3):
-    step(images, labels)
-governor = ThreadGovernor(torch.get_num_threads()) if adapt else None
-count, start = 0, time.perf_counter()
-while time.perf_counter() - start < seconds:
-    step(images, labels)
-    count += batch
-    if governor is not None:
-        governor.tick()
-rate = count / (time.perf_counter() - start)
-print(json.dumps({"images_per_s": rate, "threads": torch.get_num_threads()}))
-"""
+
+def measure(model: str, threads: str, adapt: bool, seconds: float, batch: int) -> dict[str, float]:
+    """Images per second of the engine's step over ``seconds``, in this process: started with
+    ``threads`` ("all": PyTorch's default), following the free cores when ``adapt``."""
+    if threads != "all":
+        torch.set_num_threads(int(threads))
+    torch.set_flush_denormal(True)
+    config = resolve_config(model, "fast", batch_size=batch)
+    fit = fashion_fit(config)
+    step = engine_step(config, fit, len(FASHION.classes))
+    images = torch.randn(batch, fit.channels, *fit.size)
+    labels = torch.randint(len(FASHION.classes), (batch,))
+    for _ in range(WARMUP):
+        step(images, labels)
+    governor = ThreadGovernor(torch.get_num_threads()) if adapt else None
+    count, start = 0, time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        step(images, labels)
+        count += batch
+        if governor is not None:
+            governor.tick()
+    return {
+        "images_per_s": count / (time.perf_counter() - start),
+        "threads": torch.get_num_threads(),
+    }
 
 
 def _speed(args: argparse.Namespace, threads: str, adapt: bool) -> dict[str, float]:
-    here = os.path.dirname(os.path.abspath(__file__))
-    command = [sys.executable, "-c", CHILD, args.model, threads, str(int(adapt))]
+    """:func:`measure` in a process of its own: this script again, as the child."""
+    child = ["--child", threads, str(int(adapt)), "--model", args.model]
+    child += ["--seconds", str(args.seconds), "--batch-size", str(args.batch_size)]
     done = subprocess.run(
-        [*command, str(args.seconds), str(args.batch_size)],
-        cwd=here,
-        env={**os.environ, "PYTHONPATH": here},
+        [sys.executable, __file__, *child],
         capture_output=True,
         text=True,
         check=True,
@@ -81,7 +82,12 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--seconds", type=float, default=8.0, help="timed steps per measurement")
     parser.add_argument("--competitors", type=int, default=1, help="CPU-bound processes beside")
+    parser.add_argument("--child", nargs=2, metavar=("THREADS", "ADAPT"), help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.child:  # one measurement, printed as JSON for the parent
+        threads, adapt = args.child
+        print(json.dumps(measure(args.model, threads, adapt == "1", args.seconds, args.batch_size)))
+        return
     cores = os.cpu_count() or 1
     fair = 1 / (1 + args.competitors)
     print(

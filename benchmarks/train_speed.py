@@ -42,30 +42,20 @@ from typing import Any
 
 import torch
 
-from _common import engine_step, images_per_s, machine_line
-from cnnzoo import model_info
-from cnnzoo.data import DATASETS
-from cnnzoo.data.inputs import Fit, choose_fit
+from _common import FASHION, engine_step, fashion_fit, images_per_s, machine_line
 from cnnzoo.train import TrainConfig, resolve_config, train
 from cnnzoo.train.distributed import pick_device
 from cnnzoo.train.metrics import first_reaching
 
-FASHION = DATASETS["fashion-mnist"]
 RUNS = "lenet5:lenet5,lenet5_modern:lenet5,resnet20:fast,speedrun:speed"  # model:recipe
 BASELINE = ("resnet20", "fast")  # the zoo's route to 93% before the speed route
 BASELINE_EPOCHS = 9  # its epochs to 93% (of 10, 93.19%: README, measured on 2 cores)
 REPEATS = 3  # timed windows of the bare step; the best counts
 
 
-def _fit(config: TrainConfig) -> Fit:
-    """The input the engine gives config's model from Fashion-MNIST's images."""
-    info = model_info(config.model)
-    return choose_fit(info, FASHION.image_shape, config.channels, config.fit, config.image_size)
-
-
 def bare_images_per_s(config: TrainConfig, steps: int) -> float:
     """The model's own training speed on the input the engine would feed it."""
-    fit = _fit(config)
+    fit = fashion_fit(config)
     device = pick_device(config.device)
     images = torch.randn(config.batch_size, fit.channels, *fit.size, device=device)
     labels = torch.randint(len(FASHION.classes), (config.batch_size,), device=device)
@@ -87,7 +77,7 @@ def speed(args: argparse.Namespace, common: dict[str, Any]) -> None:
         config = resolve_config(model, recipe or None, epochs=1, **common)
         bare = bare_images_per_s(config, args.steps)
         row = train(config, progress=False).history[-1]
-        fit = _fit(config)
+        fit = fashion_fit(config)
         shape = f"{fit.channels}x{fit.size[0]}x{fit.size[1]}"
         print(
             f"{model:<14} {config.recipe:<7} {config.batch_size:>5} {shape:>8} "

@@ -134,6 +134,7 @@ def test_verdicts_come_from_welchs_test_and_name_it(
     assert result.seeds == min(len(better), len(worse))
     if result.seeds >= 2:
         assert result.verdict.endswith(f", {len(better)} seeds each)")
+    assert result.measured.startswith("a ") and " vs b " in result.measured  # both, in order
 
 
 def test_welchs_test_is_scipys() -> None:
@@ -153,7 +154,7 @@ def test_welchs_test_is_scipys() -> None:
 def test_ratios_and_targets_never_reached() -> None:
     claim = Claim("a is faster", "epochs_to_target", "a", "b", "6x", ratio=True)
     result = judge(claim, _arms(a=[2.0, 2.0], b=[6.0, 6.0]))
-    assert result.measured == "6.00 / 2.00 = 3.00x"
+    assert result.measured == "a 2.00 vs b 6.00 (3.00x)"  # the claim's arms by name, in order
     welch_text = "Welch's t-test, one-sided p < 0.001 at level 0.05, 2 seeds each"
     assert result.verdict == f"held ({welch_text})"
     result = judge(claim, _arms(a=[2.0], b=[None]))

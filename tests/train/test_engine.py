@@ -117,6 +117,22 @@ def test_ctrl_c_mid_epoch_then_resume_is_exact(
 
 
 @needs_data
+def test_ctrl_c_after_an_epochs_last_step_resumes_to_its_evaluation(
+    tmp_path: Path, reference: RunResult, stop_at: StopAt
+) -> None:
+    """A stop between the last step of an epoch and its evaluation keeps step 8 of 8: the
+    resumed run evaluates that epoch and goes on (the lab's stop once landed there, and the
+    resume refused the checkpoint as damaged)."""
+    stop_at(8)
+    with pytest.raises(TrainingInterrupted, match=r"epoch 1, step 8"):
+        train(small_config(tmp_path, "stopped"), progress=False)
+    state = load_checkpoint(tmp_path / "stopped")
+    assert (state["epoch"], state["step"], state["global_step"]) == (0, 8, 8)
+    assert _metrics(tmp_path / "stopped") == []
+    _same_run(train(resume=tmp_path / "stopped", progress=False), reference)
+
+
+@needs_data
 def test_sigterm_stops_like_ctrl_c(tmp_path: Path, stop_at: StopAt) -> None:
     stop_at(5, signum=signal.SIGTERM)  # what a cluster scheduler sends before it kills a job
     handler = signal.getsignal(signal.SIGTERM)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -316,6 +317,15 @@ def test_a_damaged_checkpoint_offers_the_intact_one_before_it(
     assert int(load_checkpoint(older)["epoch"]) == 1
     _flip_a_weight_bit(older)
     _flip_a_weight_bit(run / CHECKPOINT)
+    assert main(["eval", str(run)]) == 2
+    assert "no intact older checkpoint is kept" in capsys.readouterr().err
+    # An older checkpoint that is a link to a file elsewhere is not the run's own: not offered.
+    elsewhere = tmp_path / "elsewhere.pt"
+    train(small_config(tmp_path, "intact", epochs=1), progress=False)
+    shutil.copyfile(tmp_path / "intact" / CHECKPOINT, elsewhere)
+    older.unlink()
+    older.symlink_to(elsewhere)
+    assert int(load_checkpoint(elsewhere)["epoch"]) == 1  # intact, read on its own
     assert main(["eval", str(run)]) == 2
     assert "no intact older checkpoint is kept" in capsys.readouterr().err
 

@@ -122,13 +122,13 @@ def judge(claim: Claim, arms: dict[str, ArmSummary]) -> ClaimVerdict:
             verdict = f"did not hold: the other way ({how})"
         else:
             verdict = f"not shown: within the seeds' noise ({how})"
+    # Both arms by name, the claim's first arm first, in every row.
+    both = f"{claim.better} {better.figure()} vs {claim.worse} {worse.figure()}"
     if claim.ratio:
         ratio = worse.mean / better.mean if better.mean else math.inf
-        measured = f"{worse.figure()} / {better.figure()} = " + (
-            f"{ratio:.2f}x" if math.isfinite(ratio) else "not reached"
-        )
+        measured = both + (f" ({ratio:.2f}x)" if math.isfinite(ratio) else " (not reached)")
     else:
-        measured = f"{better.figure()} vs {worse.figure()} ({sign * -margin:+.2f})"
+        measured = f"{both} ({sign * -margin:+.2f})"
     return ClaimVerdict(
         claim.text, claim.metric, claim.better, claim.worse, claim.paper, measured, verdict, seeds
     )

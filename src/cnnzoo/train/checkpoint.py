@@ -189,8 +189,9 @@ def load_checkpoint(
         return _read(path, map_location)
     except CheckpointError as error:
         older = previous_of(path)
-        try:
-            state = _read(older, map_location) if older.is_file() else None
+        try:  # the run's own older file, never one a link put there
+            own = older.is_file() and not older.is_symlink()
+            state = _read(older, map_location) if own else None
         except CheckpointError:
             state = None
         if state is None:

@@ -223,7 +223,8 @@ class _Run:
         except (KeyError, TypeError, ValueError, RuntimeError) as error:
             raise cannot_resume(self.run_dir, error) from error
         steps = len(self.data.train)
-        if self.epoch < 0 or not 0 <= self.step < steps or self.global_step < 0:
+        # step == steps: stopped after an epoch's last step, before its evaluation
+        if self.epoch < 0 or not 0 <= self.step <= steps or self.global_step < 0:
             raise CheckpointError(
                 f"{self.run_dir}: the checkpoint's position (epoch {self.epoch}, step "
                 f"{self.step}) is not one of this run's ({steps} steps an epoch): damaged"

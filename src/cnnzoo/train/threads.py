@@ -2,7 +2,7 @@
 
 OpenMP threads spin-wait for each other at the end of every parallel region. When another
 program holds one of two cores, a two-thread step waits for its descheduled half at every
-region: training slowed 4-10x beside one busy process on two cores, far below its fair share,
+region: training slowed 3-10x beside one busy process on two cores, far below its fair share,
 while one thread on the free core ran at nearly its quiet speed. So a run that was given no
 ``--threads`` counts the cores the rest of the machine used since it last looked and trains
 with the others.
