@@ -117,7 +117,12 @@ def _arms(**values: list[float | None]) -> dict[str, ArmSummary]:
         ([10.0, 10.2], [12.0, 12.2], "held (Welch's t-test, one-sided p = 0.002 at level 0.05"),
         # the old rule's "held": a difference of a standard deviation, p = 0.276
         ([10.0, 12.0], [11.0, 13.0], "not shown: within the seeds' noise (Welch's t-test, "),
-        ([12.0, 12.2], [10.0, 10.2], "did not hold: the other way (Welch's t-test, one-sided"),
+        # the other way: the p-value quoted is that direction's (0.002), not the claim's
+        (
+            [12.0, 12.2],
+            [10.0, 10.2],
+            "did not hold: the other way (Welch's t-test, one-sided p = 0.002",
+        ),
         ([11.0, 13.0], [10.0, 12.0], "not shown: within the seeds' noise"),
         # three seeds each, a small difference: p = 0.037
         ([10.0, 10.3, 10.1], [10.4, 10.6, 10.3], "held (Welch's t-test, one-sided p = 0.037"),
@@ -155,8 +160,10 @@ def test_ratios_and_targets_never_reached() -> None:
     claim = Claim("a is faster", "epochs_to_target", "a", "b", "6x", ratio=True)
     result = judge(claim, _arms(a=[2.0, 2.0], b=[6.0, 6.0]))
     assert result.measured == "a 2.00 vs b 6.00 (3.00x)"  # the claim's arms by name, in order
-    welch_text = "Welch's t-test, one-sided p < 0.001 at level 0.05, 2 seeds each"
-    assert result.verdict == f"held ({welch_text})"
+    # seeds that agree exactly: no spread to test against, and the verdict says so
+    assert (
+        result.verdict == "held (no spread among the seeds: the difference decides, 2 seeds each)"
+    )
     result = judge(claim, _arms(a=[2.0], b=[None]))
     assert result.verdict == "held (b did not reach the target in every seed)"
     assert "not reached" in result.measured

@@ -41,6 +41,9 @@ def test_batch_norms_learn_no_scale_and_the_logits_are_scaled_down() -> None:
     x = torch.randn(4, 1, 28, 28)
     pooled = model.forward_head(model.forward_features(x), pre_logits=True)
     assert torch.allclose(model(x), model.fc(pooled) * LOGIT_SCALE)
+    headless = cnnzoo.create_model("speedrun", num_classes=0).eval()
+    features = headless.forward_head(headless.forward_features(x), pre_logits=True)
+    assert torch.equal(headless(x), features) and features.shape == (4, 128)  # not scaled
     info = cnnzoo.model_info("speedrun")
     assert not info.faithful and "not a paper's model" in info.deviations[0]
 

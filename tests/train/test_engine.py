@@ -528,3 +528,20 @@ def test_each_epoch_is_tested_with_the_runs_views_as_eval_tests_it(tmp_path: Pat
     assert center["protocol"] == "center" and center["loss"] != pytest.approx(own["loss"])
     with pytest.raises(ConfigError, match="crops the test images padded by --crop-padding"):
         small_config(tmp_path, "x", test_views="10crop", crop_padding=0)
+
+
+@needs_data
+def test_a_run_from_before_rows_recorded_threads_resumes(tmp_path: Path) -> None:
+    """Rows a checkpoint of an older version holds lack ``threads``: the CSV leaves it empty
+    there instead of refusing the new rows."""
+    from cnnzoo.train.checkpoint import CHECKPOINT, save_checkpoint
+
+    run = train(small_config(tmp_path, "old", epochs=1), progress=False).run_dir
+    state = load_checkpoint(run)
+    for row in state["history"]:
+        del row["threads"]
+    save_checkpoint(state, run / CHECKPOINT)
+    resumed = train(resume=run, epochs=2, progress=False)
+    assert resumed.epochs == 2 and resumed.history[1]["threads"] == 1
+    header, first, second = (run / "metrics.csv").read_text().splitlines()
+    assert header.endswith(",threads") and first.endswith(",") and second.endswith(",1")

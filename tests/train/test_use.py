@@ -307,11 +307,13 @@ def test_init_from_a_wrong_file_says_what_is_wrong(
 
 
 @pytest.mark.parametrize(
-    ("name", "side"), [("lenet5", 32), ("resnet20", 28), ("densenet40_k12", 28), ("nin", 28)]
+    ("name", "side"),
+    [("lenet5", 32), ("resnet20", 28), ("densenet40_k12", 28), ("nin", 28), ("speedrun", 28)],
 )
 def test_onnx_export_matches_pytorch_for_each_family(name: str, side: int, tmp_path: Path) -> None:
     """Every layer kind exports faithfully: LeNet-5's subsampling sums its windows (ONNX's
-    AveragePool has no divisor override), C3's partial table, dense concatenations, 1x1 stacks."""
+    AveragePool has no divisor override), C3's partial table, dense concatenations, 1x1 stacks,
+    the speed route's global max pooling and scaled logits."""
     torch.manual_seed(0)
     model = create_model(name, num_classes=10, in_chans=1).eval()
     spec = InputSpec((side, side), 1, "resize", (0.5,), (0.25,), (side, side), 1)

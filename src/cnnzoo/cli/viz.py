@@ -21,7 +21,7 @@ from cnnzoo.experiments import EXPERIMENTS, run_experiment
 from cnnzoo.experiments.html import write_html_report
 from cnnzoo.factory import create_model
 from cnnzoo.train.checkpoint import find_checkpoint
-from cnnzoo.train.folder import saved_config
+from cnnzoo.train.folder import RunFolder
 from cnnzoo.train.inference import Published, Trained, load_published, load_trained
 from cnnzoo.viz.filters import first_conv
 
@@ -113,7 +113,7 @@ def _slug(text: str) -> str:
 
 def _seen(args: argparse.Namespace) -> str:
     """What was looked at, for a picture's default name: two images of one run get two files."""
-    return _slug(Path(args.image).stem) if args.image else f"test{args.index}"
+    return _slug(Path(args.image).name) if args.image else f"test{args.index}"
 
 
 def _output(args: argparse.Namespace, run: str, default: str) -> Path:
@@ -138,7 +138,9 @@ def cmd_viz(args: argparse.Namespace, console: Console) -> int:
         return 0
     if args.what == "curves":
         runs = {Path(r).name: [viz.load_history(r)] for r in args.runs}
-        schedules = {Path(r).name: saved_config(r).schedule for r in args.runs}
+        schedules = {
+            Path(r).name: str(RunFolder.at(r).read_config().get("schedule", "")) for r in args.runs
+        }
         out = Path(args.output or (Path(args.runs[0]) / "curves.png"))
         title = "Training curves: " + ", ".join(runs)
         print(f"wrote {viz.plot_curves(runs, out, title, schedules=schedules)}")

@@ -4,15 +4,26 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from cnnzoo.errors import CnnzooError
 from cnnzoo.experiments.significance import LEVEL
 from cnnzoo.experiments.spec import FAILED_RUNS, METRICS
-from cnnzoo.experiments.summary import ExperimentSummary
-from cnnzoo.train.config import resolve_config
+from cnnzoo.experiments.summary import ArmSummary, ExperimentSummary
 from cnnzoo.train.files import write_file
+from cnnzoo.train.folder import RunFolder
 from cnnzoo.viz.charts import plot_measures
 from cnnzoo.viz.curves import plot_curves
 
 __all__ = ["write_report"]
+
+
+def _schedule(arm: ArmSummary) -> str:
+    """The learning-rate schedule the arm's runs trained with, from their own config."""
+    for run in arm.runs:
+        try:
+            return str(RunFolder.at(run.run_dir).read_config().get("schedule", ""))
+        except (CnnzooError, OSError):  # a run folder moved or damaged since: try the next
+            continue
+    return ""
 
 
 def write_report(summary: ExperimentSummary, folder: Path, curves: bool = True) -> Path:
@@ -23,13 +34,7 @@ def write_report(summary: ExperimentSummary, folder: Path, curves: bool = True) 
     title = f"{summary.title} — {summary.setup}"
     images = []
     if curves and trained:
-        schedules = {
-            arm.label: resolve_config(
-                arm.model, summary.recipe, **{**summary.config, **arm.config}
-            ).schedule
-            for arm in arms
-            if arm.runs
-        }
+        schedules = {arm.label: _schedule(arm) for arm in arms if arm.runs}
         plot_curves(
             trained,
             folder / "curves.png",

@@ -115,13 +115,12 @@ def judge(claim: Claim, arms: dict[str, ArmSummary]) -> ClaimVerdict:
     else:
         values = [[sign * float(v) for v in arm.values if v is not None] for arm in (better, worse)]
         test = welch(*values)
-        how = test.text(better.n, worse.n)
         if test.p < LEVEL:
-            verdict = f"held ({how})"
+            verdict = f"held ({test.text(better.n, worse.n)})"
         elif 1 - test.p < LEVEL:
-            verdict = f"did not hold: the other way ({how})"
+            verdict = f"did not hold: the other way ({test.text(better.n, worse.n, reverse=True)})"
         else:
-            verdict = f"not shown: within the seeds' noise ({how})"
+            verdict = f"not shown: within the seeds' noise ({test.text(better.n, worse.n)})"
     # Both arms by name, the claim's first arm first, in every row.
     both = f"{claim.better} {better.figure()} vs {claim.worse} {worse.figure()}"
     if claim.ratio:

@@ -1,10 +1,11 @@
 """Welch's t-test for a claim that one arm beats another over a few seeds.
 
-A difference larger than the seeds' standard deviation is no test: with two seeds each it comes
-by chance about one time in four. Welch's test allows the two arms different spreads (a deeper
-network varies more than a shallow one), and needs no package beyond the standard library: the
-Student t distribution's tail is the regularized incomplete beta function, computed here by its
-continued fraction (Numerical Recipes §6.4, Lentz's method).
+A difference larger than the seeds' standard deviation is no test: with two seeds each, arms
+that are alike pass it by chance one time in six. Welch's test allows the two arms
+different spreads (a deeper network varies more than a shallow one), and needs no package
+beyond the standard library: the Student t distribution's tail is the regularized incomplete
+beta function, computed here by its continued fraction (Numerical Recipes §6.4, Lentz's
+method).
 """
 
 from __future__ import annotations
@@ -28,10 +29,14 @@ class Welch:
     df: float
     p: float
 
-    def text(self, n_better: int, n_worse: int) -> str:
+    def text(self, n_better: int, n_worse: int, reverse: bool = False) -> str:
+        """The test as a verdict quotes it; ``reverse``: the p-value of the other direction."""
         seeds = f"{n_better} seeds each" if n_better == n_worse else f"{n_better}+{n_worse} seeds"
-        p = "p < 0.001" if self.p < 0.001 else f"p = {self.p:.3f}"
-        return f"Welch's t-test, one-sided {p} at level {LEVEL}, {seeds}"
+        if math.isinf(self.df):
+            return f"no spread among the seeds: the difference decides, {seeds}"
+        p = 1 - self.p if reverse else self.p
+        shown = "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
+        return f"Welch's t-test, one-sided {shown} at level {LEVEL}, {seeds}"
 
 
 def welch(better: Sequence[float], worse: Sequence[float]) -> Welch:

@@ -113,7 +113,9 @@ class SpeedNet(ZooModel):
 
     def forward_head(self, x: torch.Tensor, pre_logits: bool = False) -> torch.Tensor:
         x = torch.flatten(self.pool(x), 1)  # (B, num_features)
-        return x if pre_logits else self.fc(x) * LOGIT_SCALE
+        if pre_logits or self.num_classes == 0:  # no classifier: the pooled features
+            return x
+        return self.fc(x) * LOGIT_SCALE
 
     def get_classifier(self) -> nn.Module:
         return self.fc

@@ -90,8 +90,10 @@ def save_checkpoint(
     checkpoint it replaces stays as :func:`previous_of` names it (give it only when that one is
     known to be good: the caller wrote it or loaded it)."""
     path = Path(path)
+    # A state read back from a checkpoint carries its old tag and digest: both are made anew.
+    body = {key: value for key, value in state.items() if key not in ("format", "digest")}
     with replacing(path) as handle:
-        torch.save({"format": FORMAT, "digest": _digest(state), **state}, handle)
+        torch.save({"format": FORMAT, "digest": _digest(body), **body}, handle)
         if keep_previous and path.is_file() and not path.is_symlink():
             keep_copy(path, previous_of(path))
     return path

@@ -265,6 +265,8 @@ class _Run:
     def run_epoch(self, progress: Progress, signals: StopSignals) -> None:
         self.model.train()
         loader = self.data.train
+        if self.step >= len(loader):  # stopped after its last step: only its evaluation is left
+            return
         loader.set_epoch(self.epoch)
         progress.start_epoch(self.epoch, self.step)
         started = time.perf_counter()

@@ -64,7 +64,10 @@ class MetricsLog:
         self.folder.write(self.folder.METRICS, jsonl)
         table = io.StringIO()
         if self.history:
-            writer = csv.DictWriter(table, fieldnames=list(self.history[0]))
+            # Every row's fields: a run resumed from an older version adds fields its first
+            # rows lack (``threads``), left empty there.
+            fields = list(dict.fromkeys(key for row in self.history for key in row))
+            writer = csv.DictWriter(table, fieldnames=fields, restval="")
             writer.writeheader()
             writer.writerows(self.history)
         self.folder.write(self.folder.METRICS_CSV, table.getvalue())
