@@ -31,7 +31,7 @@ def test_list_shows_names_papers_and_counts() -> None:
 def test_list_everything(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["list"]) == 0
     out = capsys.readouterr().out
-    assert "50 models" in out and "60.97M" in out and "60M" in out
+    assert "52 models" in out and "60.97M" in out and "60M" in out
 
 
 def test_info_shows_paper_deviations_and_layers(capsys: pytest.CaptureFixture[str]) -> None:

@@ -42,6 +42,7 @@ def matching(pattern: str = "*", family: str | None = None) -> list[str]:
 LISTING: dict[str, Listed] = {
     "lenet5": Listed("LeNet", 1998, (1, 32, 32), "60,000", 0, 60000, 0, (), 325680, 4, 16),
     "lenet5_modern": Listed("LeNet", 1998, (1, 32, 32), "", 5, 61706, 0, (), 416520, 5, 16),
+    "mlp": Listed("MLP", 1998, (1, 28, 28), "", 1, 266610, 0, (), 266200, 3, None),
     "alexnet": Listed("AlexNet", 2012, (3, 227, 227), "60M", 0, 60965224, 0, (), 724406816, 8, 195),
     "alexnet_owt": Listed(
         "AlexNet", 2014, (3, 224, 224), "", 5, 61100840, 0, (), 714188480, 8, 195
@@ -148,6 +149,9 @@ LISTING: dict[str, Listed] = {
     "plain32": Listed("ResNet-CIFAR", 2015, (3, 32, 32), "", 0, 464154, 0, (), 68862592, 32, 137),
     "plain44": Listed("ResNet-CIFAR", 2015, (3, 32, 32), "", 0, 658586, 0, (), 97174144, 44, 193),
     "plain56": Listed("ResNet-CIFAR", 2015, (3, 32, 32), "", 0, 853018, 0, (), 125485696, 56, 249),
+    "plain110": Listed(
+        "ResNet-CIFAR", 2015, (3, 32, 32), "", 0, 1727962, 0, (), 252887680, 110, 501
+    ),
     "inception_v4": Listed(
         "Inception", 2016, (3, 299, 299), "42.7M", 0, 42679816, 0, (), 12253974624, 76, 2007
     ),

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from cnnzoo.cli import main
-from cnnzoo.experiments import EXPERIMENTS, run_experiment
+from cnnzoo.experiments import EXPERIMENTS, METRICS, run_experiment
 from tests.helpers import TINY, assert_picture, needs_data
 
 
@@ -38,6 +38,7 @@ def test_each_experiment_writes_runs_summary_plots_and_report(name: str, tmp_pat
         "did not hold",
         "not shown",
         "not measured",
+        "not measured at this scale",
     }
     report = (folder / "report.md").read_text()
     for claim in experiment.claims:
@@ -46,6 +47,10 @@ def test_each_experiment_writes_runs_summary_plots_and_report(name: str, tmp_pat
         assert summary["machine"]["threads"] == TINY["threads"] == 1
         assert "up to 1 CPU thread a run" in report
     assert_picture(folder / "measures.png")
+    if any(METRICS[key].probe for key in experiment.metrics):  # the probes' series, drawn
+        assert all(run["series"] for arm in summary["arms"] for run in arm["runs"])
+        assert_picture(folder / "profiles.png", min_width=600)
+        assert "![Measured per layer or per shift](profiles.png)" in report
     if any(arm.train for arm in experiment.quick.arms):
         assert_picture(folder / "curves.png", min_width=1000)
         assert "![Training curves](curves.png)" in report
@@ -75,6 +80,8 @@ def test_the_command_lists_experiments_and_refuses_unknown_ones(
     with pytest.raises(SystemExit):
         main(["experiment", "relu"])
     assert "invalid choice: 'relu'" in capsys.readouterr().err
+    assert main(["experiment", "relu-vs-tanh", "--scale", "medium", "--out", "nowhere"]) == 2
+    assert "relu-vs-tanh has no medium scale" in capsys.readouterr().err
     with pytest.raises(ValueError, match="seeds must be at least 1"):
         run_experiment("dropout", seeds=0)
     with pytest.raises(ValueError, match="other than model and seed"):

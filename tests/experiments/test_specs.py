@@ -18,7 +18,7 @@ from cnnzoo.train import resolve_config
 NAMES = list(EXPERIMENTS)
 
 
-def test_the_issue_s_ten_experiments_exist() -> None:
+def test_the_experiments_exist() -> None:
     assert NAMES == [
         "relu-vs-tanh",
         "overlapping-pooling",
@@ -30,15 +30,21 @@ def test_the_issue_s_ten_experiments_exist() -> None:
         "depth",
         "growth-rate",
         "augmentation",
+        "gradient-flow",
+        "cnn-vs-mlp",
+        "depth-limit",
     ]
 
 
-@pytest.mark.parametrize("name", NAMES)
-@pytest.mark.parametrize("scale", ["quick", "full"])
+@pytest.mark.parametrize(
+    ("name", "scale"), [(e.name, scale) for e in EXPERIMENTS.values() for scale in e.scales]
+)
 def test_every_arm_builds_and_every_config_resolves(name: str, scale: str) -> None:
     experiment = EXPERIMENTS[name]
     setup = experiment.scale(scale)
-    assert setup.data == ("fashion-mnist" if scale == "quick" else "cifar10")
+    # quick and medium on the embedded data; full on the paper's (MNIST for LeCun et al.)
+    paper_data = "mnist" if experiment.paper.year == 1998 else "cifar10"
+    assert setup.data == ("fashion-mnist" if scale != "full" else paper_data)
     assert len({arm.label for arm in setup.arms}) == len(setup.arms) >= 2
     for arm in setup.arms:
         model = cnnzoo.create_model(arm.model, device="meta", **arm.model_args)
@@ -227,3 +233,32 @@ def test_a_summary_reads_back_as_it_was_written_infinities_included(tmp_path: Pa
     assert again == summary and math.isinf(again.arms[0].stats["epochs_to_target"].mean)
     assert again.failed_runs == ["a, seed 1"] and arm.call == "resnet20(depth=20)"
     assert arm.format("epochs_to_target") == "not reached (1/2 seeds)" and arm.format("gap") == "—"
+
+
+def test_a_claim_on_an_arm_not_trained_at_this_scale_is_not_measured() -> None:
+    counted = ArmSummary("big", "resnet1202", {}, {}, False, 19, 9, [], {"params": Stats.of([19])})
+    arms = {**_arms(small=[7.0]), "big": counted}
+    claim = Claim("small beats big", "test_error", "small", "big", "6.43% vs 7.93%")
+    verdict = judge(claim, arms)
+    assert verdict.verdict == "not measured at this scale (big not trained)"
+    assert not verdict.held and verdict.measured == verdict.measured_over == "—"
+
+
+def test_series_read_back_and_bad_ones_are_refused(tmp_path: Path) -> None:
+    from cnnzoo.experiments.summary import RunSummary
+    from cnnzoo.train.files import RunFileError
+
+    run = RunSummary(0, "r", [{"epoch": 1}], True, {"shift_rise": 3.0}, {"shift_error": [1, 2.5]})
+    assert RunSummary.from_dict(run.to_dict(), "here") == run
+    for series in ({"grad_init": [1, "2"]}, {"nonsense": [1.0]}, {"grad_init": 3}):
+        with pytest.raises(RunFileError, match="series"):
+            RunSummary.from_dict({**run.to_dict(), "series": series}, "here")
+
+
+def test_a_scale_an_experiment_lacks_is_refused_by_name() -> None:
+    without = next(e for e in EXPERIMENTS.values() if e.medium is None)
+    with pytest.raises(ValueError, match=f"{without.name} has no medium scale"):
+        without.scale("medium")
+    with pytest.raises(ValueError, match="expected one of quick, medium, full"):
+        without.scale("huge")
+    assert without.scales == ["quick", "full"]

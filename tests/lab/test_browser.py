@@ -66,10 +66,10 @@ def _rows(tab: Any) -> list[str]:
 def test_the_zoo_filters_sorts_and_charts_every_model(page: Any) -> None:
     page.goto("/zoo")
     page.wait_for_selector("table.zoo tbody tr")
-    assert len(_rows(page)) == 50
+    assert len(_rows(page)) == 52
     page.fill("input[type=search]", "resnet3")
     assert _rows(page) == ["resnet32", "resnet34"]
-    assert page.inner_text("[aria-live=polite]") == "2 of 50 models"
+    assert page.inner_text("[aria-live=polite]") == "2 of 52 models"
     page.fill("input[type=search]", "")
     page.select_option("select", "VGG")
     page.focus("th[data-key=params] button")  # by the keyboard

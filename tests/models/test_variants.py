@@ -7,6 +7,7 @@ import torch
 
 import cnnzoo
 from cnnzoo.anatomy.analysis import analyze
+from cnnzoo.errors import ConfigError
 
 
 def conv(k: int, cin: int, cout: int) -> int:
@@ -68,8 +69,8 @@ def test_dropout_on_the_inputs_of_the_later_fully_connected_layers() -> None:
 
 
 def test_bad_variants_are_explained() -> None:
-    with pytest.raises(ValueError, match="act 'sigmoid': expected one of relu, tanh"):
-        cnnzoo.create_model("convnet4", act="sigmoid")
+    with pytest.raises(ValueError, match="act 'gelu': expected one of relu, tanh, sigmoid"):
+        cnnzoo.create_model("convnet4", act="gelu")
     with pytest.raises(ValueError, match="pool 4"):
         cnnzoo.create_model("convnet4", pool=4)
     with pytest.raises(ValueError, match="block 'wide'"):
@@ -107,3 +108,44 @@ def test_cifar_bottleneck_resnet_keeps_the_blocks_and_the_cost() -> None:
     assert (basic.totals.depth, bottleneck.totals.depth) == (20, 29)
     assert bottleneck.totals.params == 270_234
     assert abs(bottleneck.totals.params / basic.totals.params - 1) < 0.01
+
+
+def test_plain_cifar_nets_take_another_activation_and_no_batch_norm() -> None:
+    """The gradient experiment's nets: the same convolutions, other modules between them."""
+    default = cnnzoo.create_model("plain20", num_classes=10)
+    sigmoid = cnnzoo.create_model("plain20", num_classes=10, act="sigmoid", batch_norm=False)
+    kinds = {type(m) for m in sigmoid.modules()}
+    assert torch.nn.Sigmoid in kinds and torch.nn.ReLU not in kinds
+    assert torch.nn.BatchNorm2d not in kinds
+    convs = [n for n, m in default.named_modules() if isinstance(m, torch.nn.Conv2d)]
+    assert convs == [n for n, m in sigmoid.named_modules() if isinstance(m, torch.nn.Conv2d)]
+    norms = sum(
+        m.weight.numel() * 2 for m in default.modules() if isinstance(m, torch.nn.BatchNorm2d)
+    )
+    assert sigmoid.num_params() == default.num_params() - norms
+    # 19 activations on a block's two: the stem's, then each of 9 blocks' inner and outer
+    x = torch.randn(2, 3, 32, 32)
+    seen: list[torch.Tensor] = []
+    for m in sigmoid.modules():
+        if isinstance(m, torch.nn.Sigmoid):
+            m.register_forward_hook(lambda _m, _i, out: seen.append(out))
+    sigmoid(x)
+    assert len(seen) == 19 and all(((o > 0) & (o < 1)).all() for o in seen)
+    # torchvision's keys where the paper's build is kept
+    assert set(cnnzoo.create_model("resnet18").state_dict()) == set(
+        cnnzoo.create_model("resnet18", act="relu", batch_norm=True).state_dict()
+    )
+
+
+def test_plain110_is_resnet110_without_its_shortcuts() -> None:
+    plain = cnnzoo.create_model("plain110", device="meta")
+    residual = cnnzoo.create_model("resnet110", device="meta")
+    assert plain.num_params() == residual.num_params() == 1_727_962  # option A: no weights
+    assert not any(block.residual for block in plain.modules() if hasattr(block, "residual"))
+
+
+def test_resnet_options_that_cannot_work_together_are_refused() -> None:
+    with pytest.raises(ConfigError, match="needs batch_norm=True"):
+        cnnzoo.create_model("resnet20", batch_norm=False, zero_init_residual=True)
+    with pytest.raises(ConfigError, match="act 'gelu'"):
+        cnnzoo.create_model("resnet20", act="gelu")

@@ -48,7 +48,7 @@ def test_the_zoo_holds_every_family_of_the_brief() -> None:
         "Speedrun",
     }
     assert expected <= families
-    assert len(ALL) == 50
+    assert len(ALL) == 52
 
 
 def _square(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
@@ -88,7 +88,7 @@ def test_parameter_count_matches_the_paper(name: str) -> None:
 
 
 def test_the_listing_is_what_the_registry_and_the_builders_make() -> None:
-    """`cnnzoo list` reads cnnzoo/listing.py instead of importing PyTorch and building 50
+    """`cnnzoo list` reads cnnzoo/listing.py instead of importing PyTorch and building every
     networks (10 s, then 3 s, now a fraction of a second)."""
     from cnnzoo.listing import LISTING
     from tests.helpers import listing_now
@@ -166,7 +166,7 @@ def test_model_surface(name: str) -> None:
     assert model(x).shape == pre.shape
 
 
-@pytest.mark.parametrize("name", ALL)
+@pytest.mark.parametrize("name", [n for n in ALL if cnnzoo.model_info(n).family != "MLP"])
 def test_features_only(name: str) -> None:
     info = cnnzoo.model_info(name)
     net = cnnzoo.create_model(name, features_only=True, device="meta")
@@ -180,6 +180,11 @@ def test_features_only(name: str) -> None:
         assert fmap.shape[1] == feature.num_chs, feature
         if not info.fixed_input_size:  # the stride shows at a large input
             assert round(math.log2(side / fmap.shape[-1])) == math.log2(feature.reduction), feature
+
+
+def test_a_net_without_feature_maps_has_no_features_only_build() -> None:
+    with pytest.raises(ValueError, match="mlp lists no feature stages"):
+        cnnzoo.create_model("mlp", features_only=True)
 
 
 def test_features_only_picks_stages() -> None:

@@ -19,6 +19,7 @@ from cnnzoo.data.sources import load_arrays
 from cnnzoo.errors import ConfigError
 from cnnzoo.experiments import EXPERIMENTS, run_experiment
 from cnnzoo.experiments.html import write_html_report
+from cnnzoo.experiments.spec import SCALES
 from cnnzoo.factory import create_model
 from cnnzoo.train.checkpoint import find_checkpoint
 from cnnzoo.train.folder import RunFolder
@@ -30,8 +31,11 @@ __all__ = ["PARSERS"]
 
 def cmd_experiment(args: argparse.Namespace, console: Console) -> int:
     if args.name == "list":
-        table = Table(title="experiments (`cnnzoo experiment NAME [--full]`)", title_justify="left")
-        for column in ("name", "claim", "paper", "quick arms", "seeds"):
+        table = Table(
+            title="experiments (`cnnzoo experiment NAME [--scale medium|full]`)",
+            title_justify="left",
+        )
+        for column in ("name", "claim", "paper", "quick arms", "seeds", "scales"):
             table.add_column(column, overflow="fold")
         for e in EXPERIMENTS.values():
             arms = ", ".join(arm.label for arm in e.quick.arms)
@@ -41,6 +45,7 @@ def cmd_experiment(args: argparse.Namespace, console: Console) -> int:
                 f"{e.paper.authors} {e.paper.year}, {e.source}",
                 arms,
                 str(e.quick.seeds),
+                ", ".join(e.scales),
             )
         console.print(table)
         return 0
@@ -51,7 +56,7 @@ def cmd_experiment(args: argparse.Namespace, console: Console) -> int:
     }
     result = run_experiment(
         args.name,
-        "full" if args.full else "quick",
+        args.scale or ("full" if args.full else "quick"),
         out=args.out,
         seeds=args.seeds,
         overrides=overrides,
@@ -224,6 +229,11 @@ def _experiment_options(p: argparse.ArgumentParser) -> None:
     scale = p.add_mutually_exclusive_group()
     scale.add_argument("--quick", action="store_true", help="minutes on a CPU (the default)")
     scale.add_argument("--full", action="store_true", help="the paper's setup (for a GPU)")
+    scale.add_argument(
+        "--scale",
+        choices=SCALES,
+        help="quick, medium (an hour or two on a CPU, where the experiment has one) or full",
+    )
     p.add_argument("--seeds", type=int, help="seeds per arm (default: the experiment's)")
     p.add_argument("--out", default="runs", help="folder of the experiment folder")
     p.add_argument("--epochs", type=int, help="override the scale's epochs")

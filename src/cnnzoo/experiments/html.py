@@ -100,7 +100,7 @@ def _experiment(folder: Path, summary: ExperimentSummary) -> str:
                 claim.paper,
                 claim.measured,
                 _Markup(f'<span class="{css}">{e(claim.verdict)}</span>'),
-                claim.seeds or "exact",
+                claim.measured_over,
             ]
         )
     parts.append(_table(["claim", "paper", "measured", "verdict", "seeds"], claims))
@@ -112,7 +112,12 @@ def _experiment(folder: Path, summary: ExperimentSummary) -> str:
         cells = [arm.format(k) for k in summary.metrics]
         rows.append([arm.label, _Markup(f"<code>{e(arm.call)}</code>"), *cells])
     parts.append(_table(header, rows))
-    for name, caption in (("curves.png", "training curves"), ("measures.png", "measured figures")):
+    figures = (
+        ("curves.png", "training curves"),
+        ("profiles.png", "measured per layer or per shift"),
+        ("measures.png", "measured figures"),
+    )
+    for name, caption in figures:
         if safe_member(folder / name, folder):
             parts.append(_image(folder / name, f"{summary.title}: {caption}"))
     return "\n".join(parts)

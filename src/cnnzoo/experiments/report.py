@@ -6,11 +6,11 @@ from pathlib import Path
 
 from cnnzoo.errors import CnnzooError
 from cnnzoo.experiments.significance import LEVEL
-from cnnzoo.experiments.spec import FAILED_RUNS, METRICS
+from cnnzoo.experiments.spec import FAILED_RUNS, METRICS, PROFILES
 from cnnzoo.experiments.summary import ArmSummary, ExperimentSummary
 from cnnzoo.train.files import write_file
 from cnnzoo.train.folder import RunFolder
-from cnnzoo.viz.charts import plot_measures
+from cnnzoo.viz.charts import Panel, plot_measures, plot_profiles
 from cnnzoo.viz.curves import plot_curves
 
 __all__ = ["write_report"]
@@ -26,9 +26,19 @@ def _schedule(arm: ArmSummary) -> str:
     return ""
 
 
+def _series(arms: list[ArmSummary], key: str) -> dict[str, list[list[float]]]:
+    """Each arm's runs' series ``key``, for the arms whose runs have it."""
+    return {
+        arm.label: runs
+        for arm in arms
+        if (runs := [run.series[key] for run in arm.runs if key in run.series])
+    }
+
+
 def write_report(summary: ExperimentSummary, folder: Path, curves: bool = True) -> Path:
     """``curves.png`` (training and test error, loss, learning rate of every trained arm),
-    ``measures.png`` (the table's figures per arm and seed) and ``report.md``."""
+    ``profiles.png`` (the probes' series, when there are any), ``measures.png`` (the table's
+    figures per arm and seed) and ``report.md``."""
     arms = summary.arms
     trained = {arm.label: [run.history for run in arm.runs] for arm in arms if arm.runs}
     title = f"{summary.title} — {summary.setup}"
@@ -43,6 +53,21 @@ def write_report(summary: ExperimentSummary, folder: Path, curves: bool = True) 
             schedules=schedules,
         )
         images.append(("Training curves", "curves.png"))
+    panels = [
+        Panel(
+            profile.title,
+            profile.x_label,
+            profile.y_label,
+            drawn,
+            profile.log,
+            profile.x,
+        )
+        for profile in PROFILES.values()
+        if (drawn := _series(arms, profile.key))
+    ]
+    if panels:
+        plot_profiles(panels, folder / "profiles.png", title)
+        images.append(("Measured per layer or per shift", "profiles.png"))
     metrics = [(key, METRICS[key].label, METRICS[key].title) for key in summary.metrics]
     measured = [(arm.label, arm.stats) for arm in arms]
     plot_measures(measured, metrics, folder / "measures.png", title)
@@ -74,7 +99,7 @@ def write_report(summary: ExperimentSummary, folder: Path, curves: bool = True) 
     for claim in summary.claims:
         lines.append(
             f"| {claim.text} | {claim.paper} | {claim.measured} | "
-            f"**{claim.verdict}** | {claim.seeds or 'exact'} |"
+            f"**{claim.verdict}** | {claim.measured_over} |"
         )
     if failed := summary.failed_runs:
         lines += ["", f"**{FAILED_RUNS}**, counted in the figures above: {'; '.join(failed)}."]

@@ -22,6 +22,7 @@ from cnnzoo.anatomy.analysis import analyze
 from cnnzoo.data.catalogue import DATASETS
 from cnnzoo.data.inputs import choose_fit
 from cnnzoo.errors import ConfigError
+from cnnzoo.experiments.probes import PROBES
 from cnnzoo.experiments.significance import LEVEL, welch
 from cnnzoo.experiments.spec import LEARNED_MARGIN, METRICS, Arm, Claim, Experiment, Scale
 from cnnzoo.experiments.specs import EXPERIMENTS
@@ -98,6 +99,18 @@ def judge(claim: Claim, arms: dict[str, ArmSummary]) -> ClaimVerdict:
     (parameters, MACs) are exact: their difference decides. One seed allows no test, and
     says so."""
     metric = METRICS[claim.metric]
+    unmeasured = [arm for arm in (claim.better, claim.worse) if claim.metric not in arms[arm].stats]
+    if unmeasured:
+        return ClaimVerdict(
+            claim.text,
+            claim.metric,
+            claim.better,
+            claim.worse,
+            claim.paper,
+            "—",
+            f"not measured at this scale ({' and '.join(unmeasured)} not trained)",
+            0,
+        )
     better, worse = arms[claim.better].stats[claim.metric], arms[claim.worse].stats[claim.metric]
     sign = 1 if metric.lower_is_better else -1
     margin = sign * (worse.mean - better.mean)
@@ -211,6 +224,7 @@ def run_experiment(
     folder = Path(out) / f"{experiment.name}-{scale}"
     folder.mkdir(parents=True, exist_ok=True)
     say = log or (lambda _text: None)
+    probes = sorted({probe for key in experiment.metrics if (probe := METRICS[key].probe)})
     arms: dict[str, ArmSummary] = {}
     for arm in setup.arms:
         runs: list[RunSummary] = []
@@ -233,18 +247,27 @@ def run_experiment(
                 try:
                     history = _train_once(config, run_dir, progress)
                 except TrainingInterrupted as stop:
-                    again = f"cnnzoo experiment {name}" + (" --full" if scale == "full" else "")
+                    again = f"cnnzoo experiment {name}" + (
+                        "" if scale == "quick" else f" --scale {scale}"
+                    )
                     raise TrainingInterrupted(
                         f"{stop}; or run `{again}` again to continue the whole experiment"
                     ) from None
                 chance = 100 / len(DATASETS[setup.data].classes)
+                figures = measure_history(history, setup.target_error)
+                series: dict[str, list[float]] = {}
+                for probe in probes:
+                    probed = PROBES[probe](config, run_dir)
+                    figures.update(probed.figures)
+                    series.update(probed.series)
                 runs.append(
                     RunSummary(
                         seed,
                         str(run_dir),
                         history,
                         history[-1]["train_top1"] > chance + LEARNED_MARGIN,
-                        measure_history(history, setup.target_error),
+                        figures,
+                        series,
                     )
                 )
         params, macs = _analysis(arm, setup, config)

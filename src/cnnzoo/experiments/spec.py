@@ -18,12 +18,19 @@ __all__ = [
     "FAILED_RUNS",
     "LEARNED_MARGIN",
     "METRICS",
+    "PROFILES",
+    "SCALES",
+    "SHIFTS",
     "Arm",
     "Claim",
     "Experiment",
     "Metric",
+    "Profile",
     "Scale",
 ]
+
+SCALES = ("quick", "medium", "full")
+SHIFTS = (1, 2, 3, 4)  # pixels the shifted test moves the test images (experiments.probes)
 
 # A run whose final training accuracy is no more than this many points above chance did not
 # learn: a failed run (a seed that collapsed), not a property of its arm. Reports name them.
@@ -42,6 +49,7 @@ class Metric:
     title: str  # a plot panel's title: short, and no two metrics' alike
     lower_is_better: bool = True
     per_seed: bool = True  # False: a property of the network (parameters), the same each seed
+    probe: str | None = None  # measured on the trained run by this probe (experiments.probes)
 
 
 METRICS: dict[str, Metric] = {
@@ -59,6 +67,71 @@ METRICS: dict[str, Metric] = {
         Metric("params", "parameters", "Parameters", per_seed=False),
         Metric("macs", "multiply-accumulates per image", "MACs per image", per_seed=False),
         Metric("train_time_s", "training time (s)", "Training time"),
+        Metric(
+            "grad_decades_init",
+            "decades between the first and last activation's gradient, at initialisation",
+            "Gradient spread at init",
+            probe="gradients",
+        ),
+        Metric(
+            "grad_decades_trained",
+            "decades between the first and last activation's gradient, trained",
+            "Gradient spread, trained",
+            probe="gradients",
+        ),
+        Metric(
+            "shift_error",
+            f"test error (%), test images shifted {SHIFTS[0]}-{SHIFTS[-1]} pixels",
+            "Error on shifted tests",
+            probe="shift",
+        ),
+        Metric(
+            "shift_rise",
+            "shifted - unshifted test error (points)",
+            "Error added by shifts",
+            probe="shift",
+        ),
+    ]
+}
+
+
+@dataclass(frozen=True)
+class Profile:
+    """A series a probe measures for every run (a value per layer, per shift), drawn as one
+    line per run against its position: ``x`` gives the positions, or None for 1, 2, 3, ..."""
+
+    key: str
+    title: str
+    x_label: str
+    y_label: str
+    log: bool = False
+    x: tuple[float, ...] | None = None
+
+
+PROFILES: dict[str, Profile] = {
+    p.key: p
+    for p in [
+        Profile(
+            "grad_init",
+            "Gradient at each activation, at initialisation",
+            "activation, from the input",
+            "gradient norm (L2, one batch)",
+            log=True,
+        ),
+        Profile(
+            "grad_trained",
+            "Gradient at each activation, trained",
+            "activation, from the input",
+            "gradient norm (L2, one batch)",
+            log=True,
+        ),
+        Profile(
+            "shift_error",
+            "Test error against shift",
+            "shift (pixels, mean of up, down, left, right)",
+            "test error (%)",
+            x=(0, *SHIFTS),
+        ),
     ]
 }
 
@@ -122,18 +195,30 @@ class Experiment:
     quick: Scale
     full: Scale
     curves: bool = True  # plot training curves (False: an analysis-only comparison)
+    # Between the two, for claims the quick scale is too short for: an hour or two on a CPU,
+    # minutes on a GPU. None where the quick scale already gives the claims a fair chance.
+    medium: Scale | None = None
 
     def scale(self, name: str) -> Scale:
-        if name not in ("quick", "full"):
-            raise ConfigError(f"scale {name!r}: expected 'quick' or 'full'")
-        scale: Scale = getattr(self, name)
+        if name not in SCALES:
+            raise ConfigError(f"scale {name!r}: expected one of {', '.join(SCALES)}")
+        scale: Scale | None = getattr(self, name)
+        if scale is None:
+            raise ConfigError(
+                f"{self.name} has no {name} scale: its quick scale gives its claims a fair "
+                "chance; run it as it is, or with --full for the paper's setup"
+            )
         return scale
+
+    @property
+    def scales(self) -> list[str]:
+        return [name for name in SCALES if getattr(self, name) is not None]
 
     def __post_init__(self) -> None:
         unknown = [m for m in self.metrics if m not in METRICS]
         if unknown:
             raise ConfigError(f"{self.name}: unknown metrics {unknown}; known: {list(METRICS)}")
-        for scale in (self.quick, self.full):
+        for scale in (self.scale(name) for name in self.scales):
             labels = {arm.label for arm in scale.arms}
             for claim in self.claims:
                 missing = {claim.better, claim.worse} - labels

@@ -15,6 +15,7 @@ from cnnzoo.models import Paper
 from cnnzoo.models.alexnet import PAPER as ALEXNET
 from cnnzoo.models.densenet import PAPER as DENSENET
 from cnnzoo.models.googlenet import PAPER as GOOGLENET
+from cnnzoo.models.lenet import PAPER as LENET
 from cnnzoo.models.resnet import PAPER as RESNET
 from cnnzoo.models.vgg import PAPER as VGG
 
@@ -120,6 +121,35 @@ PLAIN_AND_RESIDUAL = _arms(
 )
 DEPTHS = _arms(
     ("resnet-20", "resnet20", {}), ("resnet-56", "resnet56", {}), ("resnet-110", "resnet110", {})
+)
+# Twenty layers without batch norm, three activations (the notes' argument is about the chain
+# rule alone); then plain against residual at three depths, with batch norm as the paper has.
+GRADIENT_ARMS = _arms(
+    ("sigmoid, no BN", "plain20", {"act": "sigmoid", "batch_norm": False}),
+    ("tanh, no BN", "plain20", {"act": "tanh", "batch_norm": False}),
+    ("ReLU, no BN", "plain20", {"batch_norm": False}),
+    *(
+        (f"{kind}-{depth}", f"{kind}{depth}", {})
+        for depth in (20, 56, 110)
+        for kind in ("plain", "resnet")
+    ),
+)
+# A short run at one constant rate: the trained gradients are those of a network that has
+# started to learn, not of one that has converged. The clip binds only where the gradient
+# explodes at initialisation (its global norm on 64 images: plain-56 1,030, plain-110 3.7
+# million, against resnet-110's 24): unclipped, plain-110's first step leaves it NaN.
+GRADIENT_RUN = dict(
+    PLAIN_SGD, batch_size=64, lr=0.02, schedule="constant", warmup_epochs=0.0, clip_grad=50.0
+)
+CNN_AND_MLP = _arms(
+    ("LeNet-5", "lenet5_modern", {}),
+    ("MLP 78 (LeNet-5's budget)", "mlp", {"hidden": [78]}),
+    ("MLP 300-100", "mlp", {}),
+)
+CIFAR_IMAGE = (3, 32, 32)
+DEPTH_LIMIT = (
+    Arm("resnet-110", "resnet110", train=False, input_size=CIFAR_IMAGE),
+    Arm("resnet-1202", "resnet1202", train=False, input_size=CIFAR_IMAGE),
 )
 
 EXPERIMENTS: dict[str, Experiment] = {
@@ -588,6 +618,182 @@ EXPERIMENTS: dict[str, Experiment] = {
                 dict(FULL_CONVNET, crop_padding=0, flip=False, eval_train=True),
                 seeds=3,
                 arms=_augmentations(crop_padding=4),
+            ),
+        ),
+        Experiment(
+            name="gradient-flow",
+            title="Gradients through depth: sigmoid, tanh, ReLU; plain and residual",
+            paper=RESNET,
+            source="§3.2 eq. (1)-(2), §4.1 'healthy norms'; the notes' chain-rule argument",
+            question="How much weaker (or stronger) is the gradient at a network's first layer "
+            "than at its last, with each activation, and with and without shortcuts?",
+            metrics=("grad_decades_init", "grad_decades_trained", "train_error", "train_time_s"),
+            claims=(
+                Claim(
+                    "ReLU's gradient reaches the first layer nearer the last's strength than "
+                    "sigmoid's (20 layers, no batch norm, at initialisation)",
+                    "grad_decades_init",
+                    "ReLU, no BN",
+                    "sigmoid, no BN",
+                    "the notes: sigmoid's slope is at most 1/4, so each layer shrinks the "
+                    "gradient at least 4x; ReLU's is 1 (no figure)",
+                ),
+                Claim(
+                    "tanh's gradient reaches the first layer nearer the last's than sigmoid's",
+                    "grad_decades_init",
+                    "tanh, no BN",
+                    "sigmoid, no BN",
+                    "the notes: tanh's slope is at most 1, sigmoid's at most 1/4 (no figure)",
+                ),
+                *(
+                    Claim(
+                        f"resnet-{depth}'s gradients span fewer decades than plain-{depth}'s, "
+                        "at initialisation",
+                        "grad_decades_init",
+                        f"resnet-{depth}",
+                        f"plain-{depth}",
+                        "x_L = x_l + Σ F(x_i): the gradient reaches every layer through a path "
+                        "of gradient 1 (He et al. 2016, 'Identity mappings', eq. 5; no figure)",
+                    )
+                    for depth in (20, 56, 110)
+                ),
+                Claim(
+                    "resnet-110's gradients span fewer decades than plain-110's, trained",
+                    "grad_decades_trained",
+                    "resnet-110",
+                    "plain-110",
+                    "§4.1 says plain nets with BN 'exhibit healthy norms' (ImageNet plain-34; "
+                    "no figure), so their degradation is not vanishing gradients",
+                ),
+            ),
+            quick=Scale(
+                "fashion-mnist",
+                dict(GRADIENT_RUN, epochs=1, train_subset=1280, test_subset=500),
+                seeds=3,
+                arms=GRADIENT_ARMS,
+                note="the gradient of one fixed batch of 64 training images, at initialisation "
+                "and after 20 steps of training (the global gradient norm clipped at 50, which "
+                "binds only for the plain nets that explode); He initialisation for every "
+                "activation, as the ResNet builder has it, and Fashion-MNIST at 28x28",
+            ),
+            full=Scale(
+                "cifar10",
+                dict(GRADIENT_RUN, epochs=1, batch_size=128),
+                seeds=3,
+                arms=GRADIENT_ARMS,
+                note="trained gradients after one epoch of CIFAR-10 (390 steps)",
+            ),
+        ),
+        Experiment(
+            name="cnn-vs-mlp",
+            title="Convolutions against a fully-connected net on pixels (LeCun et al. 1998)",
+            paper=LENET,
+            source="§II.A, §III.C, Fig. 9; the handwritten note on CNN against MLP",
+            question="With the same parameter budget, does a convolutional network beat a "
+            "fully-connected one on flattened pixels, and which loses more when the test "
+            "images move a few pixels?",
+            metrics=("test_error", "shift_error", "shift_rise", "params", "train_time_s"),
+            claims=(
+                Claim(
+                    "LeNet-5 gives a lower test error than an MLP of the same budget",
+                    "test_error",
+                    "LeNet-5",
+                    "MLP 78 (LeNet-5's budget)",
+                    "MNIST: LeNet-5 0.95% (Fig. 9); no MLP of its size is reported",
+                ),
+                Claim(
+                    "LeNet-5 gives a lower test error than the paper's 300-100 MLP",
+                    "test_error",
+                    "LeNet-5",
+                    "MLP 300-100",
+                    "MNIST: 0.95% vs 3.05% for the 3-layer NN, 300+100 hidden units (Fig. 9)",
+                ),
+                Claim(
+                    "the 300-100 MLP needs several times LeNet-5's parameters",
+                    "params",
+                    "LeNet-5",
+                    "MLP 300-100",
+                    "the note: an MLP has many more parameters (no figure); 60,000 for "
+                    "LeNet-5 (§II.B)",
+                    ratio=True,
+                ),
+                Claim(
+                    "shifted test images cost LeNet-5 fewer points than the MLP of its budget",
+                    "shift_rise",
+                    "LeNet-5",
+                    "MLP 78 (LeNet-5's budget)",
+                    "§II.A: weight sharing and subsampling give 'some degree of shift ... "
+                    "invariance'; the note: flattening loses the spatial information",
+                ),
+                Claim(
+                    "shifted test images cost LeNet-5 fewer points than the 300-100 MLP",
+                    "shift_rise",
+                    "LeNet-5",
+                    "MLP 300-100",
+                    "(as above; no figure)",
+                ),
+            ),
+            quick=Scale(
+                "fashion-mnist",
+                dict(QUICK_CONVNET, fit="auto", lr=0.05, epochs=8),
+                seeds=3,
+                arms=CNN_AND_MLP,
+                note="Fashion-MNIST (all 60,000 training images, 8 epochs), not MNIST; "
+                "LeNet-5 as courses build it (ReLU, max pooling, a softmax output) so that "
+                "both nets train on the same loss and recipe; the test images shift on their "
+                "28x28 field, before LeNet-5's padding",
+            ),
+            full=Scale(
+                "mnist",
+                dict(QUICK_CONVNET, fit="auto", lr=0.05, epochs=20),
+                seeds=5,
+                arms=CNN_AND_MLP,
+                note="MNIST, the paper's data, with one recipe for all three nets",
+            ),
+        ),
+        Experiment(
+            name="depth-limit",
+            title="Beyond a thousand layers: ResNet-1202 (ResNet, §4.2, Table 6)",
+            paper=RESNET,
+            source="§4.2 'Exploring over 1000 layers', Table 6",
+            question="Does a residual network of 1202 layers still train, and does it test "
+            "better or worse than one of 110?",
+            metrics=("test_error", "train_error", "params", "macs", "train_time_s"),
+            claims=(
+                Claim(
+                    "resnet-1202 has a higher test error than resnet-110 (it over-fits)",
+                    "test_error",
+                    "resnet-110",
+                    "resnet-1202",
+                    "7.93% vs 6.43% (best of 5; 6.61±0.16) on CIFAR-10 (Table 6)",
+                ),
+                Claim(
+                    "resnet-1202 costs several times resnet-110's parameters",
+                    "params",
+                    "resnet-110",
+                    "resnet-1202",
+                    "19.4M vs 1.7M (Table 6)",
+                    ratio=True,
+                ),
+            ),
+            quick=Scale(
+                "fashion-mnist",
+                {},
+                seeds=1,
+                arms=DEPTH_LIMIT,
+                note="counted, not trained: the over-fitting claim needs the paper's 64k "
+                "iterations on CIFAR-10, and one training step of 128 images through "
+                "resnet-1202 takes about 20 s on two CPU cores (64k of them: two weeks); "
+                "`--full` on a GPU trains both",
+            ),
+            full=Scale(
+                "cifar10",
+                {},
+                seeds=3,
+                recipe="resnet-cifar",
+                arms=_arms(("resnet-110", "resnet110", {}), ("resnet-1202", "resnet1202", {})),
+                note="the paper reports one run of resnet-1202 and the best of five of "
+                "resnet-110; three seeds each here",
             ),
         ),
     ]

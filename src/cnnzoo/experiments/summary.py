@@ -12,11 +12,11 @@ import math
 import os
 import statistics
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cnnzoo.experiments.spec import METRICS
+from cnnzoo.experiments.spec import METRICS, PROFILES
 from cnnzoo.train.files import JsonFields, RunFileError, read_json, write_file
 from cnnzoo.train.folder import RunFolder
 
@@ -118,6 +118,7 @@ class RunSummary:
     history: list[dict[str, Any]]
     learned: bool  # trained above chance by LEARNED_MARGIN; False: a failed run
     figures: dict[str, float | None]  # keys of METRICS; None: a target not reached
+    series: dict[str, list[float]] = field(default_factory=dict)  # keys of PROFILES
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -126,18 +127,27 @@ class RunSummary:
             "history": self.history,
             "learned": self.learned,
             **self.figures,
+            "series": self.series,
         }
 
     @classmethod
     def from_dict(cls, values: object, where: str) -> RunSummary:
         f = JsonFields(values, where)
         figures = {k: f.get(k, (int, float, type(None))) for k in METRICS if k in f.values}
+        series = f.get("series", dict) if "series" in f.values else {}
+        for key, points in series.items():
+            numbers = isinstance(points, list) and all(
+                isinstance(v, int | float) and not isinstance(v, bool) for v in points
+            )
+            if key not in PROFILES or not numbers:
+                raise RunFileError(f"{where}: series {key!r} is not a known list of numbers")
         return cls(
             f.get("seed", int),
             f.get("run_dir", str),
             f.get("history", list),
             f.get("learned", bool),
             {k: None if v is None else float(v) for k, v in figures.items()},
+            {k: [float(v) for v in points] for k, points in series.items()},
         )
 
 
@@ -212,6 +222,13 @@ class ClaimVerdict:
     @property
     def held(self) -> bool:
         return self.verdict.startswith("held")
+
+    @property
+    def measured_over(self) -> str:
+        """The seeds column: how many, "exact" for a network's own figures, "—" for none."""
+        if self.verdict.startswith("not measured at this scale"):
+            return "—"
+        return str(self.seeds) if self.seeds else "exact"
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)

@@ -1,9 +1,24 @@
-"""Activation functions that papers define with their own constants."""
+"""Activation functions: the ones the experiments swap by name, and the ones papers define
+with their own constants."""
 
 from __future__ import annotations
 
+from typing import Literal
+
 import torch
 from torch import nn
+
+from cnnzoo.errors import ConfigError
+
+Activation = Literal["relu", "tanh", "sigmoid"]
+ACTIVATIONS: dict[str, type[nn.Module]] = {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid}
+
+
+def activation(name: str, inplace: bool = False) -> nn.Module:
+    """A new activation module by name; ``inplace`` applies to ReLU, the only one that has it."""
+    if name not in ACTIVATIONS:
+        raise ConfigError(f"act {name!r}: expected one of {', '.join(ACTIVATIONS)}")
+    return nn.ReLU(inplace=inplace) if name == "relu" else ACTIVATIONS[name]()
 
 
 class ScaledTanh(nn.Module):

@@ -25,17 +25,15 @@ from typing import Any, Literal
 from torch import nn
 
 from cnnzoo.errors import ConfigError
-from cnnzoo.layers import LocalResponseNorm
+from cnnzoo.layers import Activation, LocalResponseNorm, activation
 from cnnzoo.models._base import ConvFCNet, linear_or_identity, pooling_stages
 from cnnzoo.models._registry import register_model
 from cnnzoo.models.alexnet import PAPER
 
 __all__ = ["ConvNet", "convnet4"]
 
-Activation = Literal["relu", "tanh"]
 Norm = Literal["none", "lrn", "bn"]
 
-ACTIVATIONS: dict[str, type[nn.Module]] = {"relu": nn.ReLU, "tanh": nn.Tanh}
 NORMS = ("none", "lrn", "bn")
 
 
@@ -63,8 +61,7 @@ class ConvNet(ConvFCNet):
         num_classes: int = 10,
         in_chans: int = 3,
     ) -> None:
-        if act not in ACTIVATIONS:
-            raise ConfigError(f"act {act!r}: expected one of {', '.join(ACTIVATIONS)}")
+        activation(act)  # an unknown name is refused before anything is built
         if norm not in NORMS:
             raise ConfigError(f"norm {norm!r}: expected one of {', '.join(NORMS)}")
         if pool not in (2, 3):
@@ -82,7 +79,7 @@ class ConvNet(ConvFCNet):
                 layers.append((f"conv{tag}", nn.Conv2d(channels, width, size, padding=size // 2)))
                 if norm == "bn":
                     layers.append((f"bn{tag}", nn.BatchNorm2d(width)))
-                layers.append((f"act{tag}", ACTIVATIONS[act]()))
+                layers.append((f"act{tag}", activation(act)))
                 channels = width
             if norm == "lrn" and i <= 2:
                 layers.append((f"norm{i}", LocalResponseNorm(size=5, alpha=1e-4, beta=0.75, k=2)))
@@ -94,7 +91,7 @@ class ConvNet(ConvFCNet):
             if dropout and (i > 1 or not hidden):
                 head.append((f"drop{i}", nn.Dropout(dropout)))
             if i <= len(hidden):
-                head += [(f"fc{i}", nn.Linear(width, out)), (f"act_fc{i}", ACTIVATIONS[act]())]
+                head += [(f"fc{i}", nn.Linear(width, out)), (f"act_fc{i}", activation(act))]
                 width = out
             else:
                 head.append((f"fc{i}", linear_or_identity(width, out)))

@@ -14,7 +14,7 @@ import torch
 from torch import nn
 
 from cnnzoo.errors import ConfigError
-from cnnzoo.layers import PadShortcut
+from cnnzoo.layers import Activation, PadShortcut, activation
 from cnnzoo.models._base import (
     FeatureInfo,
     PooledLinearNet,
@@ -34,6 +34,7 @@ __all__ = [
     "plain34",
     "plain44",
     "plain56",
+    "plain110",
     "resnet18",
     "resnet20",
     "resnet32",
@@ -72,6 +73,12 @@ def _shortcut(in_channels: int, out_channels: int, stride: int, kind: Shortcut) 
     )
 
 
+def _norm(channels: int, batch_norm: bool) -> nn.Module:
+    """Batch norm after a convolution, or nothing: the plain nets of the gradient experiments
+    (the convolutions keep no bias either way)."""
+    return nn.BatchNorm2d(channels) if batch_norm else nn.Identity()
+
+
 class BasicBlock(nn.Module):
     """Two 3x3 convolutions (Fig. 5 left); the ResNet-18/34 and CIFAR block."""
 
@@ -84,13 +91,15 @@ class BasicBlock(nn.Module):
         stride: int,
         shortcut: Shortcut,
         stride_in_1x1: bool = False,
+        act: Activation = "relu",
+        batch_norm: bool = True,
     ) -> None:
         super().__init__()
         self.conv1 = nn.Conv2d(in_channels, planes, 3, stride=stride, padding=1, bias=False)
-        self.bn1 = nn.BatchNorm2d(planes)
-        self.relu = nn.ReLU(inplace=True)
+        self.bn1 = _norm(planes, batch_norm)
+        self.relu = activation(act, inplace=True)
         self.conv2 = nn.Conv2d(planes, planes, 3, padding=1, bias=False)
-        self.bn2 = nn.BatchNorm2d(planes)
+        self.bn2 = _norm(planes, batch_norm)
         self.downsample = _shortcut(in_channels, planes, stride, shortcut)
         self.residual = shortcut != "none"
 
@@ -118,17 +127,19 @@ class Bottleneck(nn.Module):
         stride: int,
         shortcut: Shortcut,
         stride_in_1x1: bool = True,
+        act: Activation = "relu",
+        batch_norm: bool = True,
     ) -> None:
         super().__init__()
         out_channels = planes * self.expansion
         s1, s3 = (stride, 1) if stride_in_1x1 else (1, stride)
         self.conv1 = nn.Conv2d(in_channels, planes, 1, stride=s1, bias=False)
-        self.bn1 = nn.BatchNorm2d(planes)
+        self.bn1 = _norm(planes, batch_norm)
         self.conv2 = nn.Conv2d(planes, planes, 3, stride=s3, padding=1, bias=False)
-        self.bn2 = nn.BatchNorm2d(planes)
+        self.bn2 = _norm(planes, batch_norm)
         self.conv3 = nn.Conv2d(planes, out_channels, 1, bias=False)
-        self.bn3 = nn.BatchNorm2d(out_channels)
-        self.relu = nn.ReLU(inplace=True)
+        self.bn3 = _norm(out_channels, batch_norm)
+        self.relu = activation(act, inplace=True)
         self.downsample = _shortcut(in_channels, out_channels, stride, shortcut)
         self.residual = shortcut != "none"
 
@@ -143,7 +154,12 @@ class Bottleneck(nn.Module):
 
 class ResNet(PooledLinearNet):
     """A stem, stages of residual blocks (the first block of a stage strides by 2), global
-    average pooling and one fully-connected layer. Keys follow torchvision's ResNet."""
+    average pooling and one fully-connected layer. Keys follow torchvision's ResNet.
+
+    ``act`` and ``batch_norm`` are not the paper's: they make the sigmoid, tanh and
+    un-normalised plain nets whose gradients the notes' argument is about. The activation
+    modules keep torchvision's name ``relu`` whatever they compute (they hold no weights).
+    """
 
     def __init__(
         self,
@@ -157,8 +173,14 @@ class ResNet(PooledLinearNet):
         in_chans: int = 3,
         zero_init_residual: bool = False,
         drop_rate: float = 0.0,
+        act: Activation = "relu",
+        batch_norm: bool = True,
     ) -> None:
         super().__init__(num_classes, in_chans)
+        if zero_init_residual and not batch_norm:
+            raise ConfigError(
+                "zero_init_residual zeroes each block's last batch norm: it needs batch_norm=True"
+            )
         stem_width = widths[0]
         if stem == "imagenet":  # 7x7/2 conv and 3x3/2 max pooling: 224 -> 56
             self.conv1 = nn.Conv2d(in_chans, stem_width, 7, stride=2, padding=3, bias=False)
@@ -166,8 +188,8 @@ class ResNet(PooledLinearNet):
         else:  # §4.2: one 3x3 conv, no pooling: 32 -> 32
             self.conv1 = nn.Conv2d(in_chans, stem_width, 3, padding=1, bias=False)
             self.maxpool = nn.Identity()
-        self.bn1 = nn.BatchNorm2d(stem_width)
-        self.relu = nn.ReLU(inplace=True)
+        self.bn1 = _norm(stem_width, batch_norm)
+        self.relu = activation(act, inplace=True)
         stem_stride, reduction = (2, 4) if stem == "imagenet" else (1, 1)
         self.feature_info = [FeatureInfo("relu", stem_width, stem_stride)]
         self.stage_names: list[str] = []
@@ -176,8 +198,9 @@ class ResNet(PooledLinearNet):
             stride = 1 if i == 0 else 2
             blocks = []
             for j in range(depth):
+                step = stride if j == 0 else 1
                 blocks.append(
-                    block(channels, width, stride if j == 0 else 1, shortcut, stride_in_1x1)
+                    block(channels, width, step, shortcut, stride_in_1x1, act, batch_norm)
                 )
                 channels = width * block.expansion
             name = f"layer{i + 1}"
@@ -199,10 +222,10 @@ class ResNet(PooledLinearNet):
         he_init(self)
         if zero_init_residual:
             for m in self.modules():
-                if isinstance(m, Bottleneck):
-                    nn.init.zeros_(m.bn3.weight)
-                elif isinstance(m, BasicBlock):
-                    nn.init.zeros_(m.bn2.weight)
+                if isinstance(m, BasicBlock | Bottleneck):
+                    last = m.bn3 if isinstance(m, Bottleneck) else m.bn2
+                    assert isinstance(last, nn.BatchNorm2d)  # refused without batch norm
+                    nn.init.zeros_(last.weight)
 
     def _features(self, x: torch.Tensor) -> torch.Tensor:
         x = self.maxpool(self.relu(self.bn1(self.conv1(x))))
@@ -420,3 +443,10 @@ def plain44(**kwargs: Any) -> ResNet:
 def plain56(**kwargs: Any) -> ResNet:
     """CIFAR plain-56: ResNet-56 without shortcuts; trains worse than plain-20 (Fig. 6 left)."""
     return _cifar(56, "none", **kwargs)
+
+
+@register_model(**_cifar_entry(None, None))
+def plain110(**kwargs: Any) -> ResNet:
+    """CIFAR plain-110: ResNet-110 without shortcuts. §4.2 trains plain nets up to 56 layers
+    only; this one is for the gradient-flow experiment's 110-layer pair."""
+    return _cifar(110, "none", **kwargs)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
@@ -12,7 +13,7 @@ from cnnzoo.anatomy.report import human
 from cnnzoo.errors import ConfigError
 from cnnzoo.viz._common import figure_title, save, subplots
 
-__all__ = ["plot_comparison", "plot_measures"]
+__all__ = ["Panel", "plot_comparison", "plot_measures", "plot_profiles"]
 
 
 def plot_comparison(rows: list[Comparison], path: str | Path) -> Path:
@@ -96,5 +97,57 @@ def plot_measures(
             axis.set_yscale("log")
         axis.grid(axis="y", alpha=0.3)
         axis.set_title(panel)
+    figure_title(fig, title, fontsize=12)
+    return save(fig, path)
+
+
+@dataclass(frozen=True)
+class Panel:
+    """One panel of :func:`plot_profiles`: per arm, one series per seed."""
+
+    title: str
+    x_label: str
+    y_label: str
+    lines: Mapping[str, Sequence[Sequence[float]]]
+    log: bool = False
+    x: Sequence[float] | None = None  # the positions of the points; None: 1, 2, 3, ...
+
+
+def plot_profiles(panels: Sequence[Panel], path: str | Path, title: str) -> Path:
+    """Series against position (a gradient per layer, an error per shift), a panel each:
+    every seed a thin line, the arm's mean a thick one (the geometric mean on a log axis),
+    one colour per arm across the panels."""
+    if not panels or not any(panel.lines for panel in panels):
+        raise ConfigError("nothing to plot: no series")
+    fig, axes = subplots(
+        1, len(panels), figsize=(6 * len(panels), 4.6), constrained_layout=True, squeeze=False
+    )
+    labels = list(dict.fromkeys(label for panel in panels for label in panel.lines))
+    colours = {label: f"C{i % 10}" for i, label in enumerate(labels)}
+    for axis, panel in zip(axes[0], panels, strict=True):
+        for label, runs in panel.lines.items():
+            length = min(len(run) for run in runs)
+            x = list(panel.x or range(1, length + 1))[:length]
+            for run in runs:
+                axis.plot(x, run[:length], color=colours[label], alpha=0.3, linewidth=0.8)
+            rows = [run[:length] for run in runs]
+            if panel.log:
+                tiny = 1e-300  # a gradient of exactly 0 stays on the axis
+                mean = [
+                    10 ** (sum(math.log10(max(v, tiny)) for v in col) / len(col))
+                    for col in zip(*rows, strict=True)
+                ]
+            else:
+                mean = [sum(col) / len(col) for col in zip(*rows, strict=True)]
+            axis.plot(x, mean, color=colours[label], linewidth=2, label=label)
+        if panel.log:
+            axis.set_yscale("log")
+        if panel.x is not None:
+            axis.set_xticks(list(panel.x))
+        axis.set_xlabel(panel.x_label)
+        axis.set_ylabel(panel.y_label)
+        axis.grid(alpha=0.3)
+        axis.set_title(panel.title)
+        axis.legend(fontsize=8)
     figure_title(fig, title, fontsize=12)
     return save(fig, path)
