@@ -86,3 +86,13 @@ def test_the_command_lists_experiments_and_refuses_unknown_ones(
         run_experiment("dropout", seeds=0)
     with pytest.raises(ValueError, match="other than model and seed"):
         run_experiment("dropout", overrides={"seed": 3})
+
+
+@needs_data
+def test_a_medium_scale_runs_into_its_own_folder(tmp_path: Path) -> None:
+    result = run_experiment("augmentation", "medium", out=tmp_path, seeds=1, overrides=TINY)
+    assert result.folder == tmp_path / "augmentation-medium"
+    summary = json.loads((result.folder / "summary.json").read_text())
+    assert summary["scale"] == "medium" and summary["config"]["epochs"] == TINY["epochs"]
+    assert summary["note"] == EXPERIMENTS["augmentation"].scale("medium").note
+    assert "medium scale" in (result.folder / "report.md").read_text()

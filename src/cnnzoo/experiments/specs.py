@@ -235,6 +235,18 @@ EXPERIMENTS: dict[str, Experiment] = {
                 ),
                 note="ConvNet-4 with one hidden fully-connected layer, not AlexNet on ImageNet",
             ),
+            medium=Scale(
+                "fashion-mnist",
+                dict(QUICK_CONVNET, epochs=10, eval_train=True),
+                seeds=5,
+                arms=_arms(
+                    ("3x3/2 (overlapping)", "convnet4", {"pool": 3, "hidden": [256]}),
+                    ("2x2/2", "convnet4", {"pool": 2, "hidden": [256]}),
+                ),
+                note="all 60,000 training images for 10 epochs, 5 seeds: the paper's difference "
+                "is 0.4 points, within the quick scale's seed-to-seed spread; about 2 hours on "
+                "two CPU cores",
+            ),
             full=Scale(
                 "cifar10",
                 dict(FULL_CONVNET, eval_train=True),
@@ -281,6 +293,15 @@ EXPERIMENTS: dict[str, Experiment] = {
                 arms=NORMALISATIONS,
                 note="ConvNet-4 for 5 epochs at one learning rate for all three, where the paper "
                 "tuned LRN's constants on a validation set for its net",
+            ),
+            medium=Scale(
+                "fashion-mnist",
+                dict(QUICK_CONVNET, epochs=10, train_subset=30000),
+                seeds=3,
+                arms=NORMALISATIONS,
+                note="30,000 training images for 10 epochs, 3 seeds, where the quick scale's 5 "
+                "epochs leave the LRN net behind because it learns slower; about 1.5 hours "
+                "on two CPU cores",
             ),
             full=Scale(
                 "cifar10",
@@ -376,6 +397,15 @@ EXPERIMENTS: dict[str, Experiment] = {
                 arms=STACKINGS,
                 note="ConvNet-4's three 5x5 layers against pairs of 3x3, not VGG on ImageNet; "
                 "6 epochs, in which the twice-as-deep stack without batch norm trains slower",
+            ),
+            medium=Scale(
+                "fashion-mnist",
+                dict(QUICK_CONVNET, epochs=10, train_subset=30000),
+                seeds=3,
+                arms=STACKINGS,
+                note="30,000 training images for 10 epochs, 3 seeds: time for the "
+                "twice-as-deep stack without batch norm to catch up; about 1.75 hours on two "
+                "CPU cores",
             ),
             full=Scale(
                 "cifar10",
@@ -479,6 +509,14 @@ EXPERIMENTS: dict[str, Experiment] = {
                 note="5 epochs on 3,000 images where the paper trains 64k iterations on 50,000: "
                 "enough for plain-56 to fall behind, too short for resnet-56 to pass resnet-20",
             ),
+            medium=Scale(
+                "fashion-mnist",
+                dict(QUICK_RESNET, epochs=20),
+                seeds=3,
+                arms=PLAIN_AND_RESIDUAL,
+                note="all 60,000 training images for 20 epochs (9,400 steps of the paper's 64k), "
+                "3 seeds: minutes a run on a GPU, about a day on two CPU cores",
+            ),
             full=Scale(
                 "cifar10",
                 {},
@@ -517,6 +555,15 @@ EXPERIMENTS: dict[str, Experiment] = {
                 arms=DEPTHS,
                 note="4 epochs on 3,000 images: a deeper ResNet needs more steps than that to "
                 "pass a shallower one; the full scale trains the paper's 164 epochs",
+            ),
+            medium=Scale(
+                "fashion-mnist",
+                dict(QUICK_RESNET, epochs=20),
+                seeds=3,
+                arms=DEPTHS,
+                note="all 60,000 training images for 20 epochs, 3 seeds: minutes a run on a "
+                "GPU, more than a day on two CPU cores (resnet-110 trains about 50 images a "
+                "second there)",
             ),
             full=Scale(
                 "cifar10",
@@ -612,6 +659,16 @@ EXPERIMENTS: dict[str, Experiment] = {
                 seeds=2,
                 arms=_augmentations(crop_padding=2),
                 note="grey images: PCA lighting has one component, a brightness shift",
+            ),
+            medium=Scale(
+                "fashion-mnist",
+                dict(QUICK_CONVNET, epochs=30, train_subset=10000, eval_train=True),
+                seeds=3,
+                arms=_augmentations(crop_padding=2),
+                note="10,000 training images for 30 epochs, 3 seeds, long enough to over-fit "
+                "without augmentation; Fashion-MNIST's items are centred in the test images "
+                "too, so random crops may cost more than they give (they did on the speed "
+                "route); about 45 minutes on two CPU cores",
             ),
             full=Scale(
                 "cifar10",
