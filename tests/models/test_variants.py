@@ -149,3 +149,18 @@ def test_resnet_options_that_cannot_work_together_are_refused() -> None:
         cnnzoo.create_model("resnet20", batch_norm=False, zero_init_residual=True)
     with pytest.raises(ConfigError, match="act 'gelu'"):
         cnnzoo.create_model("resnet20", act="gelu")
+
+
+def test_convnet4_draws_glorots_weights_when_asked() -> None:
+    """VGG §3.1: Glorot & Bengio's initialisation trains the deep nets without pre-training."""
+    torch.manual_seed(0)
+    model = cnnzoo.create_model("convnet4", stack=True, init="glorot")
+    for m in model.modules():
+        if isinstance(m, torch.nn.Conv2d):
+            fan_in = m.in_channels * 9
+            fan_out = m.out_channels * 9
+            bound = (6 / (fan_in + fan_out)) ** 0.5
+            assert m.weight.abs().max() <= bound and m.weight.abs().max() > 0.9 * bound
+            assert not m.bias.any()
+    with pytest.raises(ConfigError, match="init 'he'"):
+        cnnzoo.create_model("convnet4", init="he")

@@ -251,7 +251,8 @@ def run_experiment(
                         "" if scale == "quick" else f" --scale {scale}"
                     )
                     raise TrainingInterrupted(
-                        f"{stop}; or run `{again}` again to continue the whole experiment"
+                        f"{stop}; or run `{again}` again, with the same --out and options, "
+                        "to continue the whole experiment"
                     ) from None
                 chance = 100 / len(DATASETS[setup.data].classes)
                 figures = measure_history(history, setup.target_error)

@@ -311,23 +311,13 @@ def fc_head(
     return nn.Sequential(*(module for _, module in layers))
 
 
-class PooledLinearNet(ZooModel):
-    """Networks that end in global average pooling, dropout (identity where the paper has
-    none) and one linear classifier: NiN's idea, kept by GoogLeNet, ResNet and DenseNet.
-
-    Subclasses set ``avgpool``, ``dropout``, ``num_features`` and the classifier under the
-    attribute ``classifier_attr`` ("fc" in torchvision's ResNet and GoogLeNet, "classifier" in
-    its DenseNet), so parameter keys stay torchvision's.
-    """
+class LinearHeadNet(ZooModel):
+    """Networks whose classifier is one linear layer reading ``num_features`` values, under
+    the attribute ``classifier_attr`` ("fc" in torchvision's ResNet and GoogLeNet,
+    "classifier" in its DenseNet), so parameter keys stay torchvision's."""
 
     classifier_attr = "fc"
     num_features: int
-    avgpool: nn.Module
-    dropout: nn.Module
-
-    def forward_head(self, x: torch.Tensor, pre_logits: bool = False) -> torch.Tensor:
-        x = self.dropout(torch.flatten(self.avgpool(x), 1))  # (B, num_features)
-        return x if pre_logits else self.get_classifier()(x)
 
     def get_classifier(self) -> nn.Module:
         classifier: nn.Module = getattr(self, self.classifier_attr)
@@ -341,3 +331,16 @@ class PooledLinearNet(ZooModel):
             self.classifier_attr,
             linear_or_identity(self.num_features, num_classes).to(device),
         )
+
+
+class PooledLinearNet(LinearHeadNet):
+    """Networks that end in global average pooling, dropout (identity where the paper has
+    none) and one linear classifier: NiN's idea, kept by GoogLeNet, ResNet and DenseNet.
+    Subclasses set ``avgpool``, ``dropout``, ``num_features`` and the classifier."""
+
+    avgpool: nn.Module
+    dropout: nn.Module
+
+    def forward_head(self, x: torch.Tensor, pre_logits: bool = False) -> torch.Tensor:
+        x = self.dropout(torch.flatten(self.avgpool(x), 1))  # (B, num_features)
+        return x if pre_logits else self.get_classifier()(x)

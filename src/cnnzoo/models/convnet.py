@@ -26,13 +26,15 @@ from torch import nn
 
 from cnnzoo.errors import ConfigError
 from cnnzoo.layers import Activation, LocalResponseNorm, activation
-from cnnzoo.models._base import ConvFCNet, linear_or_identity, pooling_stages
+from cnnzoo.models._base import ConvFCNet, linear_or_identity, on_meta, pooling_stages
 from cnnzoo.models._registry import register_model
 from cnnzoo.models.alexnet import PAPER
 
 __all__ = ["ConvNet", "convnet4"]
 
 Norm = Literal["none", "lrn", "bn"]
+Init = Literal["pytorch", "glorot"]
+INITS = ("pytorch", "glorot")
 
 NORMS = ("none", "lrn", "bn")
 
@@ -45,7 +47,9 @@ class ConvNet(ConvFCNet):
     convolution. ``stack`` replaces each ``kernel``x``kernel`` convolution by stacked 3x3 ones
     with the same receptive field (VGG §2.3: two for 5x5, three for 7x7). Dropout acts on the
     input of every fully-connected layer after the first (AlexNet's fc6 and fc7 outputs), or on
-    the classifier's input when there is no hidden layer.
+    the classifier's input when there is no hidden layer. ``init="glorot"`` draws the weights
+    as Glorot & Bengio (2010) do, with which VGG §3.1 found its deeper nets train without
+    pre-training; the default is PyTorch's.
     """
 
     def __init__(
@@ -58,10 +62,13 @@ class ConvNet(ConvFCNet):
         stack: bool = False,
         hidden: Sequence[int] = (),
         dropout: float = 0.0,
+        init: Init = "pytorch",
         num_classes: int = 10,
         in_chans: int = 3,
     ) -> None:
         activation(act)  # an unknown name is refused before anything is built
+        if init not in INITS:
+            raise ConfigError(f"init {init!r}: expected one of {', '.join(INITS)}")
         if norm not in NORMS:
             raise ConfigError(f"norm {norm!r}: expected one of {', '.join(NORMS)}")
         if pool not in (2, 3):
@@ -104,6 +111,12 @@ class ConvNet(ConvFCNet):
             in_chans,
             pooling_stages(features, in_chans),
         )
+        if init == "glorot" and not on_meta(self):
+            for m in self.modules():
+                if isinstance(m, nn.Conv2d | nn.Linear):
+                    nn.init.xavier_uniform_(m.weight)
+                    if m.bias is not None:
+                        nn.init.zeros_(m.bias)
 
     def reset_classifier(self, num_classes: int) -> None:
         self.num_classes = num_classes

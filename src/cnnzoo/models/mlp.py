@@ -20,7 +20,7 @@ from torch import nn
 
 from cnnzoo.errors import ConfigError
 from cnnzoo.layers import Activation, activation
-from cnnzoo.models._base import ZooModel, linear_or_identity
+from cnnzoo.models._base import LinearHeadNet, linear_or_identity
 from cnnzoo.models._registry import register_model
 from cnnzoo.models.lenet import PAPER
 
@@ -29,7 +29,7 @@ __all__ = ["MLP", "mlp"]
 IMAGE_SIZE = 28  # MNIST's digits as stored, the paper's input to its fully-connected nets
 
 
-class MLP(ZooModel):
+class MLP(LinearHeadNet):
     """The image flattened, then fully-connected hidden layers with an activation, then the
     classifier. ``hidden=()`` is the paper's linear classifier (12.0% on MNIST, Fig. 9)."""
 
@@ -58,14 +58,6 @@ class MLP(ZooModel):
     def forward_head(self, x: torch.Tensor, pre_logits: bool = False) -> torch.Tensor:
         x = self.hidden(torch.flatten(x, 1))
         return x if pre_logits else self.fc(x)
-
-    def get_classifier(self) -> nn.Module:
-        return self.fc
-
-    def reset_classifier(self, num_classes: int) -> None:
-        self.num_classes = num_classes
-        device = next(self.parameters()).device
-        self.fc = linear_or_identity(self.num_features, num_classes).to(device)
 
 
 @register_model(

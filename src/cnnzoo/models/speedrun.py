@@ -21,7 +21,7 @@ import torch
 from torch import nn
 
 from cnnzoo.errors import ConfigError
-from cnnzoo.models._base import FeatureInfo, ZooModel, linear_or_identity, on_meta
+from cnnzoo.models._base import FeatureInfo, LinearHeadNet, linear_or_identity, on_meta
 from cnnzoo.models._registry import Paper, register_model
 
 __all__ = ["SpeedNet", "speedrun"]
@@ -64,7 +64,7 @@ def conv_group(in_channels: int, width: int, pool: bool = True) -> nn.Sequential
     )
 
 
-class SpeedNet(ZooModel):
+class SpeedNet(LinearHeadNet):
     """The speed route's net: a stem and three convolution groups, each halving the maps."""
 
     def __init__(
@@ -116,14 +116,6 @@ class SpeedNet(ZooModel):
         if pre_logits or self.num_classes == 0:  # no classifier: the pooled features
             return x
         return self.fc(x) * LOGIT_SCALE
-
-    def get_classifier(self) -> nn.Module:
-        return self.fc
-
-    def reset_classifier(self, num_classes: int) -> None:
-        self.num_classes = num_classes
-        device = next(self.parameters()).device
-        self.fc = linear_or_identity(self.num_features, num_classes).to(device)
 
 
 @register_model(
