@@ -34,6 +34,23 @@ def test_lrn_sums_squares_as_the_paper_does(n: int, alpha: float, beta: float, k
     assert not torch.allclose(pytorch, ours)
 
 
+@pytest.mark.parametrize("n", [1, 2, 4, 5, 7])
+@pytest.mark.parametrize("shape", [(2, 9, 5), (2, 9, 4, 3), (1, 9, 2, 3, 2)])
+def test_lrn_sums_as_pytorch_does_with_the_window_scaled(n: int, shape: tuple[int, ...]) -> None:
+    # the shifted-slice sum against PyTorch's average pooling, values and gradients, for even
+    # windows (one map more before than after), 3-D and 5-D inputs and channels-last memory
+    a = (torch.randn(shape) * 10).requires_grad_()
+    b = a.detach().clone().requires_grad_()
+    layer = LocalResponseNorm(size=n, alpha=1e-3, beta=0.75, k=2.0)
+    ours = layer(a if a.dim() != 4 else a.contiguous(memory_format=torch.channels_last))
+    theirs = F.local_response_norm(b, n, alpha=1e-3 * n, beta=0.75, k=2.0)
+    torch.testing.assert_close(ours, theirs)
+    weights = torch.randn(shape)
+    (ours * weights).sum().backward()
+    (theirs * weights).sum().backward()
+    torch.testing.assert_close(a.grad, b.grad)
+
+
 def test_lrn_refuses_an_empty_window() -> None:
     with pytest.raises(ValueError, match="positive"):
         LocalResponseNorm(size=0)

@@ -71,14 +71,14 @@ def test_every_model_trains_through_the_engine_and_resumes(
     name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     built: list[dict[str, torch.Tensor]] = []
-    build = engine._build_model
+    build = engine.build_model
 
     def keep_initial_weights(*args: Any) -> Any:
         model = build(*args)
         built.append({k: v.clone() for k, v in model.state_dict().items()})
         return model
 
-    monkeypatch.setattr(engine, "_build_model", keep_initial_weights)
+    monkeypatch.setattr(engine, "build_model", keep_initial_weights)
     config = resolve_config(
         name,
         "fast",

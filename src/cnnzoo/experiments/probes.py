@@ -27,14 +27,13 @@ from cnnzoo.data.loader import InMemoryLoader
 from cnnzoo.data.pipeline import DataBundle
 from cnnzoo.errors import ConfigError
 from cnnzoo.experiments.spec import SHIFTS
-from cnnzoo.factory import create_model
 from cnnzoo.layers import ACTIVATIONS, ScaledTanh
 from cnnzoo.models import ZooModel, model_info
 from cnnzoo.train.config import TrainConfig
 from cnnzoo.train.distributed import Distributed, pick_device
 from cnnzoo.train.evaluate import evaluate
 from cnnzoo.train.inference import load_trained
-from cnnzoo.train.setup import run_data
+from cnnzoo.train.setup import build_model, run_data
 
 __all__ = ["PROBES", "Probed", "activation_gradients", "decades", "shift_images"]
 
@@ -97,12 +96,7 @@ def gradient_flow(config: TrainConfig, run_dir: Path) -> Probed:
     images, labels = next(iter(data.train_eval))  # the first training images, unaugmented
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(config.seed)  # as the engine seeds before it builds the network
-        initial = create_model(
-            config.model,
-            num_classes=len(data.classes),
-            in_chans=data.spec.channels,
-            **config.model_args,
-        ).to(images.device)
+        initial = build_model(config, data.spec.channels, len(data.classes)).to(images.device)
     trained = load_trained(run_dir).model.to(images.device)
     if not isinstance(trained, ZooModel):  # load_trained builds through the zoo
         raise ConfigError(f"{run_dir}: the run's network is not a zoo model")

@@ -29,8 +29,7 @@ from cnnzoo.errors import (
     cannot_write,
     os_error_text,
 )
-from cnnzoo.factory import create_model
-from cnnzoo.models import ZooModel, model_info
+from cnnzoo.models import model_info
 from cnnzoo.train.checkpoint import (
     Checkpoint,
     CheckpointError,
@@ -55,6 +54,7 @@ from cnnzoo.train.process import (
 from cnnzoo.train.schedule import Schedule
 from cnnzoo.train.setup import (
     DataMismatchError,
+    build_model,
     data_change_note,
     freeze_backbone,
     init_weights,
@@ -89,12 +89,6 @@ class RunResult:
     test: EvalResult  # of the final (EMA, when on) weights
     wall_time_s: float  # of this invocation
     history: list[dict[str, Any]] = field(default_factory=list)
-
-
-def _build_model(config: TrainConfig, in_chans: int, num_classes: int) -> ZooModel:
-    return create_model(
-        config.model, num_classes=num_classes, in_chans=in_chans, **config.model_args
-    )
 
 
 class _Run:
@@ -136,7 +130,7 @@ class _Run:
             note := data_change_note(resume.data_fingerprint, self.data, config, other_data)
         ):
             self.notes.append(note)
-        model = _build_model(config, self.data.spec.channels, len(self.data.classes))
+        model = build_model(config, self.data.spec.channels, len(self.data.classes))
         model = model.to(self.device)
         if config.channels_last:
             model = model.to(memory_format=torch.channels_last)

@@ -34,6 +34,7 @@ from cnnzoo.train.checkpoint import (
 from cnnzoo.train.config import TrainConfig
 from cnnzoo.train.evaluate import EvalResult, Protocol, TestViews, evaluate
 from cnnzoo.train.files import write_file
+from cnnzoo.train.setup import build_model
 from cnnzoo.train.weights import check_finite
 
 __all__ = [
@@ -172,12 +173,7 @@ def load_trained(run_or_file: str | os.PathLike[str], ema: bool = True) -> Train
     path = find_checkpoint(run_or_file)
     saved = Checkpoint.read(path)
     try:
-        model = create_model(
-            saved.config.model,
-            num_classes=len(saved.classes),
-            in_chans=saved.input.channels,
-            **saved.config.model_args,
-        )
+        model = build_model(saved.config, saved.input.channels, len(saved.classes))
         weights = saved.weights(ema)
         check_finite(weights, path)
         model.load_state_dict(weights)

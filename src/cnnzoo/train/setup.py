@@ -14,6 +14,7 @@ from cnnzoo.data.augment import Augment
 from cnnzoo.data.inputs import choose_fit, stored_shape
 from cnnzoo.data.pipeline import DataBundle, build_data, is_folder
 from cnnzoo.errors import ConfigError, DataError
+from cnnzoo.factory import create_model
 from cnnzoo.models import ModelInfo, ZooModel
 from cnnzoo.pretrained import adapt_state_dict, fetch_state_dict, find_weights, load_into
 from cnnzoo.train.checkpoint import Checkpoint, CheckpointError, find_checkpoint, read_state_dict
@@ -21,11 +22,26 @@ from cnnzoo.train.config import MOVABLE_FIELDS, TrainConfig
 from cnnzoo.train.distributed import Distributed
 from cnnzoo.train.folder import RunFolder
 
-__all__ = ["DataMismatchError", "data_change_note", "init_weights", "run_data", "start_of"]
+__all__ = [
+    "DataMismatchError",
+    "build_model",
+    "data_change_note",
+    "init_weights",
+    "run_data",
+    "start_of",
+]
 
 
 class DataMismatchError(DataError, ValueError):
     """A resumed run was given other data than it was trained on."""
+
+
+def build_model(config: TrainConfig, in_chans: int, num_classes: int) -> ZooModel:
+    """The network a run's config names, untrained: one place for the engine, the trained
+    weights' loader and the probes that rebuild a run's initialisation."""
+    return create_model(
+        config.model, num_classes=num_classes, in_chans=in_chans, **config.model_args
+    )
 
 
 def start_of(
