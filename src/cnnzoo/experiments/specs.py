@@ -257,7 +257,7 @@ EXPERIMENTS: dict[str, Experiment] = {
                     ("2x2/2", "convnet4", {"pool": 2, "hidden": [256]}),
                 ),
                 note="all 60,000 training images for 10 epochs, 5 seeds: the paper's difference "
-                "is 0.4 points, within the quick scale's seed-to-seed spread; about 1.5 hours "
+                "is 0.4 points, within the quick scale's seed-to-seed spread; about 35 minutes "
                 "on two CPU cores",
             ),
             full=Scale(
@@ -324,7 +324,7 @@ EXPERIMENTS: dict[str, Experiment] = {
                 seeds=3,
                 arms=NORMALISATIONS,
                 note="30,000 training images for 10 epochs, 3 seeds, where the quick scale's 6 "
-                "epochs leave the LRN net behind because it learns slower; about 45 minutes "
+                "epochs leave the LRN net behind because it learns slower; about 20 minutes "
                 "on two CPU cores",
             ),
             full=Scale(
@@ -434,7 +434,7 @@ EXPERIMENTS: dict[str, Experiment] = {
                 seeds=3,
                 arms=STACKINGS,
                 note="30,000 training images for 10 epochs, 3 seeds: time for the "
-                "twice-as-deep stack without batch norm to catch up; about an hour on two CPU "
+                "twice-as-deep stack without batch norm to catch up; about 25 minutes on two CPU "
                 "cores",
             ),
             full=Scale(
@@ -587,10 +587,10 @@ EXPERIMENTS: dict[str, Experiment] = {
                 dict(QUICK_RESNET, batch_size=64, epochs=3, train_subset=1500, test_subset=1000),
                 seeds=3,
                 arms=DEPTHS,
-                note="3 epochs on 1,500 images (72 steps of 64), 3 seeds, so that resnet-110 "
-                "trains three times in 10 minutes: far too short for a deeper ResNet to pass a "
-                "shallower one, which the paper's 64k iterations show; these claims need "
-                "--scale medium (a GPU's minutes) or the full scale",
+                note="3 epochs on 1,500 images (72 steps of 64), 3 seeds, the most that fits "
+                "three resnet-110 runs in 10 minutes on two CPU cores: far too short for a "
+                "deeper ResNet to pass a shallower one, which takes the paper 64k iterations; "
+                "these claims need --scale medium (a GPU's minutes) or the full scale",
             ),
             medium=Scale(
                 "fashion-mnist",
@@ -722,7 +722,7 @@ EXPERIMENTS: dict[str, Experiment] = {
                 note="10,000 training images for 30 epochs, 3 seeds, long enough to over-fit "
                 "without augmentation; Fashion-MNIST's items are centred in the test images "
                 "too, so random crops may cost more than they give (they did on the speed "
-                "route); about an hour on two CPU cores",
+                "route); about 15 minutes on two CPU cores",
             ),
             full=Scale(
                 "cifar10",
