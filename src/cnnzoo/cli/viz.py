@@ -232,7 +232,8 @@ def _experiment_options(p: argparse.ArgumentParser) -> None:
     scale.add_argument(
         "--scale",
         choices=SCALES,
-        help="quick, medium (an hour or two on a CPU, where the experiment has one) or full",
+        help="quick, medium (longer, for claims the quick scale is too short for, where the "
+        "experiment has one; its report says how long) or full",
     )
     p.add_argument("--seeds", type=int, help="seeds per arm (default: the experiment's)")
     p.add_argument("--out", default="runs", help="folder of the experiment folder")

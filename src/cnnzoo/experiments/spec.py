@@ -195,8 +195,9 @@ class Experiment:
     quick: Scale
     full: Scale
     curves: bool = True  # plot training curves (False: an analysis-only comparison)
-    # Between the two, for claims the quick scale is too short for: an hour or two on a CPU,
-    # minutes on a GPU. None where the quick scale already gives the claims a fair chance.
+    # Between the two, for claims the quick scale is too short for; its note gives its time
+    # (measured: 15-35 minutes on two CPU cores for ConvNet-4, a day or more for the deep
+    # ResNets). None where the quick scale already gives the claims a fair chance.
     medium: Scale | None = None
 
     def scale(self, name: str) -> Scale:
