@@ -41,6 +41,11 @@ def test_each_experiment_writes_runs_summary_plots_and_report(name: str, tmp_pat
         "not measured at this scale",
     }
     report = (folder / "report.md").read_text()
+    learned = {run["learned"] for arm in summary["arms"] for run in arm["runs"]}
+    if not experiment.quick.judge_learning:  # gradient-flow's 20 steps: a probe, not judged
+        assert learned == {None} and "did not learn" not in report
+    else:
+        assert learned <= {True, False}
     for claim in experiment.claims:
         assert claim.text in report and claim.paper in report
     if any(arm.train for arm in experiment.quick.arms):  # the threads the runs trained on

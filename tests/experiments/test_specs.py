@@ -198,6 +198,7 @@ def test_a_summary_reads_back_as_it_was_written_infinities_included(tmp_path: Pa
     runs = [
         RunSummary(0, "runs/a-seed0", [{"epoch": 1}], True, {"epochs_to_target": None}),
         RunSummary(1, "runs/a-seed1", [{"epoch": 1}], False, {"epochs_to_target": 3.5}),
+        RunSummary(2, "runs/a-seed2", [{"epoch": 1}], None, {"epochs_to_target": 2.0}),
     ]
     arm = ArmSummary(
         "a",
@@ -208,9 +209,9 @@ def test_a_summary_reads_back_as_it_was_written_infinities_included(tmp_path: Pa
         270,
         40,
         runs,
-        {"epochs_to_target": Stats.of([None, 3.5])},
+        {"epochs_to_target": Stats.of([None, 3.5, 2.0])},
     )
-    claim = ClaimVerdict("a is fast", "epochs_to_target", "a", "a", "6x", "not reached", "held", 2)
+    claim = ClaimVerdict("a is fast", "epochs_to_target", "a", "a", "6x", "not reached", "held", 3)
     summary = ExperimentSummary(
         "x",
         "X",
@@ -221,7 +222,7 @@ def test_a_summary_reads_back_as_it_was_written_infinities_included(tmp_path: Pa
         "cifar10",
         "fast",
         {"epochs": 2},
-        2,
+        3,
         25.0,
         "",
         ["epochs_to_target"],
@@ -232,8 +233,11 @@ def test_a_summary_reads_back_as_it_was_written_infinities_included(tmp_path: Pa
     summary.write(tmp_path)
     again = ExperimentSummary.read(tmp_path)
     assert again == summary and math.isinf(again.arms[0].stats["epochs_to_target"].mean)
+    # seed 2 was not judged (a probe's few steps): not a failed run
     assert again.failed_runs == ["a, seed 1"] and arm.call == "resnet20(depth=20)"
-    assert arm.format("epochs_to_target") == "not reached (1/2 seeds)" and arm.format("gap") == "—"
+    assert (
+        arm.format("epochs_to_target") == "not reached by 1 of 3 seeds" and arm.format("gap") == "—"
+    )
 
 
 def test_a_claim_on_an_arm_not_trained_at_this_scale_is_not_measured() -> None:

@@ -159,23 +159,38 @@ def test_a_step_schedule_draws_its_rate_as_steps(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Each epoch at the rate it ended with, from its start to its end: a decay is a drop at
-    the epoch boundary, not a ramp across the epoch before it; a one-cycle rate stays a line."""
+    the epoch boundary, not a ramp across the epoch before it; a warm-up is the linear rise it
+    is, from a hundredth of the peak, not a staircase; a one-cycle rate stays a line."""
     from cnnzoo.viz import curves
 
     drawn = []
     save = curves.save
     monkeypatch.setattr(curves, "save", lambda fig, path: drawn.append(fig) or save(fig, path))
-    rows = [
-        {"epoch": epoch, "train_top1": 50, "test_top1": 60, "train_loss": 1, "test_loss": 1}
-        | {"lr": lr}
-        for epoch, lr in enumerate([0.1, 0.1, 0.01, 0.01], 1)
-    ]
-    schedules = {"step": "multistep", "ramp": "onecycle"}
-    curves.plot_curves({"step": [rows], "ramp": [rows]}, tmp_path / "c.png", schedules=schedules)
-    step, ramp = drawn[0].axes[2].get_lines()
-    assert step.get_drawstyle() == "steps-pre" and list(step.get_xdata()) == [0, 1, 2, 3, 4]
-    assert list(step.get_ydata()) == [0.1, 0.1, 0.1, 0.01, 0.01]
-    assert ramp.get_drawstyle() == "default" and list(ramp.get_xdata()) == [1, 2, 3, 4]
+
+    def rows(rates: list[float]) -> list[dict[str, float]]:
+        return [
+            {"epoch": epoch, "train_top1": 50, "test_top1": 60, "train_loss": 1, "test_loss": 1}
+            | {"lr": lr}
+            for epoch, lr in enumerate(rates, 1)
+        ]
+
+    decay = rows([0.1, 0.1, 0.01, 0.01])
+    warm = rows([0.05, 0.1, 0.1, 0.01])
+    configs = {
+        "step": {"schedule": "multistep"},
+        "warm": {"schedule": "step", "warmup_epochs": 2.0},
+        "half": {"schedule": "multistep", "warmup_epochs": 0.5},
+        "ramp": {"schedule": "onecycle", "warmup_epochs": 1.0},
+    }
+    runs = {"step": [decay], "warm": [warm], "half": [decay], "ramp": [decay]}
+    curves.plot_curves(runs, tmp_path / "c.png", configs=configs)
+    step, warmup, half, ramp = (
+        (list(line.get_xdata()), list(line.get_ydata())) for line in drawn[0].axes[2].get_lines()
+    )
+    assert step == ([0, 1, 1, 2, 2, 3, 3, 4], [0.1, 0.1, 0.1, 0.1, 0.01, 0.01, 0.01, 0.01])
+    assert warmup == ([0, 2, 2, 3, 3, 4], [0.001, 0.1, 0.1, 0.1, 0.01, 0.01])
+    assert half[0][:4] == [0, 0.5, 0.5, 1] and half[1][:4] == [0.001, 0.1, 0.1, 0.1]
+    assert ramp == ([1, 2, 3, 4], [0.1, 0.1, 0.01, 0.01])
     assert_picture(tmp_path / "c.png")
 
 

@@ -17,9 +17,10 @@ from cnnzoo.cli.train import _add_run_argument, eval_options
 from cnnzoo.data.inputs import for_display, read_inputs
 from cnnzoo.data.sources import load_arrays
 from cnnzoo.errors import ConfigError
-from cnnzoo.experiments import EXPERIMENTS, run_experiment
+from cnnzoo.experiments import EXPERIMENTS, ExperimentResult, run_experiment
 from cnnzoo.experiments.html import write_html_report
 from cnnzoo.experiments.spec import SCALES
+from cnnzoo.experiments.suite import run_suite
 from cnnzoo.factory import create_model
 from cnnzoo.train.checkpoint import find_checkpoint
 from cnnzoo.train.folder import RunFolder
@@ -54,22 +55,23 @@ def cmd_experiment(args: argparse.Namespace, console: Console) -> int:
         for key in ("epochs", "train_subset", "test_subset", "data_dir", "device", "threads")
         if getattr(args, key) is not None
     }
-    result = run_experiment(
-        args.name,
-        args.scale or ("full" if args.full else "quick"),
-        out=args.out,
-        seeds=args.seeds,
-        overrides=overrides,
-        progress=args.progress,
-        log=print,
-    )
-    table = Table(title=result.summary.title, title_justify="left")
-    for column in ("claim", "paper", "measured", "verdict"):
-        table.add_column(column, overflow="fold")
-    for claim in result.summary.claims:
-        table.add_row(claim.text, claim.paper, claim.measured, claim.verdict)
-    console.print(table)
-    print(f"report: {result.folder / 'report.md'}")
+    scale = args.scale or ("full" if args.full else "quick")
+    where = (args.out, args.seeds, overrides, args.progress, print)
+
+    def show(result: ExperimentResult) -> None:
+        table = Table(title=result.summary.title, title_justify="left")
+        for column in ("claim", "paper", "measured", "verdict"):
+            table.add_column(column, overflow="fold")
+        for claim in result.summary.claims:
+            table.add_row(claim.text, claim.paper, claim.measured, claim.verdict)
+        console.print(table)
+        print(f"report: {result.folder / 'report.md'}")
+
+    if args.name == "all":  # each experiment's claims as it ends: the whole takes an hour
+        _, claims = run_suite(scale, *where, done=show)
+        print(f"every claim: {claims}")
+    else:
+        show(run_experiment(args.name, scale, *where))
     return 0
 
 
@@ -143,12 +145,10 @@ def cmd_viz(args: argparse.Namespace, console: Console) -> int:
         return 0
     if args.what == "curves":
         runs = {Path(r).name: [viz.load_history(r)] for r in args.runs}
-        schedules = {
-            Path(r).name: str(RunFolder.at(r).read_config().get("schedule", "")) for r in args.runs
-        }
+        configs = {Path(r).name: RunFolder.at(r).read_config() for r in args.runs}
         out = Path(args.output or (Path(args.runs[0]) / "curves.png"))
         title = "Training curves: " + ", ".join(runs)
-        print(f"wrote {viz.plot_curves(runs, out, title, schedules=schedules)}")
+        print(f"wrote {viz.plot_curves(runs, out, title, configs=configs)}")
         return 0
     trained: Trained | Published = (
         load_published(args.run_path, args.weights) if args.weights else load_trained(args.run_path)
@@ -222,9 +222,10 @@ def _add_image_options(parser: argparse.ArgumentParser) -> None:
 def _experiment_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "name",
-        choices=["list", *EXPERIMENTS],
+        choices=["list", "all", *EXPERIMENTS],
         metavar="NAME",
-        help="an experiment, or `list`: " + ", ".join(EXPERIMENTS),
+        help="an experiment, `all` of them one after another (with one table of every claim, "
+        "claims-SCALE.md), or `list`: " + ", ".join(EXPERIMENTS),
     )
     scale = p.add_mutually_exclusive_group()
     scale.add_argument("--quick", action="store_true", help="minutes on a CPU (the default)")

@@ -123,8 +123,8 @@ def _experiment(folder: Path, summary: ExperimentSummary) -> str:
     return "\n".join(parts)
 
 
-def _run(folder: Path, scratch: Path) -> tuple[str, History, str]:
-    """A run's section of the page, its per-epoch rows and its learning-rate schedule."""
+def _run(folder: Path, scratch: Path) -> tuple[str, History, dict[str, Any]]:
+    """A run's section of the page, its per-epoch rows and its config."""
     e = html.escape
     run = RunFolder(folder)
     config = run.read_config()
@@ -140,7 +140,7 @@ def _run(folder: Path, scratch: Path) -> tuple[str, History, str]:
         {folder.name: [history]},
         scratch / f"{folder.name}-curves.png",
         f"{config['model']} on {config['data']}: training curves",
-        schedules={folder.name: config.get("schedule", "")},
+        configs={folder.name: config},
     )
     parts.append(_image(curves, "training curves: error, loss and learning rate per epoch"))
     columns = (
@@ -184,7 +184,7 @@ def _run(folder: Path, scratch: Path) -> tuple[str, History, str]:
         + _table(["field", "value"], rows)
         + "</details>"
     )
-    return "\n".join(parts), history, config.get("schedule", "")
+    return "\n".join(parts), history, config
 
 
 def write_html_report(
@@ -195,7 +195,7 @@ def write_html_report(
     folders = [Path(p) for p in paths]
     if not folders:
         raise ConfigError("name at least one run or experiment folder")
-    sections, runs, schedules = [], {}, {}
+    sections, runs, configs = [], {}, {}
     with tempfile.TemporaryDirectory() as tmp:
         scratch = Path(tmp)
         for folder in folders:
@@ -204,7 +204,7 @@ def write_html_report(
                     sections.append(_experiment(folder, ExperimentSummary.read(folder)))
                     continue
                 if RunFolder(folder).is_run():
-                    section, history, schedules[folder.name] = _run(folder, scratch)
+                    section, history, configs[folder.name] = _run(folder, scratch)
                     sections.append(section)
                     runs[folder.name] = [history]
                     continue
@@ -219,7 +219,7 @@ def write_html_report(
             )
         if len(runs) > 1:
             both = plot_curves(
-                runs, scratch / "all-curves.png", "All runs: training curves", schedules=schedules
+                runs, scratch / "all-curves.png", "All runs: training curves", configs=configs
             )
             sections.insert(0, "<h2>All runs</h2>" + _image(both, "the runs' curves together"))
         names = ", ".join(f.name for f in folders)

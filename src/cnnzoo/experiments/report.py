@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from cnnzoo.errors import CnnzooError
 from cnnzoo.experiments.significance import LEVEL
@@ -16,14 +17,15 @@ from cnnzoo.viz.curves import plot_curves
 __all__ = ["write_report"]
 
 
-def _schedule(arm: ArmSummary) -> str:
-    """The learning-rate schedule the arm's runs trained with, from their own config."""
+def _config(arm: ArmSummary) -> dict[str, Any]:
+    """The config the arm's runs trained with (its learning-rate schedule), from their own
+    folders."""
     for run in arm.runs:
         try:
-            return str(RunFolder.at(run.run_dir).read_config().get("schedule", ""))
+            return RunFolder.at(run.run_dir).read_config()
         except (CnnzooError, OSError):  # a run folder moved or damaged since: try the next
             continue
-    return ""
+    return {}
 
 
 def _series(arms: list[ArmSummary], key: str) -> dict[str, list[list[float]]]:
@@ -44,13 +46,13 @@ def write_report(summary: ExperimentSummary, folder: Path, curves: bool = True) 
     title = f"{summary.title} — {summary.setup}"
     images = []
     if curves and trained:
-        schedules = {arm.label: _schedule(arm) for arm in arms if arm.runs}
+        configs = {arm.label: _config(arm) for arm in arms if arm.runs}
         plot_curves(
             trained,
             folder / "curves.png",
             title,
             target_error=summary.target_error,
-            schedules=schedules,
+            configs=configs,
         )
         images.append(("Training curves", "curves.png"))
     panels = [
@@ -120,14 +122,11 @@ def write_report(summary: ExperimentSummary, folder: Path, curves: bool = True) 
     ]
     for caption, name in images:
         lines += [f"## {caption}", "", f"![{caption}]({name})", ""]
-    machine = summary.machine
     lines += [
         "## Runs",
         "",
         f"{sum(len(arm.runs) for arm in arms)} training runs,"
-        f" {summary.training_time_s / 60:.1f} min of training on {machine.cuda or 'CPU'} "
-        f"({machine.cpus} CPUs, up to {machine.threads} CPU thread{'s' * (machine.threads != 1)} "
-        f"a run, torch {machine.torch}); "
+        f" {summary.training_time_s / 60:.1f} min of training on {summary.machine.describe()}; "
         "each run folder holds its config.json, metrics.jsonl/csv, checkpoint and weights:",
         "",
     ]

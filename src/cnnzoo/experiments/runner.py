@@ -266,7 +266,9 @@ def run_experiment(
                         seed,
                         str(run_dir),
                         history,
-                        history[-1]["train_top1"] > chance + LEARNED_MARGIN,
+                        history[-1]["train_top1"] > chance + LEARNED_MARGIN
+                        if setup.judge_learning
+                        else None,
                         figures,
                         series,
                     )

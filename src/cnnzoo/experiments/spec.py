@@ -27,10 +27,18 @@ __all__ = [
     "Metric",
     "Profile",
     "Scale",
+    "check_scale",
 ]
 
 SCALES = ("quick", "medium", "full")
 SHIFTS = (1, 2, 3, 4)  # pixels the shifted test moves the test images (experiments.probes)
+
+
+def check_scale(name: str) -> None:
+    """Refuse a scale that is none of :data:`SCALES`, before anything is trained or made."""
+    if name not in SCALES:
+        raise ConfigError(f"scale {name!r}: expected one of {', '.join(SCALES)}")
+
 
 # A run whose final training accuracy is no more than this many points above chance did not
 # learn: a failed run (a seed that collapsed), not a property of its arm. Reports name them.
@@ -163,6 +171,9 @@ class Scale:
     note: str = ""  # how this scale departs from the paper's setup
     target_error: float | None = None  # for ``epochs_to_target``: training error in percent
     recipe: str = "fast"  # the recipe beneath ``config``
+    # False: the runs train too briefly to be judged by their accuracy (a probe's few steps,
+    # where an arm at chance is what is measured, not a failed seed): none is called failed.
+    judge_learning: bool = True
 
 
 @dataclass(frozen=True)
@@ -201,8 +212,7 @@ class Experiment:
     medium: Scale | None = None
 
     def scale(self, name: str) -> Scale:
-        if name not in SCALES:
-            raise ConfigError(f"scale {name!r}: expected one of {', '.join(SCALES)}")
+        check_scale(name)
         scale: Scale | None = getattr(self, name)
         if scale is None:
             raise ConfigError(

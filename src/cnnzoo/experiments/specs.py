@@ -785,14 +785,19 @@ EXPERIMENTS: dict[str, Experiment] = {
                 note="the gradient of one fixed batch of 64 training images, at initialisation "
                 "and after 20 steps of training (the global gradient norm clipped at 50, which "
                 "binds only for the plain nets that explode); He initialisation for every "
-                "activation, as the ResNet builder has it, and Fashion-MNIST at 28x28",
+                "activation, as the ResNet builder has it, and Fashion-MNIST at 28x28; 20 "
+                "steps are a probe, not training: a net still at chance after them is not a "
+                "failed run",
+                judge_learning=False,
             ),
             full=Scale(
                 "cifar10",
                 dict(GRADIENT_RUN, epochs=1, batch_size=128),
                 seeds=3,
                 arms=GRADIENT_ARMS,
-                note="trained gradients after one epoch of CIFAR-10 (390 steps)",
+                note="trained gradients after one epoch of CIFAR-10 (390 steps), a probe: a net "
+                "still at chance after it is not a failed run",
+                judge_learning=False,
             ),
         ),
         Experiment(

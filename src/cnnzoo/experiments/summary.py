@@ -72,8 +72,8 @@ class Stats:
     def format(self, key: str) -> str:
         """``mean ± std (n)`` in the metric's unit; "not reached" for a target never met."""
         if not self.reached():
-            reached = sum(v is not None for v in self.values)
-            return f"not reached ({reached}/{self.n} seeds)"
+            missed = sum(v is None for v in self.values)
+            return f"not reached by {missed} of {self.n} seeds"
         if key == "params":
             return f"{self.mean:,.0f}"
         if key == "macs":
@@ -116,7 +116,7 @@ class RunSummary:
     seed: int
     run_dir: str
     history: list[dict[str, Any]]
-    learned: bool  # trained above chance by LEARNED_MARGIN; False: a failed run
+    learned: bool | None  # above chance by LEARNED_MARGIN; False: failed; None: not judged
     figures: dict[str, float | None]  # keys of METRICS; None: a target not reached
     series: dict[str, list[float]] = field(default_factory=dict)  # keys of PROFILES
 
@@ -145,7 +145,7 @@ class RunSummary:
             f.get("seed", int),
             f.get("run_dir", str),
             f.get("history", list),
-            f.get("learned", bool),
+            f.get("learned", (bool, type(None))),
             {k: None if v is None else float(v) for k, v in figures.items()},
             {k: [float(v) for v in points] for k, points in series.items()},
         )
@@ -252,6 +252,11 @@ class Machine:
     threads: int
     cuda: str | None  # the GPU's name; None on the CPU
 
+    def describe(self) -> str:
+        """``CPU (2 CPUs, up to 2 CPU threads a run, torch 2.14.1)``, as reports say it."""
+        threads = f"{self.threads} CPU thread{'s' * (self.threads != 1)}"
+        return f"{self.cuda or 'CPU'} ({self.cpus} CPUs, up to {threads} a run, torch {self.torch})"
+
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
 
@@ -295,7 +300,7 @@ class ExperimentSummary:
             f"{arm.label}, seed {run.seed}"
             for arm in self.arms
             for run in arm.runs
-            if not run.learned
+            if run.learned is False
         ]
 
     @property

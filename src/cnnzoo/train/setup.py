@@ -158,7 +158,12 @@ def freeze_backbone(model: ZooModel) -> None:
 
 
 def init_weights(model: nn.Module, config: TrainConfig) -> list[str]:
-    """Load ``--init-from`` weights into a new run's model, adapted to it; notes on what changed."""
+    """Load ``--init-from`` weights into a new run's model, adapted to it; notes on what changed.
+
+    Unlike published weights (:func:`~cnnzoo.pretrained.load_into`, which refuses a file of
+    which under half fits), a partial start is allowed: a warm start from the tensors of a
+    related network that share its names and shapes. Only a file of which nothing fits is
+    refused, and the notes count the tensors that start afresh."""
     given = read_state_dict(config.init_from)
     weights, notes = adapt_state_dict(model, given)
     if not weights:

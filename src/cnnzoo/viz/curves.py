@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import matplotlib
 import numpy as np
@@ -29,19 +30,37 @@ def _band(histories: Sequence[History], key: str) -> tuple[np.ndarray, np.ndarra
     return epochs, values.mean(0), np.stack([values.min(0), values.max(0)])
 
 
+def _stepped_rate(
+    epochs: np.ndarray, rates: np.ndarray, warmup: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """A step-wise rate as the run took it: each epoch at the rate it ended with, from its start
+    to its end, after a warm-up drawn as the linear rise from a hundredth of the peak it is."""
+    xs: list[float] = []
+    ys: list[float] = []
+    if warmup > 0:
+        peak = float(rates.max())
+        xs, ys = [0.0, warmup], [peak / 100, peak]
+    for epoch, rate in zip(epochs, rates, strict=True):
+        if epoch <= warmup:
+            continue
+        xs += [max(epoch - 1, warmup), epoch]
+        ys += [rate, rate]
+    return np.array(xs), np.array(ys)
+
+
 def plot_curves(
     runs: Mapping[str, Sequence[History]],
     path: str | os.PathLike[str],
     title: str = "Training curves",
     target_error: float | None = None,
     panels: Sequence[str] = ("error", "loss", "lr"),
-    schedules: Mapping[str, str] | None = None,
+    configs: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> Path:
     """One colour per entry of ``runs`` (a label and the histories of its seeds): the mean
     over seeds as a line and the range as a band; training dashed, test solid, as in the
     ResNet paper's figures. ``target_error`` draws AlexNet Fig. 1's horizontal line.
-    ``schedules`` gives an entry's learning-rate schedule: a step-wise one (:data:`STEPPED`)
-    draws its rate as steps, each epoch at the rate it ended with."""
+    ``configs`` gives an entry's run config: a step-wise ``schedule`` (:data:`STEPPED`) draws
+    its rate as steps, each epoch at the rate it ended with, after its ``warmup_epochs``' rise."""
     if not runs or any(not histories for histories in runs.values()):
         raise ConfigError("plot_curves needs at least one run with at least one epoch")
     unknown = set(panels) - {"error", "loss", "lr"}
@@ -59,9 +78,11 @@ def plot_curves(
         for axis, panel in zip(axes[0], panels, strict=True):
             if panel == "lr":
                 epochs, mean, _ = _band(histories, "lr")
-                if (schedules or {}).get(label) in STEPPED:  # epoch k at its rate, from k-1 to k
-                    epochs, mean = np.append(epochs[0] - 1, epochs), np.append(mean[0], mean)
-                    axis.step(epochs, mean, where="pre", color=colour, label=label)
+                config = (configs or {}).get(label, {})
+                if config.get("schedule") in STEPPED:
+                    warmup = float(config.get("warmup_epochs") or 0)
+                    epochs, mean = _stepped_rate(epochs, mean, warmup)
+                    axis.plot(epochs, mean, color=colour, label=label)
                 else:
                     axis.plot(epochs, mean, color=colour, label=label, marker=marker)
                 continue
