@@ -18,7 +18,7 @@ from PIL import Image
 
 from cnnzoo.data.sources import load_arrays
 from cnnzoo.lab import create_app
-from cnnzoo.lab.inside import MAX_UPLOAD
+from cnnzoo.lab.inside import MAX_UPLOAD, MAX_UPLOAD_PIXELS
 from cnnzoo.train.inference import load_trained
 from tests.helpers import needs_data
 from tests.test_pretrained import _place, hub  # noqa: F401 (the fixture)
@@ -117,6 +117,12 @@ def test_uploads_are_checked_before_they_are_kept(tmp_path: Path) -> None:
     assert "cnnzoo-lab-" not in junk.json()["error"]  # the server's own paths stay its own
     bomb = client.post("/api/images", content=_png(100_000, 100_000))
     assert bomb.status_code == 400 and "decompression bomb" in bomb.json()["error"]
+    # under PIL's 89 million pixels, over the lab's 50 million: refused from its header alone
+    big = client.post("/api/images", content=_png(8_000, 7_000))
+    assert big.status_code == 400 and big.json()["error"] == (
+        "the uploaded file: refused, 8000x7000 = 56,000,000 pixels is more than the "
+        f"{MAX_UPLOAD_PIXELS:,} taken here"
+    )
     huge = client.post("/api/images", content=b"\0" * (MAX_UPLOAD + 1))
     assert huge.status_code == 413
     neither = client.get("/api/inside/subject")

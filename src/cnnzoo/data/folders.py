@@ -160,29 +160,39 @@ def _no_bomb_warning() -> Iterator[None]:
         yield
 
 
-def _check_pixels(path: str | os.PathLike[str], size: tuple[int, int]) -> None:
-    """Refuse an image larger than PIL's limit from its header, before its pixels are inflated
-    (a small file can promise gigabytes: a decompression bomb)."""
-    limit = Image.MAX_IMAGE_PIXELS
+def _check_pixels(
+    path: str | os.PathLike[str], size: tuple[int, int], max_pixels: int | None
+) -> None:
+    """Refuse an image larger than PIL's limit (or the caller's lower one) from its header,
+    before its pixels are inflated (a small file can promise gigabytes: a decompression bomb)."""
     width, height = size
-    if limit is not None and width * height > limit:
+    pil = Image.MAX_IMAGE_PIXELS
+    if pil is not None and width * height > pil:
         raise DataIntegrityError(
             f"{path}: refused, {width}x{height} = {width * height:,} pixels is more than the "
-            f"{limit:,} PIL allows (PIL.Image.MAX_IMAGE_PIXELS; a decompression bomb?)"
+            f"{pil:,} PIL allows (PIL.Image.MAX_IMAGE_PIXELS; a decompression bomb?)"
+        )
+    if max_pixels is not None and width * height > max_pixels:
+        raise DataIntegrityError(
+            f"{path}: refused, {width}x{height} = {width * height:,} pixels is more than the "
+            f"{max_pixels:,} taken here"
         )
 
 
-def open_image(path: str | os.PathLike[str], channels: int, draft: int = 0) -> Image.Image:
+def open_image(
+    path: str | os.PathLike[str], channels: int, draft: int = 0, max_pixels: int | None = None
+) -> Image.Image:
     """An image file decoded with its pixel count checked first (a decompression bomb is
-    refused by name), turned upright by its EXIF orientation, as "L" (1 channel) or "RGB" (3)
-    from any mode (palette, CMYK, 16-bit, with alpha). ``draft``: a JPEG may decode at 1/2,
-    1/4 or 1/8 scale where that still covers ``draft`` x ``draft`` (faster)."""
+    refused by name; ``max_pixels`` a lower limit than PIL's), turned upright by its EXIF
+    orientation, as "L" (1 channel) or "RGB" (3) from any mode (palette, CMYK, 16-bit, with
+    alpha). ``draft``: a JPEG may decode at 1/2, 1/4 or 1/8 scale where that still covers
+    ``draft`` x ``draft`` (faster)."""
     if channels not in (1, 3):
         raise ConfigError(f"channels {channels}: expected 1 (greyscale) or 3 (RGB)")
     mode = "L" if channels == 1 else "RGB"
     try:
         with _no_bomb_warning(), Image.open(path) as opened:
-            _check_pixels(path, opened.size)
+            _check_pixels(path, opened.size, max_pixels)
             if draft:
                 opened.draft(mode, (draft, draft))
             return _to_mode(ImageOps.exif_transpose(opened), mode)

@@ -30,9 +30,21 @@ from cnnzoo.viz.cam import cam_layer, grad_cam
 from cnnzoo.viz.filters import kernels
 from cnnzoo.viz.tiles import coloured, overlay, png, tiled
 
-__all__ = ["MAX_MAPS", "MAX_UPLOAD", "Subject", "Uploads", "look", "run_subject", "weights_subject"]
+__all__ = [
+    "MAX_MAPS",
+    "MAX_UPLOAD",
+    "MAX_UPLOAD_PIXELS",
+    "Subject",
+    "Uploads",
+    "look",
+    "run_subject",
+    "weights_subject",
+]
 
 MAX_UPLOAD = 10 * 2**20  # bytes of an uploaded image
+# Pixels of an uploaded image: a 48-megapixel phone photo fits; 10 MiB of PNG can promise PIL's
+# 89 million (a quarter of a gigabyte decoded, then again at every look).
+MAX_UPLOAD_PIXELS = 50_000_000
 MAX_KEPT = 64  # uploads kept; an older one is let go
 MAX_MAPS = 64  # activation maps and filters shown of a layer
 _SCORES = 10  # classes listed, most likely first
@@ -146,7 +158,7 @@ class Uploads:
         path = Path(self._folder.name) / key
         path.write_bytes(data)
         try:
-            width, height = open_image(path, 3).size
+            width, height = open_image(path, 3, max_pixels=MAX_UPLOAD_PIXELS).size
         except CnnzooError as error:  # not an image, or a bomb: said without our file's name
             path.unlink()
             raise ConfigError(str(error).replace(str(path), "the uploaded file")) from None
