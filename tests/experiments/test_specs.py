@@ -238,6 +238,10 @@ def test_a_summary_reads_back_as_it_was_written_infinities_included(tmp_path: Pa
     assert (
         arm.format("epochs_to_target") == "not reached by 1 of 3 seeds" and arm.format("gap") == "—"
     )
+    # a figure that is no number (a diverged seed's NaN) counts among the seeds that missed
+    assert (
+        Stats.of([2.0, math.nan, None]).format("epochs_to_target") == "not reached by 2 of 3 seeds"
+    )
 
 
 def test_a_claim_on_an_arm_not_trained_at_this_scale_is_not_measured() -> None:

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from cnnzoo.cli import main
+from cnnzoo.errors import ConfigError, TrainingInterrupted
 from cnnzoo.experiments import EXPERIMENTS, suite
 from cnnzoo.experiments.significance import welch
 from cnnzoo.experiments.summary import ClaimVerdict
@@ -91,3 +92,30 @@ def test_the_suite_refuses_an_unknown_scale_before_any_folder(tmp_path: Path) ->
     with pytest.raises(ValueError, match="scale 'huge': expected one of quick, medium, full"):
         suite.run_suite("huge", out=tmp_path / "x")
     assert not (tmp_path / "x").exists()
+
+
+def test_a_suite_interrupted_says_how_to_continue_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ctrl-C in the second experiment: the message keeps the run's and the experiment's own
+    ways on and adds the suite's; no table of half the claims is written."""
+    started = []
+
+    def interrupted(name: str, *args: object) -> None:
+        started.append(name)
+        raise TrainingInterrupted("stopped at epoch 2, step 5; checkpoint saved")
+
+    monkeypatch.setattr(suite, "run_experiment", interrupted)
+    with pytest.raises(TrainingInterrupted) as stop:
+        suite.run_suite("medium", out=tmp_path)
+    assert str(stop.value) == (
+        "stopped at epoch 2, step 5; checkpoint saved; "
+        "or `cnnzoo experiment all --scale medium` with them to continue the suite"
+    )
+    assert len(started) == 1 and not (tmp_path / "claims-medium.md").exists()
+
+
+def test_a_scale_no_experiment_has_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(suite, "EXPERIMENTS", {"relu-vs-tanh": EXPERIMENTS["relu-vs-tanh"]})
+    with pytest.raises(ConfigError, match="no experiment has a medium scale"):
+        suite.run_suite("medium")

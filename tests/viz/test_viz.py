@@ -181,16 +181,20 @@ def test_a_step_schedule_draws_its_rate_as_steps(
         "warm": {"schedule": "step", "warmup_epochs": 2.0},
         "half": {"schedule": "multistep", "warmup_epochs": 0.5},
         "ramp": {"schedule": "onecycle", "warmup_epochs": 1.0},
+        # a warm-up of 5 epochs in a run of 4 (training warns): the rise stops where it ended,
+        # 80% of the way from a hundredth of the base rate to it
+        "long": {"schedule": "step", "warmup_epochs": 5.0, "lr": 0.2},
     }
-    runs = {"step": [decay], "warm": [warm], "half": [decay], "ramp": [decay]}
+    runs = {"step": [decay], "warm": [warm], "half": [decay], "ramp": [decay], "long": [decay]}
     curves.plot_curves(runs, tmp_path / "c.png", configs=configs)
-    step, warmup, half, ramp = (
+    step, warmup, half, ramp, long = (
         (list(line.get_xdata()), list(line.get_ydata())) for line in drawn[0].axes[2].get_lines()
     )
     assert step == ([0, 1, 1, 2, 2, 3, 3, 4], [0.1, 0.1, 0.1, 0.1, 0.01, 0.01, 0.01, 0.01])
     assert warmup == ([0, 2, 2, 3, 3, 4], [0.001, 0.1, 0.1, 0.1, 0.01, 0.01])
     assert half[0][:4] == [0, 0.5, 0.5, 1] and half[1][:4] == [0.001, 0.1, 0.1, 0.1]
     assert ramp == ([1, 2, 3, 4], [0.1, 0.1, 0.01, 0.01])
+    assert long[0] == [0, 4] and long[1] == pytest.approx([0.002, 0.2 * (0.01 + 0.99 * 0.8)])
     assert_picture(tmp_path / "c.png")
 
 

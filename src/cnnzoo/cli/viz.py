@@ -67,7 +67,7 @@ def cmd_experiment(args: argparse.Namespace, console: Console) -> int:
         console.print(table)
         print(f"report: {result.folder / 'report.md'}")
 
-    if args.name == "all":  # each experiment's claims as it ends: the whole takes an hour
+    if args.name == "all":  # each experiment's claims as it ends: the whole takes an hour or more
         _, claims = run_suite(scale, *where, done=show)
         print(f"every claim: {claims}")
     else:

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from cnnzoo.errors import ConfigError, TrainingInterrupted
 from cnnzoo.experiments.runner import ExperimentResult, run_experiment
 from cnnzoo.experiments.significance import LEVEL
 from cnnzoo.experiments.spec import check_scale
@@ -131,11 +132,19 @@ def run_suite(
     names = [name for name, e in EXPERIMENTS.items() if scale in e.scales]
     if skipped := [name for name in EXPERIMENTS if name not in names]:
         say(f"no {scale} scale, left out: {', '.join(skipped)}")
+    if not names:
+        raise ConfigError(f"no experiment has a {scale} scale")
+    again = "cnnzoo experiment all" + ("" if scale == "quick" else f" --scale {scale}")
     entries = []
     for number, name in enumerate(names, 1):
         say(f"experiment {number} of {len(names)}: {name}")
         start = time.perf_counter()
-        result = run_experiment(name, scale, out, seeds, overrides, progress, log)
+        try:
+            result = run_experiment(name, scale, out, seeds, overrides, progress, log)
+        except TrainingInterrupted as stop:  # the finished experiments are reused next time
+            raise TrainingInterrupted(
+                f"{stop}; or `{again}` with them to continue the suite"
+            ) from None
         entries.append(SuiteEntry(result, time.perf_counter() - start))
         say(f"{name}: {entries[-1].wall_s / 60:.1f} minutes of wall-clock time")
         if done is not None:

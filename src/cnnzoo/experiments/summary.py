@@ -72,7 +72,7 @@ class Stats:
     def format(self, key: str) -> str:
         """``mean ± std (n)`` in the metric's unit; "not reached" for a target never met."""
         if not self.reached():
-            missed = sum(v is None for v in self.values)
+            missed = sum(v is None or not math.isfinite(v) for v in self.values)
             return f"not reached by {missed} of {self.n} seeds"
         if key == "params":
             return f"{self.mean:,.0f}"

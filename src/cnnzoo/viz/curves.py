@@ -31,15 +31,16 @@ def _band(histories: Sequence[History], key: str) -> tuple[np.ndarray, np.ndarra
 
 
 def _stepped_rate(
-    epochs: np.ndarray, rates: np.ndarray, warmup: float
+    epochs: np.ndarray, rates: np.ndarray, warmup: float, peak: float
 ) -> tuple[np.ndarray, np.ndarray]:
     """A step-wise rate as the run took it: each epoch at the rate it ended with, from its start
-    to its end, after a warm-up drawn as the linear rise from a hundredth of the peak it is."""
+    to its end, after a warm-up drawn as the linear rise from a hundredth of ``peak`` it is (cut
+    where training ended, for a warm-up longer than the run)."""
     xs: list[float] = []
     ys: list[float] = []
     if warmup > 0:
-        peak = float(rates.max())
-        xs, ys = [0.0, warmup], [peak / 100, peak]
+        end = min(warmup, float(epochs[-1]))
+        xs, ys = [0.0, end], [peak / 100, peak * (0.01 + 0.99 * end / warmup)]
     for epoch, rate in zip(epochs, rates, strict=True):
         if epoch <= warmup:
             continue
@@ -81,7 +82,8 @@ def plot_curves(
                 config = (configs or {}).get(label, {})
                 if config.get("schedule") in STEPPED:
                     warmup = float(config.get("warmup_epochs") or 0)
-                    epochs, mean = _stepped_rate(epochs, mean, warmup)
+                    peak = float(config.get("lr") or mean.max())  # the schedule's base rate
+                    epochs, mean = _stepped_rate(epochs, mean, warmup, peak)
                     axis.plot(epochs, mean, color=colour, label=label)
                 else:
                     axis.plot(epochs, mean, color=colour, label=label, marker=marker)
