@@ -34,6 +34,16 @@ def test_an_experiment_shows_its_claims_plots_and_runs(experiment_root: Path) ->
     # each trained arm's run is a run of this root, which the runs page opens
     ids = [run["id"] for arm in detail["arms"] for run in arm["runs"]]
     assert ids and all(ids)
+    # each run's figures, not its per-epoch rows or series: those are its page's and the plots'
+    runs = [run for arm in detail["arms"] for run in arm["runs"]]
+    assert not any(run.keys() & {"history", "series"} for run in runs)
+    kept = [
+        {k: v for k, v in run.items() if k not in ("history", "series")}
+        for arm in written["arms"]
+        for run in arm["runs"]
+    ]
+    assert [{k: v for k, v in run.items() if k != "id"} for run in runs] == kept
+    assert all("test_error" in run and "seed" in run for run in kept)
     for run_id in ids:
         assert client.get(f"/api/runs/{run_id}").json()["status"] == "finished"
     refused = client.get("/api/experiment-file", params={**asked, "name": "summary.json"})

@@ -75,7 +75,7 @@ def _folder(root: Path, experiment_id: str) -> Path:
 
 def experiment_detail(root: Path, experiment_id: str) -> dict[str, Any]:
     """The summary, the pictures in the folder, and each run as an id of the runs root (None
-    for a run outside it, which the lab does not open)."""
+    for a run outside it, which the lab does not open) with its figures, not its curves."""
     root = root.resolve()
     folder = _folder(root, experiment_id)
     summary = _summary(root, folder)
@@ -84,7 +84,9 @@ def experiment_detail(root: Path, experiment_id: str) -> dict[str, Any]:
         for run in arm["runs"]:
             place = (root / run["run_dir"]).resolve()  # a relative one: of the root
             run["id"] = place.relative_to(root).as_posix() if place.is_relative_to(root) else None
-            run.pop("history")  # the run's own page has its curves
+            # the run's own page has its curves; the per-layer series are drawn in the plots
+            # (a 110-layer profile per seed and arm: most of the summary's bytes)
+            del run["history"], run["series"]
     return {"id": experiment_id, **detail, "pictures": pictures_in(folder), "setup": summary.setup}
 
 
