@@ -43,8 +43,9 @@ class ConvNet(ConvFCNet):
     """Conv stages (convolution, [BN], activation, [LRN], pooling), then fully-connected layers.
 
     ``pool`` is the max-pooling window with stride 2: 3 overlaps (AlexNet §3.4), 2 does not.
-    LRN follows the first two stages' activations, as in AlexNet; batch norm follows every
-    convolution. ``stack`` replaces each ``kernel``x``kernel`` convolution by stacked 3x3 ones
+    LRN follows the first two stages' activations, as in AlexNet (its constants; ``lrn_alpha``
+    another α, for inputs on another scale than the paper's 0-255 pixels); batch norm follows
+    every convolution. ``stack`` replaces each ``kernel``x``kernel`` convolution by stacked 3x3 ones
     with the same receptive field (VGG §2.3: two for 5x5, three for 7x7). Dropout acts on the
     input of every fully-connected layer after the first (AlexNet's fc6 and fc7 outputs), or on
     the classifier's input when there is no hidden layer. ``init="glorot"`` draws the weights
@@ -59,6 +60,7 @@ class ConvNet(ConvFCNet):
         act: Activation = "relu",
         pool: int = 3,
         norm: Norm = "none",
+        lrn_alpha: float = 1e-4,
         stack: bool = False,
         hidden: Sequence[int] = (),
         dropout: float = 0.0,
@@ -75,6 +77,8 @@ class ConvNet(ConvFCNet):
             raise ConfigError(f"pool {pool}: the window of 2-strided max pooling, 2 or 3")
         if kernel % 2 == 0 or kernel < 3:
             raise ConfigError(f"kernel {kernel}: an odd size of at least 3 keeps the map size")
+        if lrn_alpha <= 0:
+            raise ConfigError(f"lrn_alpha {lrn_alpha}: LRN's α, expected a positive number")
         if not 0 <= dropout < 1:
             raise ConfigError(f"dropout {dropout}: a probability, expected 0 <= p < 1")
         layers: list[tuple[str, nn.Module]] = []
@@ -89,7 +93,8 @@ class ConvNet(ConvFCNet):
                 layers.append((f"act{tag}", activation(act)))
                 channels = width
             if norm == "lrn" and i <= 2:
-                layers.append((f"norm{i}", LocalResponseNorm(size=5, alpha=1e-4, beta=0.75, k=2)))
+                lrn = LocalResponseNorm(size=5, alpha=lrn_alpha, beta=0.75, k=2)
+                layers.append((f"norm{i}", lrn))
             layers.append((f"pool{i}", nn.MaxPool2d(pool, stride=2, ceil_mode=True)))
         features = nn.Sequential(OrderedDict(layers))
         head: list[tuple[str, nn.Module]] = []
