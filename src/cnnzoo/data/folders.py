@@ -166,17 +166,16 @@ def _check_pixels(
     """Refuse an image larger than PIL's limit (or the caller's lower one) from its header,
     before its pixels are inflated (a small file can promise gigabytes: a decompression bomb)."""
     width, height = size
-    pil = Image.MAX_IMAGE_PIXELS
-    if pil is not None and width * height > pil:
-        raise DataIntegrityError(
-            f"{path}: refused, {width}x{height} = {width * height:,} pixels is more than the "
-            f"{pil:,} PIL allows (PIL.Image.MAX_IMAGE_PIXELS; a decompression bomb?)"
-        )
-    if max_pixels is not None and width * height > max_pixels:
-        raise DataIntegrityError(
-            f"{path}: refused, {width}x{height} = {width * height:,} pixels is more than the "
-            f"{max_pixels:,} taken here"
-        )
+    limits = (
+        (Image.MAX_IMAGE_PIXELS, "PIL allows (PIL.Image.MAX_IMAGE_PIXELS; a decompression bomb?)"),
+        (max_pixels, "taken here"),
+    )
+    for limit, whose in limits:
+        if limit is not None and width * height > limit:
+            raise DataIntegrityError(
+                f"{path}: refused, {width}x{height} = {width * height:,} pixels is more than the "
+                f"{limit:,} {whose}"
+            )
 
 
 def open_image(

@@ -344,9 +344,9 @@ EXPERIMENTS: dict[str, Experiment] = {
                 "net. The inputs are standardised, so AlexNet's α = 1e-4 leaves the response "
                 "term near 1e-4 of k = 2 and LRN acts as a constant scale of 2^-0.75 (its "
                 "denominator within 0.3% of 2^0.75 on the test images, before and after "
-                "training); the paper's pixels were 0-255 less the mean, about 64 times "
-                "larger, where the same α normalises: the arm 'LRN, alpha scaled' gives it α·90² "
-                "= 0.81",
+                "training); the paper's pixels were 0-255 less the mean, 90 times larger on "
+                "Fashion-MNIST, where the same α normalises: the arm 'LRN, alpha scaled' "
+                "gives it α·90² = 0.81",
             ),
             medium=Scale(
                 "fashion-mnist",
